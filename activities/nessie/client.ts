@@ -1,0 +1,99 @@
+// Nessie's REST API v2: references (branches and tags), their contents, and merges.
+
+export interface NessieReference {
+  type: 'BRANCH' | 'TAG';
+  name: string;
+  hash: string;
+}
+
+export interface NessieEntry {
+  name: { elements: string[] };
+  type: string;
+}
+
+export class NessieError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly errorCode?: string,
+  ) {
+    super(message);
+    this.name = 'NessieError';
+  }
+}
+
+const REF_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export function validRefName(name: string): string {
+  if (!REF_NAME.test(name) || name.includes('..')) {
+    throw new Error(`Invalid Nessie reference name '${name}': use letters, digits, '.', '_' and '-'.`);
+  }
+  return name;
+}
+
+export class NessieClient {
+  /** @param apiUri e.g. http://127.0.0.1:19120/api/v2 */
+  constructor(readonly apiUri: string) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.apiUri}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      let message = text;
+      let code: string | undefined;
+      try {
+        const parsed = JSON.parse(text) as { message?: string; errorCode?: string };
+        message = parsed.message ?? text;
+        code = parsed.errorCode;
+      } catch {
+        // plain text error
+      }
+      throw new NessieError(
+        `Nessie ${method} ${path}: HTTP ${response.status}: ${message}`,
+        response.status,
+        code,
+      );
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async config(): Promise<{ defaultBranch: string; specVersion?: string }> {
+    return this.call('GET', '/config');
+  }
+
+  /** The reference, or undefined when it does not exist. */
+  async getReference(name: string): Promise<NessieReference | undefined> {
+    try {
+      const result = await this.call<{ reference: NessieReference }>('GET', `/trees/${validRefName(name)}`);
+      return result.reference;
+    } catch (err) {
+      if (err instanceof NessieError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async createReference(
+    name: string,
+    type: 'BRANCH' | 'TAG',
+    from: { name: string; hash: string },
+  ): Promise<NessieReference> {
+    const query = `?name=${encodeURIComponent(validRefName(name))}&type=${type}`;
+    const result = await this.call<{ reference: NessieReference }>('POST', `/trees${query}`, {
+      type: 'BRANCH',
+      name: validRefName(from.name),
+      hash: from.hash,
+    });
+    return result.reference;
+  }
+
+  /** Table and namespace keys on a reference, e.g. ['bronze', 'trips']. */
+  async entries(ref: string): Promise<NessieEntry[]> {
+    const result = await this.call<{ entries: NessieEntry[] }>('GET', `/trees/${validRefName(ref)}/entries`);
+    return result.entries;
+  }
+}

@@ -1,0 +1,50 @@
+// The seam between the bring-up workflow and where the platform runs. The workflow only names components;
+// a driver knows how to start, adopt and probe them (local processes today, Kubernetes objects later) and
+// where their endpoints are once they run.
+import type { S3Credentials } from '../../infra/local/credentials';
+
+/** Components the bring-up workflow manages (Temporal and the worker host the workflow itself). */
+export const MANAGED_COMPONENTS = ['objectstore', 'nessie', 'trino'] as const;
+export type ManagedComponent = (typeof MANAGED_COMPONENTS)[number];
+
+export interface ComponentHealth {
+  component: string;
+  healthy: boolean;
+  /** What was checked and what it answered, for people reading `dp status`. */
+  detail: string;
+  pid?: number;
+  endpoint?: string;
+}
+
+export type EnsureAction = 'adopted' | 'started';
+
+export interface EnsureResult {
+  component: ManagedComponent;
+  action: EnsureAction;
+  detail: string;
+}
+
+/** Where the initialisation steps reach the running components. */
+export interface PlatformEndpoints {
+  s3: string;
+  nessieApi: string;
+  trino: string;
+  credentials: S3Credentials;
+  warehouseBucket: string;
+  catalog: string;
+  schemas: string[];
+}
+
+export interface PlatformDriver {
+  readonly target: 'local' | 'kubernetes';
+  probe(component: ManagedComponent): Promise<ComponentHealth>;
+  /**
+   * Leaves a healthy component as it is ('adopted'); otherwise (re)starts it and waits until it is healthy,
+   * calling `progress` while it waits so the activity can heartbeat.
+   */
+  ensureRunning(component: ManagedComponent, progress: (message: string) => void): Promise<EnsureResult>;
+  endpoints(): PlatformEndpoints;
+}
+
+/** A problem only a person can fix (a port held by another program, a bad config): retrying cannot help. */
+export class NeedsOperatorError extends Error {}

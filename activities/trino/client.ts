@@ -1,0 +1,138 @@
+// A small client for Trino's HTTP statement protocol: POST the SQL, then follow nextUri until the query is
+// finished, collecting columns and rows. A failed query always throws, with Trino's own message.
+
+export interface TrinoColumn {
+  name: string;
+  type: string;
+}
+
+export interface TrinoResult {
+  columns: TrinoColumn[];
+  rows: unknown[][];
+  /** Rows changed by INSERT/UPDATE/DELETE/MERGE, when Trino reports it. */
+  updateCount?: number;
+  queryId: string;
+}
+
+interface StatementResponse {
+  id: string;
+  nextUri?: string;
+  columns?: TrinoColumn[];
+  data?: unknown[][];
+  updateCount?: number;
+  stats?: { state: string };
+  error?: { message: string; errorName: string; errorType: string; errorCode: number };
+}
+
+export class TrinoQueryError extends Error {
+  constructor(
+    message: string,
+    readonly errorName: string,
+    readonly errorType: string,
+    readonly queryId?: string,
+  ) {
+    super(message);
+    this.name = 'TrinoQueryError';
+  }
+}
+
+export interface TrinoClientOptions {
+  user?: string;
+  catalog?: string;
+  schema?: string;
+  source?: string;
+  /** Per HTTP request; a long query is many requests. */
+  requestTimeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class TrinoClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly options: TrinoClientOptions = {},
+  ) {}
+
+  private headers(): Record<string, string> {
+    const h: Record<string, string> = {
+      'X-Trino-User': this.options.user ?? 'dp',
+      'X-Trino-Source': this.options.source ?? 'dp',
+    };
+    if (this.options.catalog) h['X-Trino-Catalog'] = this.options.catalog;
+    if (this.options.schema) h['X-Trino-Schema'] = this.options.schema;
+    return h;
+  }
+
+  private async request(url: string, init: RequestInit): Promise<StatementResponse> {
+    // Trino answers 502/503/504 while starting or overloaded: the protocol says retry.
+    for (let attempt = 0; ; attempt++) {
+      const response = await fetch(url, {
+        ...init,
+        headers: { ...this.headers(), ...(init.headers as Record<string, string>) },
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 120_000),
+      });
+      if ([502, 503, 504].includes(response.status) && attempt < 20) {
+        await sleep(Math.min(100 * 2 ** attempt, 2000));
+        continue;
+      }
+      const text = await response.text();
+      if (!response.ok) {
+        throw new TrinoQueryError(
+          `Trino HTTP ${response.status}: ${text.slice(0, 500)}`,
+          'HTTP_ERROR',
+          'EXTERNAL',
+        );
+      }
+      return JSON.parse(text) as StatementResponse;
+    }
+  }
+
+  async query(sql: string): Promise<TrinoResult> {
+    let page = await this.request(`${this.baseUrl}/v1/statement`, { method: 'POST', body: sql });
+    const rows: unknown[][] = [];
+    let columns: TrinoColumn[] = [];
+    let updateCount: number | undefined;
+    for (;;) {
+      if (page.error) {
+        throw new TrinoQueryError(page.error.message, page.error.errorName, page.error.errorType, page.id);
+      }
+      if (page.columns) columns = page.columns;
+      if (page.data) rows.push(...page.data);
+      if (page.updateCount !== undefined) updateCount = page.updateCount;
+      if (!page.nextUri) break;
+      page = await this.request(page.nextUri, { method: 'GET' });
+    }
+    return { columns, rows, updateCount, queryId: page.id };
+  }
+
+  /** Rows as objects keyed by column name. */
+  async queryObjects<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+    const result = await this.query(sql);
+    return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c.name, row[i]])) as T);
+  }
+
+  async isReady(): Promise<boolean> {
+    try {
+      const response = await fetch(`${this.baseUrl}/v1/info`, { signal: AbortSignal.timeout(3000) });
+      if (!response.ok) return false;
+      const info = (await response.json()) as { starting?: boolean };
+      return info.starting === false;
+    } catch {
+      return false;
+    }
+  }
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/** Validates a catalog/schema/table name before it is placed in SQL (they cannot be bound as parameters). */
+export function sqlIdentifier(name: string): string {
+  if (!IDENTIFIER.test(name)) {
+    throw new Error(`Invalid SQL identifier '${name}': use lower-case letters, digits and underscores.`);
+  }
+  return name;
+}
+
+export function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}

@@ -1,0 +1,159 @@
+// The `dp` command: runs and inspects the lakehouse platform.
+import * as fs from 'node:fs';
+import { Command, Option } from 'commander';
+import { TrinoClient, TrinoQueryError } from '../activities/trino/client';
+import { installAll } from '../infra/local/install';
+import { MissingPrerequisite } from '../infra/local/prereqs';
+import { tailFile } from '../infra/local/process';
+import { COMPONENT_LABELS, LOCAL_COMPONENTS, type LocalComponent } from '../infra/local/services';
+import { PortInUseError } from '../infra/local/supervisor';
+import { endpoints, loadConfig, paths } from '../lib/config';
+import { consoleReporter, formatSeconds } from '../lib/progress';
+import { runWorker } from '../worker/worker';
+import { formatTable, resultAsCsv, resultAsJson, resultAsTable } from './format';
+import { endpointSummary, platformDown, platformStatus, platformUp } from './platform';
+
+const program = new Command('dp').description(
+  'The lakehouse data platform: Temporal, S3, Nessie, Iceberg, Trino',
+);
+
+program
+  .command('install')
+  .description('install (or verify) every component into the cache; idempotent')
+  .action(async () => {
+    await installAll(loadConfig(), consoleReporter);
+  });
+
+program
+  .command('up')
+  .description('install what is missing, start the platform and run the bring-up workflow')
+  .action(async () => {
+    const config = loadConfig();
+    const started = Date.now();
+    await platformUp(config, consoleReporter);
+    console.log(`\nThe platform is up (${formatSeconds(Date.now() - started)}). Every component is healthy:`);
+    console.log(endpointSummary(config));
+  });
+
+program
+  .command('down')
+  .description('stop every component (data stays in DP_HOME)')
+  .action(async () => {
+    await platformDown(loadConfig(), consoleReporter);
+  });
+
+program
+  .command('status')
+  .description('health of each component')
+  .option('--json', 'machine-readable output')
+  .action(async (options: { json?: boolean }) => {
+    const config = loadConfig();
+    const health = await platformStatus(config);
+    if (options.json) {
+      console.log(JSON.stringify({ healthy: health.every((h) => h.healthy), components: health }, null, 2));
+    } else {
+      console.log(
+        formatTable(
+          ['component', 'healthy', 'pid', 'endpoint', 'detail'],
+          health.map((h) => [
+            h.component,
+            h.healthy ? 'yes' : 'NO',
+            h.pid ? String(h.pid) : '-',
+            h.endpoint ?? '-',
+            h.detail,
+          ]),
+        ),
+      );
+    }
+    if (!health.every((h) => h.healthy)) process.exitCode = 1;
+  });
+
+program
+  .command('logs')
+  .description('print the log of a component')
+  .argument('<component>', `one of ${LOCAL_COMPONENTS.join(', ')}`)
+  .option('-n, --lines <n>', 'how many lines from the end', '100')
+  .option('-f, --follow', 'keep printing new lines')
+  .action(async (component: string, options: { lines: string; follow?: boolean }) => {
+    if (!(LOCAL_COMPONENTS as readonly string[]).includes(component)) {
+      throw new UsageError(`Unknown component '${component}'. Use one of: ${LOCAL_COMPONENTS.join(', ')}.`);
+    }
+    const file = paths(loadConfig()).log(component as LocalComponent);
+    if (!fs.existsSync(file)) {
+      throw new UsageError(
+        `${COMPONENT_LABELS[component as LocalComponent]} has no log yet (${file}). Run dp up.`,
+      );
+    }
+    process.stdout.write(tailFile(file, Number(options.lines)) + '\n');
+    if (options.follow) {
+      let position = fs.statSync(file).size;
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const size = fs.statSync(file).size;
+        if (size > position) {
+          const stream = fs.createReadStream(file, { start: position, end: size - 1 });
+          for await (const chunk of stream) process.stdout.write(chunk);
+          position = size;
+        }
+      }
+    }
+  });
+
+program
+  .command('query')
+  .description('run SQL on Trino and print the rows')
+  .argument('<sql>', 'the statement')
+  .addOption(new Option('--json', 'rows as a JSON array of objects').conflicts('csv'))
+  .addOption(new Option('--csv', 'rows as CSV with a header line'))
+  .option('--catalog <name>', 'default catalog', 'lakehouse')
+  .option('--schema <name>', 'default schema')
+  .action(
+    async (sql: string, options: { json?: boolean; csv?: boolean; catalog: string; schema?: string }) => {
+      const config = loadConfig();
+      const trino = new TrinoClient(endpoints(config).trino, {
+        catalog: options.catalog,
+        schema: options.schema,
+      });
+      const result = await trino.query(sql);
+      if (options.json) console.log(resultAsJson(result));
+      else if (options.csv) console.log(resultAsCsv(result));
+      else if (result.columns.length > 0) console.log(resultAsTable(result));
+      else console.log(result.updateCount !== undefined ? `OK (${result.updateCount} rows)` : 'OK');
+    },
+  );
+
+program
+  .command('worker')
+  .description('run the Temporal worker in the foreground (dp up runs it in the background)')
+  .option('--home <dir>', 'platform home (default: DP_HOME or <repo>/.dp)')
+  .action(async (options: { home?: string }) => {
+    if (options.home) process.env.DP_HOME = options.home;
+    await runWorker(loadConfig());
+  });
+
+class UsageError extends Error {}
+
+function explain(err: unknown): string {
+  if (err instanceof TrinoQueryError) return `Trino: ${err.errorName}: ${err.message}`;
+  if (err instanceof PortInUseError || err instanceof MissingPrerequisite || err instanceof UsageError) {
+    return err.message;
+  }
+  if (err instanceof Error && err.cause instanceof Error) {
+    // Temporal wraps the activity's own error: show the chain down to the root cause.
+    const chain: string[] = [];
+    for (let e: unknown = err; e instanceof Error; e = e.cause) chain.push(e.message);
+    return chain.join('\n  caused by: ');
+  }
+  if (err instanceof Error) {
+    const fix = /ECONNREFUSED|fetch failed|connect/i.test(err.message)
+      ? '\nIs the platform running? Start it with `dp up`, check it with `dp status`.'
+      : '';
+    return `${err.message}${fix}`;
+  }
+  return String(err);
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`dp: ${explain(err)}\n`);
+  process.exit(1);
+});

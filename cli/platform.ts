@@ -1,0 +1,133 @@
+// `dp up`, `dp down` and `dp status` for the embedded platform.
+import * as fs from 'node:fs';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time';
+import type { Client } from '@temporalio/client';
+import type { ComponentHealth } from '../activities/platform/driver';
+import { ensureS3Credentials } from '../infra/local/credentials';
+import { probeLocal } from '../infra/local/health';
+import { installAll } from '../infra/local/install';
+import { stopProcess } from '../infra/local/process';
+import { LOCAL_COMPONENTS, type LocalComponent } from '../infra/local/services';
+import { ensureLocalComponent, findPortConflicts, PortInUseError } from '../infra/local/supervisor';
+import { endpoints, paths, type PlatformConfig } from '../lib/config';
+import { formatSeconds, type Reporter } from '../lib/progress';
+import { connectClient } from '../worker/connection';
+import type { BringUpReport } from '../workflows/platform-bring-up';
+
+export const BRING_UP_WORKFLOW_ID = 'platform-bring-up';
+/** Closed runs stay visible in the Temporal UI this long (the dev server's default is one day). */
+const HISTORY_RETENTION_SECONDS = 30 * 24 * 3600;
+
+export function prepareHome(config: PlatformConfig) {
+  const p = paths(config);
+  for (const dir of [p.home, p.logs]) fs.mkdirSync(dir, { recursive: true });
+  ensureS3Credentials(p.secrets);
+}
+
+async function ensureRetention(client: Client, config: PlatformConfig) {
+  const service = client.workflowService;
+  const described = await service.describeNamespace({ namespace: config.temporalNamespace });
+  const current = Number(described.config?.workflowExecutionRetentionTtl?.seconds ?? 0);
+  if (current >= HISTORY_RETENTION_SECONDS) return;
+  await service.updateNamespace({
+    namespace: config.temporalNamespace,
+    config: { workflowExecutionRetentionTtl: msToTs(HISTORY_RETENTION_SECONDS * 1000) },
+  });
+}
+
+/** Runs the bring-up workflow and prints the heartbeats of its activities while it waits. */
+export async function runBringUp(
+  client: Client,
+  config: PlatformConfig,
+  report: Reporter,
+): Promise<BringUpReport> {
+  const handle = await client.workflow.start('platformBringUp', {
+    workflowId: BRING_UP_WORKFLOW_ID,
+    taskQueue: config.taskQueue,
+    // A second `dp up` while one runs attaches to it instead of racing it.
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [],
+  });
+  report('bring-up', `workflow ${BRING_UP_WORKFLOW_ID} run ${handle.firstExecutionRunId}`);
+  const seen = new Set<string>();
+  let done = false;
+  const watcher = (async () => {
+    while (!done) {
+      try {
+        const description = await handle.describe();
+        for (const activity of description.raw.pendingActivities ?? []) {
+          const payload = activity.heartbeatDetails?.payloads?.[0];
+          if (!payload) continue;
+          const message = String(defaultPayloadConverter.fromPayload(payload));
+          if (!seen.has(message)) {
+            seen.add(message);
+            report('bring-up', message);
+          }
+        }
+      } catch {
+        // progress is best effort
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    }
+  })();
+  try {
+    return (await handle.result()) as BringUpReport;
+  } finally {
+    done = true;
+    await watcher;
+  }
+}
+
+export async function platformUp(config: PlatformConfig, report: Reporter): Promise<BringUpReport> {
+  prepareHome(config);
+  // Report every taken port by name before anything is installed or started.
+  const conflicts = await findPortConflicts(
+    config,
+    LOCAL_COMPONENTS.filter((c) => c !== 'worker'),
+  );
+  if (conflicts.length > 0) throw new PortInUseError(conflicts);
+  await installAll(config, report);
+
+  const temporal = await ensureLocalComponent(config, 'temporal', (m) => report('temporal', m));
+  report('temporal', `${temporal.action}: ${temporal.health.detail}`);
+  const client = await connectClient(config);
+  try {
+    await ensureRetention(client, config);
+    const worker = await ensureLocalComponent(config, 'worker', (m) => report('worker', m));
+    report('worker', `${worker.action}: ${worker.health.detail}`);
+    const result = await runBringUp(client, config, report);
+    for (const c of result.components) report(c.component, `${c.action}: ${c.detail}`);
+    return result;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+export function endpointSummary(config: PlatformConfig): string {
+  const e = endpoints(config);
+  const p = paths(config);
+  return [
+    `  Temporal UI      ${e.temporalUi}   (workflow histories, e.g. ${BRING_UP_WORKFLOW_ID})`,
+    `  Temporal gRPC    ${e.temporal}`,
+    `  Trino            ${e.trino}   (web UI at ${e.trino}/ui/, catalog '${config.catalog}')`,
+    `  Nessie           ${e.nessieUi}   (API ${e.nessieApi}, Iceberg REST ${e.nessieIcebergRest})`,
+    `  Object store S3  ${e.s3}   (bucket '${config.warehouseBucket}', keys in ${p.secrets}/s3.json)`,
+    `  Data             ${p.home}/data`,
+    `  Logs             ${p.logs}   (dp logs <component>)`,
+  ].join('\n');
+}
+
+/** Stops every local component, the worker first and Temporal last. */
+export async function platformDown(config: PlatformConfig, report: Reporter) {
+  const order: LocalComponent[] = ['worker', 'trino', 'nessie', 'objectstore', 'temporal'];
+  for (const component of order) {
+    const started = Date.now();
+    const stopped = await stopProcess(paths(config).pid(component));
+    report(component, stopped ? `stopped (${formatSeconds(Date.now() - started)})` : 'was not running');
+  }
+}
+
+export async function platformStatus(config: PlatformConfig): Promise<ComponentHealth[]> {
+  return Promise.all(LOCAL_COMPONENTS.map((component) => probeLocal(config, component)));
+}

@@ -1,0 +1,109 @@
+// Health probes of the local components: each asks the component itself (not just its port) whether it
+// serves, and says what it checked.
+import { Connection } from '@temporalio/client';
+import { endpoints, paths, type PlatformConfig } from '../../lib/config';
+import { s3Client } from '../../activities/s3/client';
+import { ListBucketsCommand } from '@aws-sdk/client-s3';
+import type { ComponentHealth } from '../../activities/platform/driver';
+import { ensureS3Credentials } from './credentials';
+import { runningPid } from './process';
+import type { LocalComponent } from './services';
+
+async function httpOk(url: string): Promise<{ ok: boolean; status?: number; body?: string; error?: string }> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    return { ok: response.ok, status: response.status, body: await response.text() };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
+}
+
+async function probeTemporal(config: PlatformConfig): Promise<{ healthy: boolean; detail: string }> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address: endpoints(config).temporal, connectTimeout: 3000 });
+    const info = await connection.workflowService.getSystemInfo({});
+    return { healthy: true, detail: `frontend serving (server ${info.serverVersion})` };
+  } catch (err) {
+    return { healthy: false, detail: `frontend not reachable: ${(err as Error).message.split('\n')[0]}` };
+  } finally {
+    await connection?.close();
+  }
+}
+
+async function probeWorker(config: PlatformConfig): Promise<{ healthy: boolean; detail: string }> {
+  if (runningPid(paths(config).pid('worker')) === undefined) return { healthy: false, detail: 'not running' };
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address: endpoints(config).temporal, connectTimeout: 3000 });
+    const result = await connection.workflowService.describeTaskQueue({
+      namespace: config.temporalNamespace,
+      taskQueue: { name: config.taskQueue },
+      taskQueueType: 1, // workflow task queue
+    });
+    const pollers = result.pollers?.length ?? 0;
+    return pollers > 0
+      ? { healthy: true, detail: `polling task queue '${config.taskQueue}'` }
+      : { healthy: false, detail: `running, but not polling task queue '${config.taskQueue}' yet` };
+  } catch (err) {
+    return { healthy: false, detail: `cannot ask Temporal: ${(err as Error).message.split('\n')[0]}` };
+  } finally {
+    await connection?.close();
+  }
+}
+
+async function probeObjectStore(config: PlatformConfig): Promise<{ healthy: boolean; detail: string }> {
+  const client = s3Client({ endpoint: endpoints(config).s3, ...ensureS3Credentials(paths(config).secrets) });
+  try {
+    const result = await client.send(new ListBucketsCommand({}));
+    return { healthy: true, detail: `S3 API serving (${result.Buckets?.length ?? 0} buckets)` };
+  } catch (err) {
+    return { healthy: false, detail: `S3 API not serving: ${(err as Error).message}` };
+  } finally {
+    client.destroy();
+  }
+}
+
+async function probeNessie(config: PlatformConfig): Promise<{ healthy: boolean; detail: string }> {
+  const result = await httpOk(`${endpoints(config).nessieApi}/config`);
+  if (!result.ok)
+    return { healthy: false, detail: `API not serving: ${result.error ?? 'HTTP ' + result.status}` };
+  return { healthy: true, detail: 'API v2 serving' };
+}
+
+async function probeTrino(config: PlatformConfig): Promise<{ healthy: boolean; detail: string }> {
+  const result = await httpOk(`${endpoints(config).trino}/v1/info`);
+  if (!result.ok)
+    return { healthy: false, detail: `not serving: ${result.error ?? 'HTTP ' + result.status}` };
+  const info = JSON.parse(result.body ?? '{}') as { starting?: boolean; nodeVersion?: { version: string } };
+  if (info.starting !== false) return { healthy: false, detail: 'starting' };
+  return { healthy: true, detail: `coordinator ready (version ${info.nodeVersion?.version ?? '?'})` };
+}
+
+const PROBES: Record<
+  LocalComponent,
+  (config: PlatformConfig) => Promise<{ healthy: boolean; detail: string }>
+> = {
+  temporal: probeTemporal,
+  worker: probeWorker,
+  objectstore: probeObjectStore,
+  nessie: probeNessie,
+  trino: probeTrino,
+};
+
+const ENDPOINT_OF: Record<LocalComponent, (config: PlatformConfig) => string | undefined> = {
+  temporal: (c) => endpoints(c).temporal,
+  worker: () => undefined,
+  objectstore: (c) => endpoints(c).s3,
+  nessie: (c) => endpoints(c).nessieApi,
+  trino: (c) => endpoints(c).trino,
+};
+
+export async function probeLocal(
+  config: PlatformConfig,
+  component: LocalComponent,
+): Promise<ComponentHealth> {
+  const pid = runningPid(paths(config).pid(component));
+  const { healthy, detail } = await PROBES[component](config);
+  return { component, healthy, detail, pid, endpoint: ENDPOINT_OF[component](config) };
+}

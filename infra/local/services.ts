@@ -1,0 +1,280 @@
+// How each component of the embedded platform is configured, started and probed on one machine.
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  lakehouseCatalogProperties,
+  S3_ACCESS_KEY_ENV,
+  S3_SECRET_KEY_ENV,
+  toPropertiesFile,
+} from '../../lib/catalog';
+import { derivedPorts, endpoints, paths, REPO_ROOT, type PlatformConfig, type Ports } from '../../lib/config';
+import { ensureS3Credentials, writePrivateFile } from './credentials';
+import { toolPaths } from './install';
+import type { ProcessSpec } from './process';
+import { findJavaHome } from './prereqs';
+import { NESSIE_MIN_JAVA, TRINO_MIN_JAVA } from './versions';
+
+export const LOCAL_COMPONENTS = ['temporal', 'worker', 'objectstore', 'nessie', 'trino'] as const;
+export type LocalComponent = (typeof LOCAL_COMPONENTS)[number];
+
+export const COMPONENT_LABELS: Record<LocalComponent, string> = {
+  temporal: 'Temporal dev server',
+  worker: 'Temporal worker',
+  objectstore: 'object store (SeaweedFS S3)',
+  nessie: 'Nessie catalog',
+  trino: 'Trino',
+};
+
+/** Ports each component binds, by config name; checked before anything starts. */
+export function componentPorts(config: PlatformConfig): Record<LocalComponent, [string, number][]> {
+  const p = config.ports;
+  const d = derivedPorts(p);
+  const pick = (...names: (keyof Ports)[]) => names.map((n) => [n, p[n]] as [string, number]);
+  return {
+    temporal: pick('temporal', 'temporalUi'),
+    worker: [],
+    objectstore: [
+      ...pick('s3', 'seaweedMaster', 'seaweedVolume', 'seaweedFiler'),
+      ...Object.entries(d).map(([n, port]) => [n, port] as [string, number]),
+    ],
+    nessie: pick('nessie', 'nessieManagement'),
+    trino: pick('trino'),
+  };
+}
+
+/** How long a component may take from process start to healthy, on a loaded 2-core machine. */
+export const STARTUP_TIMEOUT_MS: Record<LocalComponent, number> = {
+  temporal: 60_000,
+  worker: 120_000,
+  objectstore: 60_000,
+  nessie: 120_000,
+  trino: 240_000,
+};
+
+function temporalSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> {
+  const dataDir = paths(config).data('temporal');
+  fs.mkdirSync(dataDir, { recursive: true });
+  return {
+    command: toolPaths(config.cacheDir).temporal,
+    args: [
+      'server',
+      'start-dev',
+      // SQLite file: workflow history survives restarts.
+      '--db-filename',
+      path.join(dataDir, 'temporal.db'),
+      '--ip',
+      config.host,
+      '--port',
+      String(config.ports.temporal),
+      '--ui-port',
+      String(config.ports.temporalUi),
+      '--namespace',
+      config.temporalNamespace,
+      '--log-level',
+      'warn',
+      // Search attributes the ELT workflows set, so the UI can filter runs by month and stage.
+      '--search-attribute',
+      'YellowTripsMonth=Keyword',
+      '--search-attribute',
+      'PipelineStage=Keyword',
+    ],
+    cwd: dataDir,
+  };
+}
+
+function workerSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> {
+  return {
+    command: process.execPath,
+    args: [path.join(REPO_ROOT, 'bin', 'dp.js'), 'worker', `--home=${config.home}`],
+    cwd: REPO_ROOT,
+    env: { ...process.env, DP_HOME: config.home, DP_CACHE_DIR: config.cacheDir },
+  };
+}
+
+function objectStoreSpec(
+  config: PlatformConfig,
+): Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> {
+  const p = config.ports;
+  const d = derivedPorts(p);
+  const dataDir = paths(config).data('seaweedfs');
+  const confDir = paths(config).conf('seaweedfs');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const credentials = ensureS3Credentials(paths(config).secrets);
+  const s3Config = path.join(confDir, 's3.json');
+  writePrivateFile(
+    s3Config,
+    JSON.stringify(
+      {
+        identities: [
+          {
+            name: 'lakehouse',
+            credentials: [{ accessKey: credentials.accessKey, secretKey: credentials.secretKey }],
+            actions: ['Admin', 'Read', 'List', 'Tagging', 'Write'],
+          },
+        ],
+      },
+      null,
+      2,
+    ),
+  );
+  return {
+    command: toolPaths(config.cacheDir).weed,
+    args: [
+      'server',
+      `-dir=${dataDir}`,
+      `-ip=${config.host}`,
+      `-ip.bind=${config.host}`,
+      `-master.port=${p.seaweedMaster}`,
+      `-master.port.grpc=${d.seaweedMasterGrpc}`,
+      `-volume.port=${p.seaweedVolume}`,
+      `-volume.port.grpc=${d.seaweedVolumeGrpc}`,
+      `-filer.port=${p.seaweedFiler}`,
+      `-filer.port.grpc=${d.seaweedFilerGrpc}`,
+      '-s3',
+      `-s3.port=${p.s3}`,
+      `-s3.port.grpc=${d.s3Grpc}`,
+      `-s3.config=${s3Config}`,
+      // SeaweedFS's own Iceberg and Lance endpoints are not used: Nessie is the catalog.
+      '-s3.port.iceberg=0',
+      '-s3.port.lance=0',
+      // Small volumes and no pre-allocation: a laptop-sized store, not a cluster.
+      '-master.volumeSizeLimitMB=1024',
+      '-volume.max=0',
+    ],
+    cwd: dataDir,
+  };
+}
+
+function nessieSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> {
+  const e = endpoints(config);
+  const confDir = paths(config).conf('nessie');
+  const dataDir = paths(config).data('nessie');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const credentials = ensureS3Credentials(paths(config).secrets);
+  const properties: Record<string, string> = {
+    'quarkus.http.host': config.host,
+    'quarkus.http.port': String(config.ports.nessie),
+    'quarkus.management.host': config.host,
+    'quarkus.management.port': String(config.ports.nessieManagement),
+    'quarkus.otel.sdk.disabled': 'true',
+    'quarkus.log.console.format': '%d{HH:mm:ss} %-5p [%c{2.}] %s%e%n',
+    'nessie.server.default-branch': 'main',
+    'nessie.version.store.type': 'ROCKSDB',
+    'nessie.version.store.persist.rocks.database-path': path.join(dataDir, 'rocksdb'),
+    'nessie.catalog.default-warehouse': config.warehouseBucket,
+    [`nessie.catalog.warehouses.${config.warehouseBucket}.location`]: `s3://${config.warehouseBucket}/`,
+    'nessie.catalog.service.s3.default-options.endpoint': e.s3 + '/',
+    'nessie.catalog.service.s3.default-options.path-style-access': 'true',
+    'nessie.catalog.service.s3.default-options.region': 'us-east-1',
+    'nessie.catalog.service.s3.default-options.access-key': 'urn:nessie-secret:quarkus:dp.s3',
+    'dp.s3.name': credentials.accessKey,
+    'dp.s3.secret': credentials.secretKey,
+  };
+  // Quarkus reads config/application.properties from its working directory; it holds the S3 secret.
+  writePrivateFile(path.join(confDir, 'config', 'application.properties'), toPropertiesFile(properties));
+  const java = path.join(findJavaHome(NESSIE_MIN_JAVA), 'bin', 'java');
+  return {
+    command: java,
+    args: [
+      `-Xmx${config.nessieHeap}`,
+      '-XX:+UseSerialGC',
+      // Marks the process as this platform's (dp finds its own processes by their DP_HOME).
+      `-Ddp.home=${config.home}`,
+      '-jar',
+      toolPaths(config.cacheDir).nessieJar,
+    ],
+    cwd: confDir,
+  };
+}
+
+function trinoSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> {
+  const e = endpoints(config);
+  const etc = paths(config).conf('trino');
+  const dataDir = paths(config).data('trino');
+  fs.mkdirSync(path.join(etc, 'catalog'), { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true });
+  const nodeIdFile = path.join(dataDir, 'node-id');
+  if (!fs.existsSync(nodeIdFile)) fs.writeFileSync(nodeIdFile, randomUUID());
+  const files: Record<string, string> = {
+    'node.properties': toPropertiesFile({
+      'node.environment': 'lakehouse',
+      'node.id': fs.readFileSync(nodeIdFile, 'utf8').trim(),
+      'node.data-dir': dataDir,
+    }),
+    'config.properties': toPropertiesFile({
+      coordinator: 'true',
+      'node-scheduler.include-coordinator': 'true',
+      'http-server.http.port': String(config.ports.trino),
+      'discovery.uri': e.trino,
+      // Catalogs can be added at run time (one per Nessie branch for Write-Audit-Publish) and persist.
+      'catalog.management': 'dynamic',
+      'catalog.store': 'file',
+      'query.max-memory': '1GB',
+      'query.max-memory-per-node': '1GB',
+    }),
+    'jvm.config':
+      [
+        '-server',
+        `-Xmx${config.trinoHeap}`,
+        '-XX:+UseG1GC',
+        '-XX:G1HeapRegionSize=32M',
+        '-XX:+ExplicitGCInvokesConcurrent',
+        '-XX:+ExitOnOutOfMemoryError',
+        '-XX:ReservedCodeCacheSize=256M',
+        '-XX:PerMethodRecompilationCutoff=10000',
+        '-XX:PerBytecodeRecompilationCutoff=10000',
+        '-Djdk.attach.allowAttachSelf=true',
+        '-Djdk.nio.maxCachedBufferSize=2000000',
+        '-Dfile.encoding=UTF-8',
+        '-XX:+EnableDynamicAgentLoading',
+        '--add-modules=jdk.incubator.vector',
+      ].join('\n') + '\n',
+    'log.properties': toPropertiesFile({ 'io.trino': 'INFO' }),
+  };
+  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(etc, name), content);
+  fs.writeFileSync(
+    path.join(etc, 'catalog', `${config.catalog}.properties`),
+    toPropertiesFile(
+      lakehouseCatalogProperties({
+        nessieApiUri: e.nessieApi,
+        s3Endpoint: e.s3,
+        warehouseBucket: config.warehouseBucket,
+        ref: 'main',
+      }),
+    ),
+  );
+  const credentials = ensureS3Credentials(paths(config).secrets);
+  const javaHome = findJavaHome(TRINO_MIN_JAVA);
+  return {
+    command: path.join(toolPaths(config.cacheDir).trinoHome, 'bin', 'launcher'),
+    args: ['run', `--etc-dir=${etc}`, `--data-dir=${dataDir}`, `--jvm-dir=${javaHome}`],
+    cwd: dataDir,
+    env: {
+      ...process.env,
+      JAVA_HOME: javaHome,
+      [S3_ACCESS_KEY_ENV]: credentials.accessKey,
+      [S3_SECRET_KEY_ENV]: credentials.secretKey,
+    },
+  };
+}
+
+/** Renders the component's configuration and returns how to start it. */
+export function processSpec(config: PlatformConfig, component: LocalComponent): ProcessSpec {
+  const builders = {
+    temporal: temporalSpec,
+    worker: workerSpec,
+    objectstore: objectStoreSpec,
+    nessie: nessieSpec,
+    trino: trinoSpec,
+  };
+  const p = paths(config);
+  return {
+    name: component,
+    logFile: p.log(component),
+    pidFile: p.pid(component),
+    // Every command line below names DP_HOME (a data dir, the db file, --home): that identifies our processes.
+    marker: config.home,
+    ...builders[component](config),
+  };
+}

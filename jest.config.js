@@ -1,0 +1,33 @@
+// Three projects: unit (pure logic, no services), workflows (sequencing against the project's own
+// Temporal binary, mocked activities) and integration (the real local platform, started once per run).
+const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
+// ESM-only packages are transformed to CommonJS like our own sources.
+const transformIgnorePatterns = ['/node_modules/(?!(parquet-wasm|apache-arrow|@kubernetes/client-node)/)'];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+      transform,
+      transformIgnorePatterns,
+    },
+    {
+      displayName: 'workflows',
+      testMatch: ['<rootDir>/test/workflows/**/*.test.ts'],
+      transform,
+      transformIgnorePatterns,
+    },
+    {
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      transform,
+      transformIgnorePatterns,
+      globalSetup: '<rootDir>/test/integration/global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+    },
+  ],
+  maxWorkers: 1,
+  testTimeout: 300000,
+};

@@ -1,0 +1,163 @@
+// One place for every port, path and tunable of the embedded platform.
+//
+// Precedence: built-in defaults < $DP_HOME/config.json < environment (DP_PORT_<NAME>, DP_HOME, ...).
+// Tests point DP_HOME at a temporary folder holding a config.json with test ports.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+
+/** Every TCP port the embedded platform listens on, by name. */
+export interface Ports {
+  temporal: number;
+  temporalUi: number;
+  s3: number;
+  seaweedMaster: number;
+  seaweedVolume: number;
+  seaweedFiler: number;
+  nessie: number;
+  nessieManagement: number;
+  trino: number;
+  /** Reserved for the Airflow API server so it never collides with Trino's 8080. */
+  airflow: number;
+}
+
+// SeaweedFS also listens on each of its ports + 10000 for gRPC; the defaults leave room for that.
+export const DEFAULT_PORTS: Ports = {
+  temporal: 7233,
+  temporalUi: 8233,
+  s3: 8333,
+  seaweedMaster: 9333,
+  seaweedVolume: 9340,
+  seaweedFiler: 8888,
+  nessie: 19120,
+  nessieManagement: 19121,
+  trino: 8080,
+  airflow: 8280,
+};
+
+/** Extra ports a component binds that are derived from a configured one (SeaweedFS gRPC = port + 10000). */
+export function derivedPorts(ports: Ports): Record<string, number> {
+  return {
+    seaweedMasterGrpc: ports.seaweedMaster + 10000,
+    seaweedVolumeGrpc: ports.seaweedVolume + 10000,
+    seaweedFilerGrpc: ports.seaweedFiler + 10000,
+    s3Grpc: ports.s3 + 10000,
+  };
+}
+
+export interface PlatformConfig {
+  /** Platform state: configs, data, logs, pid files. Default <repo>/.dp (git-ignored). */
+  home: string;
+  /** Downloads and builds shared by every checkout. Default ~/.cache/dp. */
+  cacheDir: string;
+  ports: Ports;
+  /** Address every component binds to; loopback by default. */
+  host: string;
+  temporalNamespace: string;
+  taskQueue: string;
+  warehouseBucket: string;
+  /** Trino catalog name for the lakehouse on Nessie's main branch. */
+  catalog: string;
+  schemas: string[];
+  trinoHeap: string;
+  nessieHeap: string;
+}
+
+interface FileConfig {
+  ports?: Partial<Ports>;
+  host?: string;
+  trinoHeap?: string;
+  nessieHeap?: string;
+}
+
+/** The environment variable that sets a port, e.g. DP_PORT_TEMPORAL_UI for temporalUi. */
+export function portEnvVar(port: string): string {
+  return 'DP_PORT_' + port.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+}
+
+/** The configured port a (possibly derived) port name comes from: seaweedFilerGrpc -> seaweedFiler. */
+export function configuredPortName(port: string): string {
+  if (port in DEFAULT_PORTS) return port;
+  return port === 's3Grpc' ? 's3' : port.replace(/Grpc$/, '');
+}
+
+function parsePort(name: string, raw: unknown, source: string): number {
+  const value = typeof raw === 'string' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new Error(`Invalid port for ${name} in ${source}: ${String(raw)}. Use an integer in 1..65535.`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
+  const home = path.resolve(env.DP_HOME ?? path.join(REPO_ROOT, '.dp'));
+  const cacheDir = path.resolve(env.DP_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'dp'));
+  const file = path.join(home, 'config.json');
+  let fileConfig: FileConfig = {};
+  if (fs.existsSync(file)) {
+    try {
+      fileConfig = JSON.parse(fs.readFileSync(file, 'utf8')) as FileConfig;
+    } catch (err) {
+      throw new Error(`Cannot parse ${file}: ${(err as Error).message}. Fix or delete the file.`, {
+        cause: err,
+      });
+    }
+  }
+  const ports = { ...DEFAULT_PORTS };
+  for (const name of Object.keys(DEFAULT_PORTS) as (keyof Ports)[]) {
+    const fromFile = fileConfig.ports?.[name];
+    if (fromFile !== undefined) ports[name] = parsePort(name, fromFile, file);
+    const fromEnv = env[portEnvVar(name)];
+    if (fromEnv !== undefined && fromEnv !== '') ports[name] = parsePort(name, fromEnv, portEnvVar(name));
+  }
+  const all = { ...ports, ...derivedPorts(ports) };
+  const seen = new Map<number, string>();
+  for (const [name, port] of Object.entries(all)) {
+    const other = seen.get(port);
+    if (other)
+      throw new Error(`Port ${port} is configured for both ${other} and ${name}; give each its own.`);
+    seen.set(port, name);
+  }
+  return {
+    home,
+    cacheDir,
+    ports,
+    host: fileConfig.host ?? env.DP_HOST ?? '127.0.0.1',
+    temporalNamespace: env.DP_TEMPORAL_NAMESPACE ?? 'default',
+    taskQueue: env.DP_TASK_QUEUE ?? 'lakehouse',
+    warehouseBucket: 'warehouse',
+    catalog: 'lakehouse',
+    schemas: ['bronze', 'silver', 'gold', 'iot'],
+    trinoHeap: fileConfig.trinoHeap ?? env.DP_TRINO_HEAP ?? '2G',
+    nessieHeap: fileConfig.nessieHeap ?? env.DP_NESSIE_HEAP ?? '512m',
+  };
+}
+
+/** Well-known locations under DP_HOME. */
+export function paths(config: PlatformConfig) {
+  const h = config.home;
+  return {
+    home: h,
+    data: (component: string) => path.join(h, 'data', component),
+    conf: (component: string) => path.join(h, 'conf', component),
+    log: (component: string) => path.join(h, 'logs', `${component}.log`),
+    pid: (component: string) => path.join(h, 'run', `${component}.pid`),
+    secrets: path.join(h, 'secrets'),
+    logs: path.join(h, 'logs'),
+  };
+}
+
+export function endpoints(config: PlatformConfig) {
+  const { host, ports } = config;
+  return {
+    temporal: `${host}:${ports.temporal}`,
+    temporalUi: `http://${host}:${ports.temporalUi}`,
+    s3: `http://${host}:${ports.s3}`,
+    nessieApi: `http://${host}:${ports.nessie}/api/v2`,
+    nessieIcebergRest: `http://${host}:${ports.nessie}/iceberg/`,
+    nessieUi: `http://${host}:${ports.nessie}`,
+    trino: `http://${host}:${ports.trino}`,
+  };
+}
