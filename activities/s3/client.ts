@@ -1,4 +1,5 @@
 // S3 client for the platform's object store (path-style, any S3-compatible endpoint).
+import '../../lib/quiet-warnings';
 import {
   CreateBucketCommand,
   HeadBucketCommand,
