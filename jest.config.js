@@ -28,6 +28,7 @@ module.exports = {
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
     },
   ],
+  reporters: ['default', '<rootDir>/test/reporters/summary.js'],
   maxWorkers: 1,
   testTimeout: 300000,
 };
