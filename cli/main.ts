@@ -9,7 +9,7 @@ import { COMPONENT_LABELS, LOCAL_COMPONENTS, type LocalComponent } from '../infr
 import { PortInUseError } from '../infra/local/supervisor';
 import { endpoints, loadConfig, paths } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
-import { runWorker } from '../worker/worker';
+import { eltRunCommand, registerEltCommands } from './elt';
 import { formatTable, resultAsCsv, resultAsJson, resultAsTable } from './format';
 import { endpointSummary, platformDown, platformStatus, platformUp } from './platform';
 
@@ -54,11 +54,12 @@ program
     } else {
       console.log(
         formatTable(
-          ['component', 'healthy', 'pid', 'endpoint', 'detail'],
+          ['component', 'healthy', 'pid', 'rss', 'endpoint', 'detail'],
           health.map((h) => [
             h.component,
             h.healthy ? 'yes' : 'NO',
             h.pid ? String(h.pid) : '-',
+            h.rssMiB !== undefined ? `${h.rssMiB} MiB` : '-',
             h.endpoint ?? '-',
             h.detail,
           ]),
@@ -122,12 +123,33 @@ program
     },
   );
 
+registerEltCommands(program);
+
+program
+  .command('demo')
+  .description('bring the platform up and run the ELT for a 2025 month from the offline TLC mirror')
+  .option('--month <YYYY-MM>', 'the month', '2025-03')
+  .option('--rows <n>', 'rows of the generated month', '200000')
+  .option('--seed <n>', 'seed of the generated month', '20250301')
+  .action(async (options: { month: string; rows: string; seed: string }) => {
+    const config = loadConfig();
+    const started = Date.now();
+    await platformUp(config, consoleReporter);
+    console.log(`\nThe platform is up (${formatSeconds(Date.now() - started)}):`);
+    console.log(endpointSummary(config));
+    console.log('');
+    await eltRunCommand({ month: options.month, mirror: true, rows: options.rows, seed: options.seed });
+  });
+
 program
   .command('worker')
   .description('run the Temporal worker in the foreground (dp up runs it in the background)')
   .option('--home <dir>', 'platform home (default: DP_HOME or <repo>/.dp)')
   .action(async (options: { home?: string }) => {
     if (options.home) process.env.DP_HOME = options.home;
+    // Loaded on demand: the worker pulls in every activity, which other commands do not need.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { runWorker } = require('../worker/worker') as typeof import('../worker/worker');
     await runWorker(loadConfig());
   });
 

@@ -8,7 +8,7 @@ import { ensureS3Credentials } from '../infra/local/credentials';
 import { probeLocal } from '../infra/local/health';
 import { installAll } from '../infra/local/install';
 import { stopProcess } from '../infra/local/process';
-import { LOCAL_COMPONENTS, type LocalComponent } from '../infra/local/services';
+import { PLATFORM_COMPONENTS, type LocalComponent } from '../infra/local/services';
 import { ensureLocalComponent, findPortConflicts, PortInUseError } from '../infra/local/supervisor';
 import { endpoints, paths, type PlatformConfig } from '../lib/config';
 import { formatSeconds, type Reporter } from '../lib/progress';
@@ -84,7 +84,7 @@ export async function platformUp(config: PlatformConfig, report: Reporter): Prom
   // Report every taken port by name before anything is installed or started.
   const conflicts = await findPortConflicts(
     config,
-    LOCAL_COMPONENTS.filter((c) => c !== 'worker'),
+    PLATFORM_COMPONENTS.filter((c) => c !== 'worker'),
   );
   if (conflicts.length > 0) throw new PortInUseError(conflicts);
   await installAll(config, report);
@@ -120,7 +120,7 @@ export function endpointSummary(config: PlatformConfig): string {
 
 /** Stops every local component, the worker first and Temporal last. */
 export async function platformDown(config: PlatformConfig, report: Reporter) {
-  const order: LocalComponent[] = ['worker', 'trino', 'nessie', 'objectstore', 'temporal'];
+  const order: LocalComponent[] = ['tlcmirror', 'worker', 'trino', 'nessie', 'objectstore', 'temporal'];
   for (const component of order) {
     const started = Date.now();
     const stopped = await stopProcess(paths(config).pid(component));
@@ -129,5 +129,5 @@ export async function platformDown(config: PlatformConfig, report: Reporter) {
 }
 
 export async function platformStatus(config: PlatformConfig): Promise<ComponentHealth[]> {
-  return Promise.all(LOCAL_COMPONENTS.map((component) => probeLocal(config, component)));
+  return Promise.all(PLATFORM_COMPONENTS.map((component) => probeLocal(config, component)));
 }

@@ -21,6 +21,8 @@ export interface Ports {
   trino: number;
   /** Reserved for the Airflow API server so it never collides with Trino's 8080. */
   airflow: number;
+  /** The offline TLC mirror (synthetic months on the real paths). */
+  tlcMirror: number;
 }
 
 // SeaweedFS also listens on each of its ports + 10000 for gRPC; the defaults leave room for that.
@@ -35,6 +37,7 @@ export const DEFAULT_PORTS: Ports = {
   nessieManagement: 19121,
   trino: 8080,
   airflow: 8280,
+  tlcMirror: 8190,
 };
 
 /** Extra ports a component binds that are derived from a configured one (SeaweedFS gRPC = port + 10000). */
@@ -63,7 +66,14 @@ export interface PlatformConfig {
   schemas: string[];
   trinoHeap: string;
   nessieHeap: string;
+  /** Where the monthly trip files come from: the public TLC host, or a mirror. */
+  tlcBaseUrl: string;
+  /** The scheduled run processes the month this many months before the run date. */
+  tlcLagMonths: number;
 }
+
+/** The public host of the TLC trip record files. */
+export const TLC_PUBLIC_BASE_URL = 'https://d37ci6vzurychx.cloudfront.net';
 
 interface FileConfig {
   ports?: Partial<Ports>;
@@ -132,7 +142,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     schemas: ['bronze', 'silver', 'gold', 'iot'],
     trinoHeap: fileConfig.trinoHeap ?? env.DP_TRINO_HEAP ?? '2G',
     nessieHeap: fileConfig.nessieHeap ?? env.DP_NESSIE_HEAP ?? '512m',
+    tlcBaseUrl: env.DP_TLC_BASE_URL || TLC_PUBLIC_BASE_URL,
+    tlcLagMonths: parseLag(env.DP_TLC_LAG_MONTHS),
   };
+}
+
+function parseLag(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 2;
+  const lag = Number(raw);
+  if (!Number.isInteger(lag) || lag < 0 || lag > 24) {
+    throw new Error(`Invalid DP_TLC_LAG_MONTHS '${raw}': use a whole number of months from 0 to 24.`);
+  }
+  return lag;
 }
 
 /** Well-known locations under DP_HOME. */
@@ -159,5 +180,6 @@ export function endpoints(config: PlatformConfig) {
     nessieIcebergRest: `http://${host}:${ports.nessie}/iceberg/`,
     nessieUi: `http://${host}:${ports.nessie}`,
     trino: `http://${host}:${ports.trino}`,
+    tlcMirror: `http://${host}:${ports.tlcMirror}`,
   };
 }

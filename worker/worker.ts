@@ -1,8 +1,11 @@
 // The Temporal worker of the platform: hosts every workflow and the activities that do the side effects.
 import { NativeConnection, Worker } from '@temporalio/worker';
+import * as path from 'node:path';
+import { createEltActivities } from '../activities/elt/activities';
 import { createPlatformActivities } from '../activities/platform/activities';
+import { toolPaths } from '../infra/local/install';
 import { LocalDriver } from '../activities/platform/local-driver';
-import { endpoints, type PlatformConfig } from '../lib/config';
+import { endpoints, REPO_ROOT, type PlatformConfig } from '../lib/config';
 
 export async function runWorker(config: PlatformConfig): Promise<void> {
   const connection = await NativeConnection.connect({ address: endpoints(config).temporal });
@@ -12,7 +15,15 @@ export async function runWorker(config: PlatformConfig): Promise<void> {
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: { ...createPlatformActivities(driver) },
+    activities: {
+      ...createPlatformActivities(driver),
+      ...createEltActivities({
+        endpoints: () => driver.endpoints(),
+        tlcBaseUrl: config.tlcBaseUrl,
+        dbtExecutable: path.join(toolPaths(config.cacheDir).dbtVenv, 'bin', 'dbt'),
+        dbtProjectDir: path.join(REPO_ROOT, 'dbt'),
+      }),
+    },
     // Two cores: a few activities at a time keep the JVM services responsive.
     maxConcurrentActivityTaskExecutions: 8,
   });

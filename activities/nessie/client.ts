@@ -11,6 +11,13 @@ export interface NessieEntry {
   type: string;
 }
 
+export interface MergeResult {
+  wasApplied: boolean;
+  wasSuccessful: boolean;
+  resultantTargetHash: string;
+  commonAncestor?: string;
+}
+
 export class NessieError extends Error {
   constructor(
     message: string,
@@ -29,6 +36,18 @@ export function validRefName(name: string): string {
     throw new Error(`Invalid Nessie reference name '${name}': use letters, digits, '.', '_' and '-'.`);
   }
   return name;
+}
+
+const HASH = /^[0-9a-f]{8,64}$/;
+
+export function validHash(hash: string): string {
+  if (!HASH.test(hash)) throw new Error(`Invalid Nessie commit hash '${hash}'.`);
+  return hash;
+}
+
+/** A merge refused because both sides changed the same tables. */
+export function isMergeConflict(err: unknown): boolean {
+  return err instanceof NessieError && err.status === 409;
 }
 
 export class NessieClient {
@@ -89,6 +108,45 @@ export class NessieClient {
       hash: from.hash,
     });
     return result.reference;
+  }
+
+  /** Points `name` (a branch or tag, currently at `expectedHash`) at `to`. */
+  async assignReference(
+    name: string,
+    type: 'BRANCH' | 'TAG',
+    expectedHash: string,
+    to: { name: string; hash: string },
+  ): Promise<void> {
+    await this.call('PUT', `/trees/${validRefName(name)}@${validHash(expectedHash)}?type=${type}`, {
+      type: 'BRANCH',
+      name: validRefName(to.name),
+      hash: validHash(to.hash),
+    });
+  }
+
+  async deleteReference(name: string, type: 'BRANCH' | 'TAG', hash: string): Promise<void> {
+    await this.call('DELETE', `/trees/${validRefName(name)}@${validHash(hash)}?type=${type}`);
+  }
+
+  /**
+   * Merges `from` into `into` in one atomic commit. Nessie refuses (HTTP 409) when both sides changed the
+   * same content key since their common ancestor: the caller must redo its work on a fresh branch.
+   */
+  async merge(
+    into: { name: string; hash: string },
+    from: { name: string; hash: string },
+    message: string,
+  ): Promise<MergeResult> {
+    // Nessie merges onto the target's current head; `into.hash` is the head this caller last saw.
+    return this.call<MergeResult>(
+      'POST',
+      `/trees/${validRefName(into.name)}@${validHash(into.hash)}/history/merge`,
+      {
+        fromRefName: validRefName(from.name),
+        fromHash: validHash(from.hash),
+        message,
+      },
+    );
   }
 
   /** Table and namespace keys on a reference, e.g. ['bronze', 'trips']. */

@@ -13,6 +13,8 @@ export interface ComponentHealth {
   /** What was checked and what it answered, for people reading `dp status`. */
   detail: string;
   pid?: number;
+  /** Resident memory, where the driver can tell. */
+  rssMiB?: number;
   endpoint?: string;
 }
 

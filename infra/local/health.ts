@@ -1,5 +1,6 @@
 // Health probes of the local components: each asks the component itself (not just its port) whether it
 // serves, and says what it checked.
+import * as fs from 'node:fs';
 import { Connection } from '@temporalio/client';
 import { endpoints, paths, type PlatformConfig } from '../../lib/config';
 import { s3Client } from '../../activities/s3/client';
@@ -80,6 +81,13 @@ async function probeTrino(config: PlatformConfig): Promise<{ healthy: boolean; d
   return { healthy: true, detail: `coordinator ready (version ${info.nodeVersion?.version ?? '?'})` };
 }
 
+async function probeTlcMirror(config: PlatformConfig): Promise<{ healthy: boolean; detail: string }> {
+  const result = await httpOk(`${endpoints(config).tlcMirror}/misc/taxi_zone_lookup.csv`);
+  return result.ok
+    ? { healthy: true, detail: 'serving the trip files on the TLC paths' }
+    : { healthy: false, detail: `not serving: ${result.error ?? 'HTTP ' + result.status}` };
+}
+
 const PROBES: Record<
   LocalComponent,
   (config: PlatformConfig) => Promise<{ healthy: boolean; detail: string }>
@@ -89,6 +97,7 @@ const PROBES: Record<
   objectstore: probeObjectStore,
   nessie: probeNessie,
   trino: probeTrino,
+  tlcmirror: probeTlcMirror,
 };
 
 const ENDPOINT_OF: Record<LocalComponent, (config: PlatformConfig) => string | undefined> = {
@@ -97,7 +106,18 @@ const ENDPOINT_OF: Record<LocalComponent, (config: PlatformConfig) => string | u
   objectstore: (c) => endpoints(c).s3,
   nessie: (c) => endpoints(c).nessieApi,
   trino: (c) => endpoints(c).trino,
+  tlcmirror: (c) => endpoints(c).tlcMirror,
 };
+
+/** Resident memory of a process in MiB, from /proc (undefined elsewhere). */
+export function residentMiB(pid: number): number | undefined {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export async function probeLocal(
   config: PlatformConfig,
@@ -105,5 +125,6 @@ export async function probeLocal(
 ): Promise<ComponentHealth> {
   const pid = runningPid(paths(config).pid(component));
   const { healthy, detail } = await PROBES[component](config);
-  return { component, healthy, detail, pid, endpoint: ENDPOINT_OF[component](config) };
+  const rssMiB = pid === undefined ? undefined : residentMiB(pid);
+  return { component, healthy, detail, pid, rssMiB, endpoint: ENDPOINT_OF[component](config) };
 }

@@ -16,11 +16,14 @@ export interface ProcessSpec {
   pidFile: string;
   /** Text that appears in the process's command line and identifies this instance (e.g. its data dir). */
   marker: string;
+  /** Identifies the code or config the process runs; a running process with another one is restarted. */
+  fingerprint?: string;
 }
 
-interface PidRecord {
+export interface PidRecord {
   pid: number;
   marker: string;
+  fingerprint?: string;
   startedAt: string;
 }
 
@@ -76,7 +79,12 @@ export function startDetached(spec: ProcessSpec): number {
   });
   fs.closeSync(log);
   if (child.pid === undefined) throw new Error(`${spec.name}: could not start ${spec.command}`);
-  const record: PidRecord = { pid: child.pid, marker: spec.marker, startedAt: new Date().toISOString() };
+  const record: PidRecord = {
+    pid: child.pid,
+    marker: spec.marker,
+    fingerprint: spec.fingerprint,
+    startedAt: new Date().toISOString(),
+  };
   fs.writeFileSync(spec.pidFile, JSON.stringify(record));
   child.unref();
   return child.pid;

@@ -1,5 +1,5 @@
 // How each component of the embedded platform is configured, started and probed on one machine.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -15,7 +15,16 @@ import type { ProcessSpec } from './process';
 import { findJavaHome } from './prereqs';
 import { NESSIE_MIN_JAVA, TRINO_MIN_JAVA } from './versions';
 
-export const LOCAL_COMPONENTS = ['temporal', 'worker', 'objectstore', 'nessie', 'trino'] as const;
+export const LOCAL_COMPONENTS = [
+  'temporal',
+  'worker',
+  'objectstore',
+  'nessie',
+  'trino',
+  'tlcmirror',
+] as const;
+/** The platform proper; the TLC mirror is an offline stand-in for the source, started on demand. */
+export const PLATFORM_COMPONENTS = ['temporal', 'worker', 'objectstore', 'nessie', 'trino'] as const;
 export type LocalComponent = (typeof LOCAL_COMPONENTS)[number];
 
 export const COMPONENT_LABELS: Record<LocalComponent, string> = {
@@ -24,6 +33,7 @@ export const COMPONENT_LABELS: Record<LocalComponent, string> = {
   objectstore: 'object store (SeaweedFS S3)',
   nessie: 'Nessie catalog',
   trino: 'Trino',
+  tlcmirror: 'TLC mirror (offline source)',
 };
 
 /** Ports each component binds, by config name; checked before anything starts. */
@@ -40,6 +50,7 @@ export function componentPorts(config: PlatformConfig): Record<LocalComponent, [
     ],
     nessie: pick('nessie', 'nessieManagement'),
     trino: pick('trino'),
+    tlcmirror: pick('tlcMirror'),
   };
 }
 
@@ -50,6 +61,7 @@ export const STARTUP_TIMEOUT_MS: Record<LocalComponent, number> = {
   objectstore: 60_000,
   nessie: 120_000,
   trino: 240_000,
+  tlcmirror: 30_000,
 };
 
 function temporalSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> {
@@ -83,10 +95,51 @@ function temporalSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pi
   };
 }
 
+/** Sources the worker runs: when any changes, `dp up` replaces the running worker. */
+const WORKER_SOURCE_DIRS = ['workflows', 'activities', 'worker', 'lib', 'infra/local'];
+
+export function sourceFingerprint(dirs: string[] = WORKER_SOURCE_DIRS): string {
+  const hash = createHash('sha256');
+  const visit = (dir: string) => {
+    if (!fs.existsSync(dir)) return;
+    for (const entry of fs
+      .readdirSync(dir, { withFileTypes: true })
+      .sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (!['node_modules', 'target', 'logs', 'dbt_packages'].includes(entry.name)) visit(full);
+      } else if (/\.(ts|sql|yml|yaml|csv|py)$/.test(entry.name)) {
+        hash.update(full).update(fs.readFileSync(full));
+      }
+    }
+  };
+  for (const dir of dirs) visit(path.join(REPO_ROOT, dir));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** What a running process must match to be kept: the worker's source code; others have none. */
+export function componentFingerprint(component: LocalComponent): string | undefined {
+  return component === 'worker' ? sourceFingerprint() : undefined;
+}
+
 function workerSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> {
   return {
+    fingerprint: componentFingerprint('worker'),
     command: process.execPath,
     args: [path.join(REPO_ROOT, 'bin', 'dp.js'), 'worker', `--home=${config.home}`],
+    cwd: REPO_ROOT,
+    env: { ...process.env, DP_HOME: config.home, DP_CACHE_DIR: config.cacheDir },
+  };
+}
+
+export function tlcMirrorDir(config: PlatformConfig): string {
+  return paths(config).data('tlc-mirror');
+}
+
+function tlcMirrorSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> {
+  return {
+    command: process.execPath,
+    args: [path.join(REPO_ROOT, 'bin', 'dp.js'), 'tlc', 'serve', `--home=${config.home}`],
     cwd: REPO_ROOT,
     env: { ...process.env, DP_HOME: config.home, DP_CACHE_DIR: config.cacheDir },
   };
@@ -267,6 +320,7 @@ export function processSpec(config: PlatformConfig, component: LocalComponent): 
     objectstore: objectStoreSpec,
     nessie: nessieSpec,
     trino: trinoSpec,
+    tlcmirror: tlcMirrorSpec,
   };
   const p = paths(config);
   return {

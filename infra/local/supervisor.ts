@@ -8,6 +8,7 @@ import { isPortFree, readPid, runningPid, startDetached, stopProcess, tailFile }
 import {
   COMPONENT_LABELS,
   componentPorts,
+  componentFingerprint,
   processSpec,
   STARTUP_TIMEOUT_MS,
   type LocalComponent,
@@ -78,6 +79,18 @@ export async function ensureLocalComponent(
   const pidFile = paths(config).pid(component);
   const timeoutMs = STARTUP_TIMEOUT_MS[component];
   let health = await probeLocal(config, component);
+  const running = readPid(pidFile);
+  const fingerprint = componentFingerprint(component);
+  if (
+    health.healthy &&
+    runningPid(pidFile) !== undefined &&
+    (running?.fingerprint ?? '') !== (fingerprint ?? '')
+  ) {
+    // Our process runs older code than this checkout's (a deploy): replace it. Workflows survive this.
+    progress(`${component}: the running process (pid ${running?.pid}) runs other code; restarting it`);
+    await stopProcess(pidFile);
+    health = await probeLocal(config, component);
+  }
   if (health.healthy) return { action: 'adopted', health, pid: health.pid };
 
   // A process of ours that is still within its start-up time gets to finish starting.

@@ -16,6 +16,7 @@ export const TEST_PORTS: Ports = {
   nessieManagement: 29121,
   trino: 28080,
   airflow: 28280,
+  tlcMirror: 28190,
 };
 
 export function createTestHome(prefix: string, ports: Ports): string {

@@ -1,24 +1,18 @@
 // Sequencing of the bring-up workflow on a real Temporal dev server (the project's own binary), with
 // activities replaced by recorders.
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { PlatformActivities } from '../../activities/platform/activities';
 import type { ManagedComponent } from '../../activities/platform/driver';
-import { toolPaths } from '../../infra/local/install';
-import { loadConfig } from '../../lib/config';
 import { platformBringUp } from '../../workflows';
+import { createTestEnvironment } from './env';
 
 let env: TestWorkflowEnvironment;
 
-// Expected failures are asserted below; the SDK's own log of them is noise here.
-Runtime.install({ logger: new DefaultLogger('ERROR') });
-
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: toolPaths(loadConfig().cacheDir).temporal } },
-  });
+  env = await createTestEnvironment();
 });
 
 afterAll(async () => {

@@ -1,0 +1,349 @@
+// `dp elt`, `dp schedule` and `dp tlc`: running the monthly Yellow Taxi ELT by hand, on a schedule, and
+// against the offline TLC mirror.
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { ScheduleOverlapPolicy, WorkflowFailedError } from '@temporalio/client';
+import type { Command } from 'commander';
+import type { AuditReport } from '../activities/elt/audit';
+import { monthRange, supportedMonth, validMonth } from '../activities/tlc/months';
+import { TrinoClient } from '../activities/trino/client';
+import { ensureMirrorMonth, ensureZoneLookup, startTlcMirror } from '../infra/local/tlc-mirror';
+import { tlcMirrorDir } from '../infra/local/services';
+import { ensureLocalComponent } from '../infra/local/supervisor';
+import { endpoints, loadConfig, type PlatformConfig } from '../lib/config';
+import { consoleReporter, formatSeconds } from '../lib/progress';
+import { connectClient } from '../worker/connection';
+import type { BackfillResult, MonthOutcome } from '../workflows/yellow-trips-backfill';
+import type { EltProgress, MonthlyYellowTripsResult } from '../workflows/monthly-yellow-trips';
+import { formatTable, resultAsTable } from './format';
+
+export const SCHEDULE_ID = 'yellow-trips-monthly';
+/** Rows of a generated mirror month unless --rows says otherwise: a quick demo, not a full month. */
+const DEFAULT_MIRROR_ROWS = 200_000;
+const DEFAULT_MIRROR_SEED = 20250301;
+
+function workflowIdForMonth(month: string) {
+  return `yellow-trips-${validMonth(month)}`;
+}
+
+/** Generates the months on the mirror (if missing) and makes sure the mirror serves; returns its URL. */
+export async function prepareMirror(
+  config: PlatformConfig,
+  months: string[],
+  rows: number,
+  seed: number,
+): Promise<string> {
+  const dir = tlcMirrorDir(config);
+  await ensureZoneLookup(dir);
+  for (const month of months) {
+    const started = Date.now();
+    const result = await ensureMirrorMonth(dir, month, { rows, seed: seed + months.indexOf(month) });
+    consoleReporter(
+      'tlc-mirror',
+      result.generated
+        ? `generated ${month}: ${result.manifest.rows} rows (${formatSeconds(Date.now() - started)})`
+        : `${month} already generated (${result.manifest.rows} rows)`,
+    );
+  }
+  await ensureLocalComponent(config, 'tlcmirror', (m) => consoleReporter('tlc-mirror', m));
+  return endpoints(config).tlcMirror;
+}
+
+async function followMonth(handle: WorkflowHandle): Promise<MonthlyYellowTripsResult> {
+  let last = '';
+  let done = false;
+  const watcher = (async () => {
+    while (!done) {
+      try {
+        const p = await handle.query<EltProgress>('progress');
+        const line = `${p.stage}${p.detail ? ': ' + p.detail : ''}${p.attempt > 1 ? ` (attempt ${p.attempt})` : ''}`;
+        if (line !== last) consoleReporter(`elt ${p.month}`, line);
+        last = line;
+      } catch {
+        // not started yet, or finished
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  })();
+  try {
+    return (await handle.result()) as MonthlyYellowTripsResult;
+  } finally {
+    done = true;
+    await watcher;
+  }
+}
+
+function auditSummary(report: AuditReport): string {
+  const c = report.counts;
+  return [
+    `Audit ${report.passed ? 'passed' : 'FAILED'} (${report.checks.filter((x) => x.passed).length}/${report.checks.length} checks; report ${report.reportLocation ?? '-'})`,
+    `  source footer rows ${c.sourceFooterRows}, bronze ${c.bronze}, silver ${c.silver}, rejected ${c.rejected}, duplicates removed ${c.duplicatesRemoved}`,
+  ].join('\n');
+}
+
+export async function runMonth(
+  client: Client,
+  config: PlatformConfig,
+  month: string,
+  sourceBaseUrl?: string,
+): Promise<MonthlyYellowTripsResult> {
+  const handle = await client.workflow.start('monthlyYellowTrips', {
+    workflowId: workflowIdForMonth(month),
+    taskQueue: config.taskQueue,
+    args: [{ month, sourceBaseUrl }],
+    // One open run per month: a second `dp elt run` follows the running one.
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  consoleReporter(
+    `elt ${month}`,
+    `workflow ${handle.workflowId} (${endpoints(config).temporalUi}/namespaces/${config.temporalNamespace}/workflows/${handle.workflowId})`,
+  );
+  return followMonth(handle);
+}
+
+async function printGoldSummary(config: PlatformConfig, month: string) {
+  const trino = new TrinoClient(endpoints(config).trino, { catalog: config.catalog });
+  const result = await trino.query(
+    `SELECT * FROM ${config.catalog}.gold.monthly_summary WHERE source_month = '${validMonth(month)}'`,
+  );
+  console.log(`\nGold summary for ${month} (lakehouse.gold.monthly_summary on main):`);
+  console.log(resultAsTable(result));
+}
+
+function failureMessage(err: unknown): string {
+  const chain: string[] = [];
+  for (let e: unknown = err; e instanceof Error; e = e.cause) chain.push(e.message);
+  return chain.join('\n  caused by: ');
+}
+
+export async function eltRunCommand(options: {
+  month: string;
+  mirror?: boolean;
+  rows: string;
+  seed: string;
+}) {
+  const config = loadConfig();
+  const month = supportedMonth(validMonth(options.month));
+  const sourceBaseUrl = options.mirror
+    ? await prepareMirror(config, [month], Number(options.rows), Number(options.seed))
+    : undefined;
+  const client = await connectClient(config);
+  const started = Date.now();
+  try {
+    const result = await runMonth(client, config, month, sourceBaseUrl);
+    console.log(`\n${month} published to main in ${formatSeconds(Date.now() - started)}; tag ${result.tag}.`);
+    console.log(auditSummary(result.audit));
+    await printGoldSummary(config, month);
+    console.log(`\nTemporal UI: ${endpoints(config).temporalUi}`);
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) {
+      process.stderr.write(`dp: the ELT for ${month} failed; main is unchanged.\n  ${failureMessage(err)}\n`);
+      process.stderr.write(`Temporal UI: ${endpoints(config).temporalUi}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+export async function eltBackfillCommand(options: {
+  from: string;
+  to: string;
+  parallel: string;
+  mirror?: boolean;
+  rows: string;
+  seed: string;
+}) {
+  const config = loadConfig();
+  const months = monthRange(options.from, options.to).map(supportedMonth);
+  const parallel = Number(options.parallel);
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 12) {
+    throw new Error(`Invalid --parallel '${options.parallel}': use 1 to 12.`);
+  }
+  const sourceBaseUrl = options.mirror
+    ? await prepareMirror(config, months, Number(options.rows), Number(options.seed))
+    : undefined;
+  const client = await connectClient(config);
+  try {
+    const handle = await client.workflow.start('yellowTripsBackfill', {
+      workflowId: `yellow-trips-backfill-${months[0]}-${months[months.length - 1]}`,
+      taskQueue: config.taskQueue,
+      args: [{ from: months[0], to: months[months.length - 1], parallel, sourceBaseUrl }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    consoleReporter(
+      'backfill',
+      `workflow ${handle.workflowId}: ${months.length} months, ${parallel} at a time`,
+    );
+    let last = '';
+    let done = false;
+    const watcher = (async () => {
+      while (!done) {
+        try {
+          const states = await handle.query<MonthOutcome[]>('progress');
+          const line = states
+            .map((s) => `${s.month}:${s.detail === 'pending' ? 'running' : s.status}`)
+            .join(' ');
+          if (line !== last) consoleReporter('backfill', line);
+          last = line;
+        } catch {
+          // finished
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+    })();
+    const result = (await handle.result().finally(() => {
+      done = true;
+    })) as BackfillResult;
+    await watcher;
+    console.log(
+      formatTable(
+        ['month', 'status', 'detail'],
+        result.months.map((m) => [m.month, m.status, m.detail]),
+      ),
+    );
+    console.log(`${result.published} published, ${result.failed} failed`);
+    if (result.failed > 0) process.exitCode = 1;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+export async function scheduleCommand(action: string, options: { hour: string }) {
+  const config = loadConfig();
+  const client = await connectClient(config);
+  try {
+    const handle = client.schedule.getHandle(SCHEDULE_ID);
+    switch (action) {
+      case 'create': {
+        const hour = Number(options.hour);
+        await client.schedule.create({
+          scheduleId: SCHEDULE_ID,
+          spec: { calendars: [{ dayOfMonth: 1, hour }] },
+          action: {
+            type: 'startWorkflow',
+            workflowType: 'scheduledYellowTrips',
+            taskQueue: config.taskQueue,
+            args: [{ lagMonths: config.tlcLagMonths }],
+            workflowId: 'yellow-trips-scheduled',
+          },
+          // Never drop a run silently: a run that overlaps the previous one waits for it.
+          policies: { overlap: ScheduleOverlapPolicy.BUFFER_ALL, catchupWindow: '30 days' },
+        });
+        console.log(
+          `Schedule ${SCHEDULE_ID} created: on the 1st of each month at ${hour}:00 UTC, the month ` +
+            `${config.tlcLagMonths} months back (DP_TLC_LAG_MONTHS).`,
+        );
+        break;
+      }
+      case 'pause':
+        await handle.pause('paused with dp schedule pause');
+        console.log(`Schedule ${SCHEDULE_ID} paused.`);
+        break;
+      case 'unpause':
+        await handle.unpause('unpaused with dp schedule unpause');
+        console.log(`Schedule ${SCHEDULE_ID} running.`);
+        break;
+      case 'trigger':
+        await handle.trigger(ScheduleOverlapPolicy.BUFFER_ALL);
+        console.log(`Schedule ${SCHEDULE_ID} triggered.`);
+        break;
+      case 'delete':
+        await handle.delete();
+        console.log(`Schedule ${SCHEDULE_ID} deleted.`);
+        break;
+      case 'status': {
+        const d = await handle.describe();
+        console.log(
+          JSON.stringify(
+            {
+              scheduleId: SCHEDULE_ID,
+              paused: d.state.paused,
+              note: d.state.note,
+              nextActionTimes: d.info.nextActionTimes.slice(0, 3),
+              recentActions: d.info.recentActions.slice(-5).map((a) => ({
+                scheduledAt: a.scheduledAt,
+                workflowId: a.action.workflow.workflowId,
+              })),
+              runningActions: d.info.runningActions.map((a) => a.workflow.workflowId),
+            },
+            null,
+            2,
+          ),
+        );
+        break;
+      }
+      default:
+        throw new Error(
+          `Unknown schedule action '${action}': use create, pause, unpause, trigger, status or delete.`,
+        );
+    }
+  } finally {
+    await client.connection.close();
+  }
+}
+
+export function registerEltCommands(program: Command) {
+  const elt = program
+    .command('elt')
+    .description('the monthly NYC Yellow Taxi ELT (Write-Audit-Publish on Nessie)');
+  const mirrorOptions = (cmd: Command) =>
+    cmd
+      .option('--mirror', 'read the month(s) from the offline TLC mirror (generated on demand)')
+      .option('--rows <n>', 'rows of a generated mirror month', String(DEFAULT_MIRROR_ROWS))
+      .option('--seed <n>', 'seed of the generated mirror month', String(DEFAULT_MIRROR_SEED));
+  mirrorOptions(
+    elt
+      .command('run')
+      .description('run one month, wait, print the audit and the Gold summary; exit code = outcome')
+      .requiredOption('--month <YYYY-MM>', 'the month, 2023-01 or later'),
+  ).action(eltRunCommand);
+  mirrorOptions(
+    elt
+      .command('backfill')
+      .description('run a range of months as child workflows with bounded parallelism')
+      .requiredOption('--from <YYYY-MM>', 'first month')
+      .requiredOption('--to <YYYY-MM>', 'last month')
+      .option('--parallel <n>', 'months at once', '1'),
+  ).action(eltBackfillCommand);
+
+  program
+    .command('schedule')
+    .description(`the Temporal Schedule ${SCHEDULE_ID}`)
+    .argument('<action>', 'create | pause | unpause | trigger | status | delete')
+    .option('--hour <h>', 'hour of the day (UTC) of the monthly run', '6')
+    .action(scheduleCommand);
+
+  const tlc = program.command('tlc').description('the offline TLC mirror');
+  tlc
+    .command('mirror')
+    .description('generate months on the mirror and serve them in the background')
+    .option('--from <YYYY-MM>', 'first month', '2025-03')
+    .option('--to <YYYY-MM>', 'last month (default: --from)')
+    .option('--rows <n>', 'rows per month', String(DEFAULT_MIRROR_ROWS))
+    .option('--seed <n>', 'seed', String(DEFAULT_MIRROR_SEED))
+    .action(async (options: { from: string; to?: string; rows: string; seed: string }) => {
+      const config = loadConfig();
+      const months = monthRange(options.from, options.to ?? options.from);
+      const url = await prepareMirror(config, months, Number(options.rows), Number(options.seed));
+      console.log(`TLC mirror serving at ${url} (set DP_TLC_BASE_URL=${url} to make it the default source)`);
+    });
+  tlc
+    .command('serve')
+    .description('serve the mirror in the foreground (dp tlc mirror runs it in the background)')
+    .option('--home <dir>', 'platform home')
+    .action(async (options: { home?: string }) => {
+      if (options.home) process.env.DP_HOME = options.home;
+      const config = loadConfig();
+      const dir = tlcMirrorDir(config);
+      await ensureZoneLookup(dir);
+      const server = await startTlcMirror({ dir, port: config.ports.tlcMirror, host: config.host });
+      consoleReporter('tlc-mirror', `serving ${dir} at ${server.url}`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
+      });
+      await server.close();
+    });
+}

@@ -1,0 +1,61 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='source_month',
+        on_schema_change='fail',
+        pre_hook="{{ delete_run_month() }}",
+        properties={'partitioning': "ARRAY['source_month']"}
+    )
+}}
+
+-- Trips and money per pickup day and pickup zone (zones grouped by borough and zone name).
+with
+
+trips as (
+
+    select * from {{ ref('yellow_trips') }}
+    where {{ is_run_month() }}
+
+),
+
+daily_zone_totals as (
+
+    select
+        source_month,
+        pickup_date,
+        pickup_borough,
+        pickup_zone,
+        count(*) as trips,
+        sum(total_amount) as total_amount,
+        sum(fare_amount) as fare_amount,
+        avg(trip_distance) as avg_distance,
+        sum(case when payment_type = 1 then tip_amount end) as card_tip_amount,
+        sum(case when payment_type = 1 then fare_amount end) as card_fare_amount
+
+    from trips
+    group by source_month, pickup_date, pickup_borough, pickup_zone
+
+),
+
+final as (
+
+    select
+        source_month,
+        pickup_date,
+        pickup_borough,
+        pickup_zone,
+        trips,
+        cast(total_amount as decimal(18, 2)) as total_amount,
+        avg_distance,
+        cast(fare_amount as double) / trips as avg_fare,
+        case
+            when card_fare_amount = 0 then null
+            else cast(card_tip_amount as double) / cast(card_fare_amount as double)
+        end as card_tip_rate
+
+    from daily_zone_totals
+
+)
+
+select * from final

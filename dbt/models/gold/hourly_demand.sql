@@ -1,0 +1,36 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='source_month',
+        on_schema_change='fail',
+        pre_hook="{{ delete_run_month() }}",
+        properties={'partitioning': "ARRAY['source_month']"}
+    )
+}}
+
+-- Trips by ISO weekday (1 Monday .. 7 Sunday) and hour of the pickup's local time.
+with
+
+trips as (
+
+    select * from {{ ref('yellow_trips') }}
+    where {{ is_run_month() }}
+
+),
+
+hourly as (
+
+    select
+        source_month,
+        day_of_week(tpep_pickup_datetime) as pickup_weekday,
+        hour(tpep_pickup_datetime) as pickup_hour,
+        count(*) as trips,
+        avg(trip_minutes) as avg_trip_minutes
+
+    from trips
+    group by source_month, day_of_week(tpep_pickup_datetime), hour(tpep_pickup_datetime)
+
+)
+
+select * from hourly

@@ -1,0 +1,41 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='source_month',
+        on_schema_change='fail',
+        pre_hook="{{ delete_run_month() }}",
+        properties={'partitioning': "ARRAY['source_month']"}
+    )
+}}
+
+-- One row per month: trip count and totals over the month's valid trips.
+with
+
+trips as (
+
+    select * from {{ ref('yellow_trips') }}
+    where {{ is_run_month() }}
+
+),
+
+summary as (
+
+    select
+        source_month,
+        count(*) as trips,
+        sum(coalesce(passenger_count, 0)) as passengers,
+        sum(trip_distance) as distance_miles,
+        cast(sum(fare_amount) as decimal(18, 2)) as fare_amount,
+        cast(sum(tip_amount) as decimal(18, 2)) as tip_amount,
+        cast(sum(tolls_amount) as decimal(18, 2)) as tolls_amount,
+        cast(sum(total_amount) as decimal(18, 2)) as total_amount,
+        cast(sum(cbd_congestion_fee) as decimal(18, 2)) as cbd_congestion_fee,
+        avg(trip_minutes) as avg_trip_minutes
+
+    from trips
+    group by source_month
+
+)
+
+select * from summary

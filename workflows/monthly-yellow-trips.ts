@@ -1,0 +1,204 @@
+// The monthly Yellow Taxi ELT as a durable workflow, with Write-Audit-Publish on Nessie:
+// fetch -> branch -> Bronze -> dbt (Silver, Gold) -> audit -> publish (one atomic merge into main).
+//
+// Nothing before the publish touches main. A failed audit leaves main as it was and keeps the branch for
+// inspection. When another run published the same tables first, Nessie refuses the merge; the run then
+// redoes its work on a fresh branch from the new main, so concurrent months never overwrite each other.
+import {
+  ApplicationFailure,
+  defineQuery,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { defineSearchAttributeKey, type Duration, type RetryPolicy } from '@temporalio/common';
+import type { EltActivities, PublishOutcome } from '../activities/elt/activities';
+import type { AuditReport } from '../activities/elt/audit';
+import { runBranchName, runCatalogName } from '../activities/elt/naming';
+import type { LandedFile } from '../activities/tlc/fetch';
+import { supportedMonth, validMonth } from '../activities/tlc/months';
+
+/** Downloading ~70 MB on a slow link, or generating it on the mirror, takes minutes at worst. */
+const FETCH_TIMEOUT = '30 minutes';
+/** Loading and transforming one month on a 2-core machine. */
+const LOAD_TIMEOUT = '45 minutes';
+/** The long activities heartbeat every few seconds; a silent one is stuck or its worker is gone. */
+const HEARTBEAT_TIMEOUT = '2 minutes';
+const SHORT_TIMEOUT = '5 minutes';
+/** How often an unpublished month is checked again. */
+const SOURCE_CHECK_INTERVAL = '1 day';
+const DEFAULT_MAX_WAIT_DAYS = 45;
+/** Publish attempts before giving up when other runs keep publishing the same tables first. */
+const MAX_PUBLISH_ATTEMPTS = 5;
+
+const retry: RetryPolicy = {
+  initialInterval: '2 seconds',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+};
+
+const { fetchMonth } = proxyActivities<EltActivities>({
+  startToCloseTimeout: FETCH_TIMEOUT,
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  retry: { ...retry, maximumAttempts: 5 },
+});
+const { appendBronze, runDbt, audit } = proxyActivities<EltActivities>({
+  startToCloseTimeout: LOAD_TIMEOUT,
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  retry: { ...retry, maximumAttempts: 3 },
+});
+const { createRunBranch, publish, dropRunBranch } = proxyActivities<EltActivities>({
+  startToCloseTimeout: SHORT_TIMEOUT,
+  retry: { ...retry, maximumAttempts: 5 },
+});
+
+export const MONTH_KEY = defineSearchAttributeKey('YellowTripsMonth', 'KEYWORD');
+export const STAGE_KEY = defineSearchAttributeKey('PipelineStage', 'KEYWORD');
+
+export interface MonthlyYellowTripsInput {
+  month: string;
+  /** TLC base URL; the worker's configured one when absent. */
+  sourceBaseUrl?: string;
+  /** Checks of an unpublished month before failing (one a day by default). */
+  maxWaitDays?: number;
+  /** Time between two checks of an unpublished month; one day unless a test says otherwise. */
+  sourceCheckInterval?: Duration;
+}
+
+export interface MonthlyYellowTripsResult {
+  month: string;
+  landed: LandedFile;
+  audit: AuditReport;
+  mainHash: string;
+  tag: string;
+  attempts: number;
+  stageSeconds: Record<string, number>;
+}
+
+export type EltStage =
+  | 'fetching'
+  | 'waiting for source'
+  | 'branching'
+  | 'loading bronze'
+  | 'transforming'
+  | 'auditing'
+  | 'publishing'
+  | 'published'
+  | 'audit failed';
+
+export interface EltProgress {
+  month: string;
+  stage: EltStage;
+  detail: string;
+  attempt: number;
+}
+
+export const eltProgressQuery = defineQuery<EltProgress>('progress');
+
+export function workflowIdForMonth(month: string): string {
+  return `yellow-trips-${validMonth(month)}`;
+}
+
+/** Bad input fails the workflow at once (a plain error would only fail, and retry, the workflow task). */
+export function checkedInput<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidInput');
+  }
+}
+
+export async function monthlyYellowTrips(input: MonthlyYellowTripsInput): Promise<MonthlyYellowTripsResult> {
+  const month = checkedInput(() => supportedMonth(validMonth(input.month)));
+  const { runId } = workflowInfo();
+  const progress: EltProgress = { month, stage: 'fetching', detail: '', attempt: 0 };
+  setHandler(eltProgressQuery, () => progress);
+  const stageSeconds: Record<string, number> = {};
+  let stageStarted = Date.now();
+
+  const enter = (stage: EltStage, detail = '') => {
+    stageSeconds[progress.stage] = (stageSeconds[progress.stage] ?? 0) + (Date.now() - stageStarted) / 1000;
+    stageStarted = Date.now();
+    progress.stage = stage;
+    progress.detail = detail;
+    upsertSearchAttributes([
+      { key: MONTH_KEY, value: month },
+      { key: STAGE_KEY, value: stage },
+    ]);
+  };
+  enter('fetching');
+
+  // 1. Fetch, waiting durably (a timer, not a retry storm) while the month is not published yet.
+  const maxWaitDays = input.maxWaitDays ?? DEFAULT_MAX_WAIT_DAYS;
+  let landed: LandedFile | undefined;
+  for (let check = 0; !landed; check++) {
+    const outcome = await fetchMonth({ month, baseUrl: input.sourceBaseUrl });
+    if (outcome.status === 'landed') {
+      landed = outcome.file;
+      break;
+    }
+    if (check >= maxWaitDays) {
+      throw ApplicationFailure.nonRetryable(
+        `${month} is still not published (HTTP ${outcome.httpStatus}) after ${maxWaitDays} daily checks. ` +
+          'Run it again once TLC publishes the file.',
+        'SourceNotPublished',
+      );
+    }
+    const interval = input.sourceCheckInterval ?? SOURCE_CHECK_INTERVAL;
+    enter(
+      'waiting for source',
+      `HTTP ${outcome.httpStatus}; check ${check + 1} of ${maxWaitDays}, next in ${interval}`,
+    );
+    await sleep(interval);
+    enter('fetching');
+  }
+
+  // 2-6. Branch, load, transform, audit and publish; on a publish conflict, all again on a fresh branch.
+  for (let attempt = 1; attempt <= MAX_PUBLISH_ATTEMPTS; attempt++) {
+    progress.attempt = attempt;
+    enter('branching');
+    const run = await createRunBranch({
+      branch: runBranchName(month, runId, attempt),
+      catalog: runCatalogName(month, runId, attempt),
+    });
+    enter('loading bronze', `catalog ${run.catalog} on branch ${run.branch}`);
+    await appendBronze({ run, landed, runId });
+    enter('transforming', 'dbt build');
+    const dbt = await runDbt({ run, month });
+    enter('auditing');
+    const report = await audit({ run, landed, dbt, runId });
+    if (!report.passed) {
+      enter('audit failed', `branch ${run.branch} kept for inspection (Trino catalog ${run.catalog})`);
+      const failed = report.checks.filter((c) => !c.passed);
+      throw ApplicationFailure.nonRetryable(
+        `Audit of ${month} failed; main is unchanged. Failed checks: ` +
+          failed.map((c) => `${c.name} (expected ${c.expected}, got ${c.actual})`).join('; ') +
+          `. Inspect branch ${run.branch} through Trino catalog ${run.catalog}; report ${report.reportLocation}.`,
+        'AuditFailed',
+        report,
+      );
+    }
+    enter('publishing');
+    const outcome: PublishOutcome = await publish({ run, month, runId });
+    await dropRunBranch({ run });
+    if (outcome.status === 'published') {
+      enter('published', `main ${outcome.mainHash}, tag ${outcome.tag}`);
+      return {
+        month,
+        landed,
+        audit: report,
+        mainHash: outcome.mainHash,
+        tag: outcome.tag,
+        attempts: attempt,
+        stageSeconds,
+      };
+    }
+    progress.detail = `main moved under this run (${outcome.message}); redoing on a fresh branch`;
+  }
+  throw ApplicationFailure.nonRetryable(
+    `${month}: other runs published the same tables first ${MAX_PUBLISH_ATTEMPTS} times; run it again later.`,
+    'PublishConflict',
+  );
+}

@@ -1,0 +1,101 @@
+// Backfill and the monthly schedule's entry point: both run months as child workflows with the ids
+// `yellow-trips-YYYY-MM`, so a month is never processed twice at once and every run is visible on its own.
+import { defineQuery, executeChild, ParentClosePolicy, setHandler, workflowInfo } from '@temporalio/workflow';
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { laggedMonth, monthRange, supportedMonth } from '../activities/tlc/months';
+import {
+  checkedInput,
+  monthlyYellowTrips,
+  workflowIdForMonth,
+  type MonthlyYellowTripsInput,
+  type MonthlyYellowTripsResult,
+} from './monthly-yellow-trips';
+
+export interface BackfillInput {
+  from: string;
+  to: string;
+  /** Months running at once. */
+  parallel?: number;
+  sourceBaseUrl?: string;
+}
+
+export interface MonthOutcome {
+  month: string;
+  status: 'published' | 'failed';
+  detail: string;
+  attempts?: number;
+}
+
+export interface BackfillResult {
+  months: MonthOutcome[];
+  published: number;
+  failed: number;
+}
+
+export const backfillProgressQuery = defineQuery<MonthOutcome[]>('progress');
+
+function describeFailure(err: unknown): string {
+  const messages: string[] = [];
+  for (let e: unknown = err; e instanceof Error; e = (e as Error).cause) messages.push(e.message);
+  return messages[messages.length - 1] ?? String(err);
+}
+
+export async function yellowTripsBackfill(input: BackfillInput): Promise<BackfillResult> {
+  const months = checkedInput(() => monthRange(input.from, input.to).map(supportedMonth));
+  const parallel = Math.max(1, Math.min(input.parallel ?? 1, 12));
+  const outcomes = new Map<string, MonthOutcome>();
+  setHandler(backfillProgressQuery, () =>
+    months.map((m) => outcomes.get(m) ?? { month: m, status: 'failed', detail: 'pending' }),
+  );
+
+  const queue = [...months];
+  const runOne = async (month: string) => {
+    const args: MonthlyYellowTripsInput = { month, sourceBaseUrl: input.sourceBaseUrl };
+    try {
+      const result: MonthlyYellowTripsResult = await executeChild(monthlyYellowTrips, {
+        workflowId: workflowIdForMonth(month),
+        args: [args],
+        // A backfill that is cancelled or fails stops its months too: nothing runs unseen.
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      });
+      outcomes.set(month, {
+        month,
+        status: 'published',
+        detail: `tag ${result.tag}`,
+        attempts: result.attempts,
+      });
+    } catch (err) {
+      outcomes.set(month, { month, status: 'failed', detail: describeFailure(err) });
+    }
+  };
+  const lanes = Array.from({ length: Math.min(parallel, queue.length) }, async () => {
+    for (let month = queue.shift(); month; month = queue.shift()) await runOne(month);
+  });
+  await Promise.all(lanes);
+
+  const results = months.map((m) => outcomes.get(m) as MonthOutcome);
+  const failed = results.filter((r) => r.status === 'failed').length;
+  return { months: results, published: results.length - failed, failed };
+}
+
+export interface ScheduledInput {
+  /** How many months behind the schedule's date the processed month is (TLC publishes ~2 months late). */
+  lagMonths: number;
+  sourceBaseUrl?: string;
+}
+
+const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');
+
+/** Started by the Temporal Schedule: works out the month from the scheduled time and runs it. */
+export async function scheduledYellowTrips(input: ScheduledInput): Promise<MonthlyYellowTripsResult> {
+  const info = workflowInfo();
+  // The scheduled time (not the actual start) decides the month, so schedule backfills pick the right one.
+  const scheduled = info.typedSearchAttributes.get(SCHEDULED_START_TIME);
+  const month = checkedInput(() =>
+    supportedMonth(laggedMonth(scheduled ?? new Date(info.startTime), input.lagMonths)),
+  );
+  return executeChild(monthlyYellowTrips, {
+    workflowId: workflowIdForMonth(month),
+    args: [{ month, sourceBaseUrl: input.sourceBaseUrl }],
+  });
+}
