@@ -320,7 +320,19 @@ export async function normaliseToCanonicalParquet(
           if (rows === 0 && !sentEmpty) {
             // The writer takes its schema from the batches: an empty file still needs one.
             sentEmpty = true;
-            controller.enqueue(toWasm(new RecordBatch(CANONICAL_ARROW_SCHEMA)));
+            controller.enqueue(
+              toWasm(
+                new RecordBatch(
+                  CANONICAL_ARROW_SCHEMA,
+                  makeData({
+                    type: new Struct(CANONICAL_ARROW_SCHEMA.fields),
+                    length: 0,
+                    nullCount: 0,
+                    children: CANONICAL_COLUMNS.map((c) => constants.nulls(c.type, 0)),
+                  }),
+                ),
+              ),
+            );
             return;
           }
           controller.close();

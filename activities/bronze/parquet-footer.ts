@@ -15,13 +15,20 @@ const MAX_FOOTER_BYTES = 16 * 1024 * 1024;
  */
 export const INVALID_SOURCE_FILE = 'InvalidSourceFile';
 
-export class InvalidParquetError extends Error {
+/** A source file that cannot be loaded as it is; `name` is INVALID_SOURCE_FILE. */
+export class InvalidSourceFileError extends Error {
+  constructor(message: string, options?: { cause: unknown }) {
+    super(message, options);
+    this.name = INVALID_SOURCE_FILE;
+  }
+}
+
+export class InvalidParquetError extends InvalidSourceFileError {
   constructor(
     readonly location: string,
     detail: string,
   ) {
     super(`${location} is not a valid Parquet file: ${detail}`);
-    this.name = INVALID_SOURCE_FILE;
   }
 }
 

@@ -8,7 +8,7 @@ import {
   type BronzeType,
 } from '../tlc/bronze-schema';
 import { sqlString } from '../trino/client';
-import { INVALID_SOURCE_FILE, type ParquetColumn } from './parquet-footer';
+import { InvalidSourceFileError, type ParquetColumn } from './parquet-footer';
 import { validateIdentifier } from './validate';
 
 export interface TableRef {
@@ -79,10 +79,9 @@ export interface SourcePlan {
   missing: string[];
 }
 
-export class SourceSchemaError extends Error {
+export class SourceSchemaError extends InvalidSourceFileError {
   constructor(location: string, problems: string[]) {
     super(`${location} does not have the yellow-taxi trip layout Bronze reads: ${problems.join('; ')}`);
-    this.name = INVALID_SOURCE_FILE;
   }
 }
 

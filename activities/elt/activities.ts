@@ -56,7 +56,10 @@ function progress(message: string) {
   Context.current().heartbeat(message);
 }
 
-/** Heartbeats on a timer while `work` runs, for steps that report no progress of their own. */
+/**
+ * Heartbeats on a timer while `work` runs, so a long step that prints nothing (one big SQL statement) still
+ * shows it is alive, and a dead worker is noticed within the heartbeat timeout.
+ */
 async function withHeartbeat<T>(label: string, work: () => Promise<T>): Promise<T> {
   const started = Date.now();
   const timer = setInterval(
@@ -133,18 +136,20 @@ export function createEltActivities(settings: EltSettings) {
     async appendBronze(input: { run: RunBranch; landed: LandedFile; runId: string }): Promise<BronzeLoad> {
       const e = settings.endpoints();
       try {
-        return await appendBronzeMonth({
-          trinoUrl: e.trino,
-          catalog: input.run.catalog,
-          s3: { endpoint: e.s3, ...e.credentials },
-          bucket: input.landed.bucket,
-          sourceKey: input.landed.key,
-          month: input.landed.month,
-          sourceFile: input.landed.sourceFile,
-          sourceSha256: input.landed.sha256,
-          runId: input.runId,
-          onProgress: progress,
-        });
+        return await withHeartbeat('loading bronze', () =>
+          appendBronzeMonth({
+            trinoUrl: e.trino,
+            catalog: input.run.catalog,
+            s3: { endpoint: e.s3, ...e.credentials },
+            bucket: input.landed.bucket,
+            sourceKey: input.landed.key,
+            month: input.landed.month,
+            sourceFile: input.landed.sourceFile,
+            sourceSha256: input.landed.sha256,
+            runId: input.runId,
+            onProgress: progress,
+          }),
+        );
       } catch (err) {
         if ((err as Error).name === 'InvalidSourceFile') {
           throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidSourceFile');
@@ -155,7 +160,9 @@ export function createEltActivities(settings: EltSettings) {
 
     /** `dbt build` (seeds, Silver, Gold, tests) for one month, on the run's catalog. */
     async runDbt(input: { run: RunBranch; month: string }): Promise<DbtOutcome> {
-      return runDbtBuild(settings, input.run.catalog, validMonth(input.month));
+      return withHeartbeat('dbt build', () =>
+        runDbtBuild(settings, input.run.catalog, validMonth(input.month)),
+      );
     },
 
     async audit(input: {

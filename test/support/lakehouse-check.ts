@@ -1,114 +1,31 @@
-// The dbt project end to end: a synthetic TLC month is loaded into Bronze, `dbt build` turns it into
-// Silver and Gold, and every Silver count and every Gold row is checked against an independent in-memory
-// computation of the contract (test/support/reference-elt.ts). Then: re-running a month changes nothing,
-// and building another month (2024 file layout) leaves the first month's rows untouched.
-import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+// Reading Silver and Gold of a month through Trino and comparing them with the independent reference
+// computation (reference-elt.ts): counts and money exactly, doubles within a relative tolerance.
 import { TrinoClient } from '../../activities/trino/client';
-import { ensureMirrorMonth, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
-import { toolPaths } from '../../infra/local/install';
-import { endpoints, loadConfig, REPO_ROOT } from '../../lib/config';
-import { loadBronzeViaSql } from '../support/load-bronze-sql';
 import {
   compareKeys,
-  computeReference,
   REJECT_REASONS,
   type DailyZoneMetric,
   type HourlyDemand,
   type MonthlySummary,
   type PaymentMix,
   type ReferenceResult,
-} from '../support/reference-elt';
+} from './reference-elt';
 
-const config = loadConfig();
-const TRINO_URL = endpoints(config).trino;
-const CATALOG = config.catalog;
-const DBT_DIR = path.join(REPO_ROOT, 'dbt');
-const DBT_BIN = path.join(toolPaths(config.cacheDir).dbtVenv, 'bin', 'dbt');
 const RELATIVE_TOLERANCE = 1e-9;
 
-const FIRST = { month: '2025-03', rows: 30_000, seed: 20250301 };
-const SECOND = { month: '2024-11', rows: 8_000, seed: 20241101 };
-const TABLES = {
-  bronze: `${CATALOG}.bronze.yellow_trips`,
-  silver: `${CATALOG}.silver.yellow_trips`,
-  rejected: `${CATALOG}.silver.yellow_trips_rejected`,
-  monthlySummary: `${CATALOG}.gold.monthly_summary`,
-  dailyZoneMetrics: `${CATALOG}.gold.daily_zone_metrics`,
-  hourlyDemand: `${CATALOG}.gold.hourly_demand`,
-  paymentMix: `${CATALOG}.gold.payment_mix`,
-};
-
-const trino = new TrinoClient(TRINO_URL, { user: 'dp-test', source: 'dbt-models.test' });
-
-// ---------------------------------------------------------------------------------------------- dbt
-
-interface DbtResult {
-  code: number | null;
-  output: string;
-  summary: string;
-  /** Nodes whose status is not success/pass, e.g. "test.lakehouse.x: fail". */
-  failures: string[];
-}
-
-interface RunResults {
-  results: Array<{ unique_id: string; status: string; message: string | null }>;
-}
-
-function runDbt(workDir: string, args: string[]): Promise<DbtResult> {
-  const targetPath = path.join(workDir, 'dbt-target');
-  const fullArgs = [
-    ...args,
-    '--profiles-dir',
-    DBT_DIR,
-    '--project-dir',
-    DBT_DIR,
-    '--target-path',
-    targetPath,
-    '--log-path',
-    path.join(workDir, 'dbt-logs'),
-  ];
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DP_TRINO_HOST: config.host,
-    DP_TRINO_PORT: String(config.ports.trino),
-    DP_DBT_CATALOG: CATALOG,
-    DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
+export function lakehouseTables(catalog: string) {
+  return {
+    bronze: `${catalog}.bronze.yellow_trips`,
+    silver: `${catalog}.silver.yellow_trips`,
+    rejected: `${catalog}.silver.yellow_trips_rejected`,
+    monthlySummary: `${catalog}.gold.monthly_summary`,
+    dailyZoneMetrics: `${catalog}.gold.daily_zone_metrics`,
+    hourlyDemand: `${catalog}.gold.hourly_demand`,
+    paymentMix: `${catalog}.gold.payment_mix`,
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn(DBT_BIN, fullArgs, { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const summary = /Done\. PASS=.*$/m.exec(output)?.[0] ?? '(no summary line)';
-      let failures: string[] = [];
-      const resultsFile = path.join(targetPath, 'run_results.json');
-      if (fs.existsSync(resultsFile)) {
-        const results = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as RunResults;
-        failures = results.results
-          .filter((r) => !['success', 'pass'].includes(r.status))
-          .map((r) => `${r.unique_id}: ${r.status}${r.message ? ` (${r.message})` : ''}`);
-      }
-      resolve({ code, output, summary, failures });
-    });
-  });
 }
 
-async function dbtBuild(workDir: string, month: string): Promise<DbtResult> {
-  const result = await runDbt(workDir, ['build', '--vars', `{month: '${month}'}`]);
-  process.stderr.write(`[dbt-models] dbt build ${month}: ${result.summary}\n`);
-  if (result.code !== 0 || result.failures.length > 0) {
-    throw new Error(
-      `dbt build for ${month} failed (exit ${result.code}): ${result.summary}\n` +
-        `${result.failures.join('\n')}\n--- output (tail) ---\n${result.output.slice(-6000)}`,
-    );
-  }
-  return result;
-}
+export type LakehouseTables = ReturnType<typeof lakehouseTables>;
 
 // ---------------------------------------------------------------------------------- reading tables
 
@@ -140,9 +57,13 @@ function nullableCents(value: unknown, what: string): number | null {
   return value === null || value === undefined ? null : decimalToCents(value, what);
 }
 
-const monthFilter = (month: string) => `source_month = '${month}'`;
+export const monthFilter = (month: string) => `source_month = '${month}'`;
 
-async function readMonthlySummary(month: string): Promise<MonthlySummary[]> {
+async function readMonthlySummary(
+  trino: TrinoClient,
+  TABLES: LakehouseTables,
+  month: string,
+): Promise<MonthlySummary[]> {
   const rows = await trino.queryObjects(`SELECT * FROM ${TABLES.monthlySummary} WHERE ${monthFilter(month)}`);
   return rows.map((r) => ({
     sourceMonth: asString(r.source_month, 'source_month'),
@@ -158,7 +79,11 @@ async function readMonthlySummary(month: string): Promise<MonthlySummary[]> {
   }));
 }
 
-async function readDailyZoneMetrics(month: string): Promise<DailyZoneMetric[]> {
+async function readDailyZoneMetrics(
+  trino: TrinoClient,
+  TABLES: LakehouseTables,
+  month: string,
+): Promise<DailyZoneMetric[]> {
   const rows = await trino.queryObjects(
     `SELECT source_month, CAST(pickup_date AS varchar) AS pickup_date, pickup_borough, pickup_zone, trips,
             total_amount, avg_distance, avg_fare, card_tip_rate
@@ -184,7 +109,11 @@ async function readDailyZoneMetrics(month: string): Promise<DailyZoneMetric[]> {
     );
 }
 
-async function readHourlyDemand(month: string): Promise<HourlyDemand[]> {
+async function readHourlyDemand(
+  trino: TrinoClient,
+  TABLES: LakehouseTables,
+  month: string,
+): Promise<HourlyDemand[]> {
   const rows = await trino.queryObjects(`SELECT * FROM ${TABLES.hourlyDemand} WHERE ${monthFilter(month)}`);
   return rows
     .map((r) => ({
@@ -197,7 +126,11 @@ async function readHourlyDemand(month: string): Promise<HourlyDemand[]> {
     .sort((a, b) => compareKeys([a.pickupWeekday, a.pickupHour], [b.pickupWeekday, b.pickupHour]));
 }
 
-async function readPaymentMix(month: string): Promise<PaymentMix[]> {
+async function readPaymentMix(
+  trino: TrinoClient,
+  TABLES: LakehouseTables,
+  month: string,
+): Promise<PaymentMix[]> {
   const rows = await trino.queryObjects(`SELECT * FROM ${TABLES.paymentMix} WHERE ${monthFilter(month)}`);
   return rows
     .map((r) => ({
@@ -211,23 +144,27 @@ async function readPaymentMix(month: string): Promise<PaymentMix[]> {
     .sort((a, b) => compareKeys([a.paymentType ?? -1], [b.paymentType ?? -1]));
 }
 
-interface GoldSnapshot {
+export interface GoldSnapshot {
   monthlySummary: MonthlySummary[];
   dailyZoneMetrics: DailyZoneMetric[];
   hourlyDemand: HourlyDemand[];
   paymentMix: PaymentMix[];
 }
 
-async function readGold(month: string): Promise<GoldSnapshot> {
+export async function readGold(
+  trino: TrinoClient,
+  tables: LakehouseTables,
+  month: string,
+): Promise<GoldSnapshot> {
   return {
-    monthlySummary: await readMonthlySummary(month),
-    dailyZoneMetrics: await readDailyZoneMetrics(month),
-    hourlyDemand: await readHourlyDemand(month),
-    paymentMix: await readPaymentMix(month),
+    monthlySummary: await readMonthlySummary(trino, tables, month),
+    dailyZoneMetrics: await readDailyZoneMetrics(trino, tables, month),
+    hourlyDemand: await readHourlyDemand(trino, tables, month),
+    paymentMix: await readPaymentMix(trino, tables, month),
   };
 }
 
-interface SilverCounts {
+export interface SilverCounts {
   silverRows: number;
   distinctTripIds: number;
   duplicatesRemoved: number;
@@ -248,7 +185,11 @@ const MONEY_COLUMNS = [
   'cbd_congestion_fee',
 ] as const;
 
-async function readSilverCounts(month: string): Promise<SilverCounts> {
+export async function readSilverCounts(
+  trino: TrinoClient,
+  TABLES: LakehouseTables,
+  month: string,
+): Promise<SilverCounts> {
   const [silver] = await trino.queryObjects(
     `SELECT count(*) AS silver_rows, count(DISTINCT trip_id) AS trip_ids, coalesce(sum(source_row_count), 0) AS source_rows,
             ${MONEY_COLUMNS.map((c) => `CAST(sum(${c}) AS varchar) AS ${c}`).join(', ')}
@@ -269,7 +210,7 @@ async function readSilverCounts(month: string): Promise<SilverCounts> {
   };
 }
 
-async function countRows(table: string, month: string): Promise<number> {
+export async function countRows(trino: TrinoClient, table: string, month: string): Promise<number> {
   const [row] = await trino.queryObjects(`SELECT count(*) AS n FROM ${table} WHERE ${monthFilter(month)}`);
   return asNumber(row.n, `count of ${table}`);
 }
@@ -319,7 +260,7 @@ function diffRows<T extends object>(
   return differences;
 }
 
-function goldOf(reference: ReferenceResult): GoldSnapshot {
+export function goldOf(reference: ReferenceResult): GoldSnapshot {
   return {
     monthlySummary: reference.monthlySummary ? [reference.monthlySummary] : [],
     dailyZoneMetrics: reference.dailyZoneMetrics,
@@ -332,7 +273,7 @@ function goldOf(reference: ReferenceResult): GoldSnapshot {
  * Differences between two Gold snapshots: counts and money exactly, doubles within the relative tolerance
  * (Trino sums doubles in no fixed order, so even two runs over the same rows may differ in the last bits).
  */
-function diffGold(actual: GoldSnapshot, expected: GoldSnapshot): string[] {
+export function diffGold(actual: GoldSnapshot, expected: GoldSnapshot): string[] {
   return [
     ...diffRows('monthly_summary', actual.monthlySummary, expected.monthlySummary, (r) => r.sourceMonth, {
       trips: 'exact',
@@ -375,7 +316,7 @@ function diffGold(actual: GoldSnapshot, expected: GoldSnapshot): string[] {
   ];
 }
 
-function expectedRejected(reference: ReferenceResult): Record<string, number> {
+export function expectedRejected(reference: ReferenceResult): Record<string, number> {
   return Object.fromEntries(
     REJECT_REASONS.filter((reason) => reference.rejectedByReason[reason] > 0).map((reason) => [
       reason,
@@ -383,102 +324,3 @@ function expectedRejected(reference: ReferenceResult): Record<string, number> {
     ]),
   );
 }
-
-// ------------------------------------------------------------------------------------------- tests
-
-interface LoadedMonth {
-  month: string;
-  file: string;
-  reference: ReferenceResult;
-}
-
-describe('the dbt project (Bronze -> Silver -> Gold)', () => {
-  let workDir: string;
-  let first: LoadedMonth;
-  let second: LoadedMonth;
-  let firstGold: GoldSnapshot;
-
-  async function prepare(spec: { month: string; rows: number; seed: number }): Promise<LoadedMonth> {
-    const mirror = await ensureMirrorMonth(path.join(workDir, 'mirror'), spec.month, {
-      rows: spec.rows,
-      seed: spec.seed,
-    });
-    const reference = await computeReference(mirror.file, spec.month, ZONE_LOOKUP_SEED);
-    const loaded = await loadBronzeViaSql(TRINO_URL, CATALOG, mirror.file, {
-      sourceMonth: spec.month,
-      sourceFile: path.basename(mirror.file),
-      sourceSha256: mirror.manifest.sha256,
-      runId: `dbt-models-test-${process.pid}`,
-    });
-    expect(loaded.rows).toBe(spec.rows);
-    return { month: spec.month, file: mirror.file, reference };
-  }
-
-  beforeAll(() => {
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-dbt-models-'));
-    if (!fs.existsSync(DBT_BIN)) throw new Error(`dbt is not installed at ${DBT_BIN}: run dp install`);
-  });
-
-  afterAll(async () => {
-    // Leave no test months behind in a platform that other tests share.
-    for (const month of [FIRST.month, SECOND.month]) {
-      for (const table of Object.values(TABLES)) {
-        await trino.query(`DELETE FROM ${table} WHERE ${monthFilter(month)}`).catch(() => undefined);
-      }
-    }
-    fs.rmSync(workDir, { recursive: true, force: true });
-  }, 120_000);
-
-  test('loads a mirror month into Bronze and `dbt build` passes for it', async () => {
-    first = await prepare(FIRST);
-    expect(await countRows(TABLES.bronze, FIRST.month)).toBe(FIRST.rows);
-    // The synthetic month exercises the rules: some rows are rejected, some repeated.
-    expect(first.reference.silverRows).toBeGreaterThan(FIRST.rows * 0.9);
-    expect(first.reference.duplicatesRemoved).toBeGreaterThan(0);
-    await dbtBuild(workDir, FIRST.month);
-  }, 900_000);
-
-  test('Silver holds exactly the valid, deduplicated rows and the rejected rows by first failed rule', async () => {
-    const reference = first.reference;
-    const counts = await readSilverCounts(FIRST.month);
-    expect(counts.silverRows).toBe(reference.silverRows);
-    expect(counts.distinctTripIds).toBe(reference.silverRows);
-    expect(counts.duplicatesRemoved).toBe(reference.duplicatesRemoved);
-    expect(counts.rejectedByReason).toEqual(expectedRejected(reference));
-    expect(counts.moneyCents).toEqual(reference.silverMoneyCents);
-    const rejected = Object.values(reference.rejectedByReason).reduce((sum, n) => sum + n, 0);
-    expect(reference.silverRows + reference.duplicatesRemoved + rejected).toBe(reference.bronzeRows);
-  }, 120_000);
-
-  test('every Gold row matches the reference computation', async () => {
-    firstGold = await readGold(FIRST.month);
-    expect(firstGold.monthlySummary).toHaveLength(1);
-    expect(firstGold.hourlyDemand).toHaveLength(7 * 24);
-    expect(diffGold(firstGold, goldOf(first.reference))).toEqual([]);
-  }, 120_000);
-
-  test('re-running the same month replaces it: no duplicates, nothing changes', async () => {
-    const before = await readSilverCounts(FIRST.month);
-    await dbtBuild(workDir, FIRST.month);
-    expect(await readSilverCounts(FIRST.month)).toEqual(before);
-    expect(diffGold(await readGold(FIRST.month), firstGold)).toEqual([]);
-  }, 900_000);
-
-  test('building another month (2024 layout) leaves the first month untouched and matches its reference', async () => {
-    second = await prepare(SECOND);
-    await dbtBuild(workDir, SECOND.month);
-
-    const counts = await readSilverCounts(SECOND.month);
-    expect(counts.silverRows).toBe(second.reference.silverRows);
-    expect(counts.distinctTripIds).toBe(second.reference.silverRows);
-    expect(counts.duplicatesRemoved).toBe(second.reference.duplicatesRemoved);
-    expect(counts.rejectedByReason).toEqual(expectedRejected(second.reference));
-    expect(counts.moneyCents).toEqual(second.reference.silverMoneyCents);
-    // No cbd_congestion_fee column before 2025: the monthly sum is null.
-    expect(second.reference.monthlySummary?.cbdCongestionFeeCents).toBeNull();
-    expect(diffGold(await readGold(SECOND.month), goldOf(second.reference))).toEqual([]);
-
-    expect(diffGold(await readGold(FIRST.month), firstGold)).toEqual([]);
-    expect((await readSilverCounts(FIRST.month)).silverRows).toBe(first.reference.silverRows);
-  }, 900_000);
-});
