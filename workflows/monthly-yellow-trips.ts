@@ -24,8 +24,8 @@ import { supportedMonth, validMonth } from '../activities/tlc/months';
 const FETCH_TIMEOUT = '30 minutes';
 /** Loading and transforming one month on a 2-core machine. */
 const LOAD_TIMEOUT = '45 minutes';
-/** The long activities heartbeat every few seconds; a silent one is stuck or its worker is gone. */
-const HEARTBEAT_TIMEOUT = '2 minutes';
+/** The long activities heartbeat every 5 s; a silent one is stuck or its worker is gone. */
+const HEARTBEAT_TIMEOUT = '30 seconds';
 const SHORT_TIMEOUT = '5 minutes';
 /** How often an unpublished month is checked again. */
 const SOURCE_CHECK_INTERVAL = '1 day';
