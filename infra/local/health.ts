@@ -10,6 +10,9 @@ import { ensureS3Credentials } from './credentials';
 import { runningPid } from './process';
 import type { LocalComponent } from './services';
 
+/** A probe answers within this or counts as unhealthy: a hung call must never hang `dp up` or `dp status`. */
+const PROBE_DEADLINE_MS = 5000;
+
 async function httpOk(url: string): Promise<{ ok: boolean; status?: number; body?: string; error?: string }> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
@@ -23,7 +26,10 @@ async function probeTemporal(config: PlatformConfig): Promise<{ healthy: boolean
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address: endpoints(config).temporal, connectTimeout: 3000 });
-    const info = await connection.workflowService.getSystemInfo({});
+    const c = connection;
+    const info = await c.withDeadline(Date.now() + PROBE_DEADLINE_MS, () =>
+      c.workflowService.getSystemInfo({}),
+    );
     return { healthy: true, detail: `frontend serving (server ${info.serverVersion})` };
   } catch (err) {
     return { healthy: false, detail: `frontend not reachable: ${(err as Error).message.split('\n')[0]}` };
@@ -37,11 +43,14 @@ async function probeWorker(config: PlatformConfig): Promise<{ healthy: boolean; 
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address: endpoints(config).temporal, connectTimeout: 3000 });
-    const result = await connection.workflowService.describeTaskQueue({
-      namespace: config.temporalNamespace,
-      taskQueue: { name: config.taskQueue },
-      taskQueueType: 1, // workflow task queue
-    });
+    const c = connection;
+    const result = await c.withDeadline(Date.now() + PROBE_DEADLINE_MS, () =>
+      c.workflowService.describeTaskQueue({
+        namespace: config.temporalNamespace,
+        taskQueue: { name: config.taskQueue },
+        taskQueueType: 1, // workflow task queue
+      }),
+    );
     const pollers = result.pollers?.length ?? 0;
     return pollers > 0
       ? { healthy: true, detail: `polling task queue '${config.taskQueue}'` }
