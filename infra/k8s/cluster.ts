@@ -1,0 +1,31 @@
+// Where things are inside the cluster: one table shared by the catalog generator, the driver and the tests.
+import { DEFAULT_PORTS } from '../../lib/config';
+
+export const NAMESPACE = 'data-platform';
+export const WAREHOUSE_BUCKET = 'warehouse';
+export const CATALOG_NAME = 'lakehouse';
+
+/** The overlays under infra/manifests/overlays; `base` is the base itself. */
+export const OVERLAYS = ['dev', 'production', 'minio'] as const;
+export type Overlay = (typeof OVERLAYS)[number];
+
+const svc = (name: string, port: number, namespace = NAMESPACE) =>
+  `http://${name}.${namespace}.svc.cluster.local:${port}`;
+
+export interface ClusterEndpoints {
+  s3: string;
+  nessieApi: string;
+  trino: string;
+  /** Kafka bootstrap (host:port): the Service Strimzi creates for the Kafka cluster `lakehouse`. */
+  kafka: string;
+}
+
+/** In-cluster endpoints. The minio overlay uses the user's MinIO (namespace minio, port 9000). */
+export function clusterEndpoints(overlay: Overlay | 'base'): ClusterEndpoints {
+  return {
+    s3: overlay === 'minio' ? svc('minio', 9000, 'minio') : svc('objectstore', DEFAULT_PORTS.s3),
+    nessieApi: `${svc('nessie', DEFAULT_PORTS.nessie)}/api/v2`,
+    trino: svc('trino', DEFAULT_PORTS.trino),
+    kafka: `lakehouse-kafka-bootstrap.${NAMESPACE}.svc.cluster.local:9092`,
+  };
+}
