@@ -2,7 +2,9 @@
 // Temporal binary, mocked activities) and integration (the real local platform, started once per run).
 const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 // ESM-only packages are transformed to CommonJS like our own sources.
-const transformIgnorePatterns = ['/node_modules/(?!(parquet-wasm|apache-arrow|@kubernetes/client-node)/)'];
+const transformIgnorePatterns = [
+  '/node_modules/(?!(parquet-wasm|apache-arrow|@kubernetes/client-node|@platformatic)/)',
+];
 
 /** @type {import('jest').Config} */
 module.exports = {

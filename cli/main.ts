@@ -10,6 +10,7 @@ import { PortInUseError } from '../infra/local/supervisor';
 import { endpoints, loadConfig, paths } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
 import { eltRunCommand, registerEltCommands } from './elt';
+import { registerSensorCommands } from './sensors';
 import { formatTable, resultAsCsv, resultAsJson, resultAsTable } from './format';
 import { endpointSummary, platformDown, platformStatus, platformUp } from './platform';
 
@@ -124,6 +125,7 @@ program
   );
 
 registerEltCommands(program);
+registerSensorCommands(program);
 
 program
   .command('demo')

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time';
 import type { Client } from '@temporalio/client';
+import { PLATFORM_TOPICS } from '../activities/kafka/topics';
 import type { ComponentHealth } from '../activities/platform/driver';
 import { ensureS3Credentials } from '../infra/local/credentials';
 import { probeLocal } from '../infra/local/health';
@@ -98,6 +99,13 @@ export async function platformUp(config: PlatformConfig, report: Reporter): Prom
     report('worker', `${worker.action}: ${worker.health.detail}`);
     const result = await runBringUp(client, config, report);
     for (const c of result.components) report(c.component, `${c.action}: ${c.detail}`);
+    for (const t of result.kafka?.topics ?? []) {
+      const retention = t.retentionMs === undefined ? 'default retention' : `retention ${t.retentionMs} ms`;
+      report(
+        'kafka',
+        `topic ${t.name}: ${t.created ? 'created' : 'exists'} (${t.partitions} partitions, ${retention})`,
+      );
+    }
     return result;
   } finally {
     await client.connection.close();
@@ -112,6 +120,7 @@ export function endpointSummary(config: PlatformConfig): string {
     `  Temporal gRPC    ${e.temporal}`,
     `  Trino            ${e.trino}   (web UI at ${e.trino}/ui/, catalog '${config.catalog}')`,
     `  Nessie           ${e.nessieUi}   (API ${e.nessieApi}, Iceberg REST ${e.nessieIcebergRest})`,
+    `  Kafka            ${e.kafka}   (topics ${PLATFORM_TOPICS.map((t) => `'${t.name}'`).join(', ')})`,
     `  Object store S3  ${e.s3}   (bucket '${config.warehouseBucket}', keys in ${p.secrets}/s3.json)`,
     `  Data             ${p.home}/data`,
     `  Logs             ${p.logs}   (dp logs <component>)`,
@@ -120,7 +129,15 @@ export function endpointSummary(config: PlatformConfig): string {
 
 /** Stops every local component, the worker first and Temporal last. */
 export async function platformDown(config: PlatformConfig, report: Reporter) {
-  const order: LocalComponent[] = ['tlcmirror', 'worker', 'trino', 'nessie', 'objectstore', 'temporal'];
+  const order: LocalComponent[] = [
+    'tlcmirror',
+    'worker',
+    'trino',
+    'nessie',
+    'kafka',
+    'objectstore',
+    'temporal',
+  ];
   for (const component of order) {
     const started = Date.now();
     const stopped = await stopProcess(paths(config).pid(component));

@@ -23,6 +23,10 @@ export interface Ports {
   airflow: number;
   /** The offline TLC mirror (synthetic months on the real paths). */
   tlcMirror: number;
+  /** Kafka's client listener (the bootstrap address producers and consumers use). */
+  kafka: number;
+  /** Kafka's KRaft controller listener (single node: broker and controller in one process). */
+  kafkaController: number;
 }
 
 // SeaweedFS also listens on each of its ports + 10000 for gRPC; the defaults leave room for that.
@@ -38,6 +42,8 @@ export const DEFAULT_PORTS: Ports = {
   trino: 8080,
   airflow: 8280,
   tlcMirror: 8190,
+  kafka: 9092,
+  kafkaController: 9093,
 };
 
 /** Extra ports a component binds that are derived from a configured one (SeaweedFS gRPC = port + 10000). */
@@ -66,6 +72,7 @@ export interface PlatformConfig {
   schemas: string[];
   trinoHeap: string;
   nessieHeap: string;
+  kafkaHeap: string;
   /** Where the monthly trip files come from: the public TLC host, or a mirror. */
   tlcBaseUrl: string;
   /** The scheduled run processes the month this many months before the run date. */
@@ -80,6 +87,7 @@ interface FileConfig {
   host?: string;
   trinoHeap?: string;
   nessieHeap?: string;
+  kafkaHeap?: string;
 }
 
 /** The environment variable that sets a port, e.g. DP_PORT_TEMPORAL_UI for temporalUi. */
@@ -142,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     schemas: ['bronze', 'silver', 'gold', 'iot'],
     trinoHeap: fileConfig.trinoHeap ?? env.DP_TRINO_HEAP ?? '2G',
     nessieHeap: fileConfig.nessieHeap ?? env.DP_NESSIE_HEAP ?? '512m',
+    kafkaHeap: fileConfig.kafkaHeap ?? env.DP_KAFKA_HEAP ?? '512m',
     tlcBaseUrl: env.DP_TLC_BASE_URL || TLC_PUBLIC_BASE_URL,
     tlcLagMonths: parseLag(env.DP_TLC_LAG_MONTHS),
   };
@@ -181,5 +190,7 @@ export function endpoints(config: PlatformConfig) {
     nessieUi: `http://${host}:${ports.nessie}`,
     trino: `http://${host}:${ports.trino}`,
     tlcMirror: `http://${host}:${ports.tlcMirror}`,
+    /** Kafka bootstrap address (host:port, no scheme). */
+    kafka: `${host}:${ports.kafka}`,
   };
 }

@@ -1,9 +1,10 @@
 // Activities of the platform bring-up: start or adopt each component through a driver, then initialise
-// what the lakehouse needs (bucket, Nessie's main branch, the Trino catalog and its schemas). Each one
+// what the lakehouse needs (bucket, Nessie's main branch, the Trino catalog and its schemas, Kafka's topics). Each one
 // checks before it changes anything, so running them on a healthy platform changes nothing.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { lakehouseCatalogProperties } from '../../lib/catalog';
+import { ensureTopics, PLATFORM_TOPICS, type TopicState } from '../kafka/topics';
 import { NessieClient } from '../nessie/client';
 import { ensureBucket, s3Client } from '../s3/client';
 import { sqlIdentifier, sqlString, TrinoClient } from '../trino/client';
@@ -26,6 +27,11 @@ export interface TrinoInit {
   catalogCreated: boolean;
   schemasCreated: string[];
   schemasExisting: string[];
+}
+
+export interface KafkaInit {
+  /** Each platform topic: created now or already there, with its partitions and retention. */
+  topics: TopicState[];
 }
 
 function heartbeat(message: string) {
@@ -99,6 +105,13 @@ export function createPlatformActivities(driver: PlatformDriver) {
         schemasCreated.push(schema);
       }
       return { catalog, catalogCreated, schemasCreated, schemasExisting };
+    },
+
+    async initKafka(): Promise<KafkaInit> {
+      const topics = await ensureTopics({ bootstrap: driver.endpoints().kafka, clientId: 'dp-bring-up' }, [
+        ...PLATFORM_TOPICS,
+      ]);
+      return { topics };
     },
   };
 }

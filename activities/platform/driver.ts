@@ -4,7 +4,7 @@
 import type { S3Credentials } from '../../infra/local/credentials';
 
 /** Components the bring-up workflow manages (Temporal and the worker host the workflow itself). */
-export const MANAGED_COMPONENTS = ['objectstore', 'nessie', 'trino'] as const;
+export const MANAGED_COMPONENTS = ['objectstore', 'nessie', 'trino', 'kafka'] as const;
 export type ManagedComponent = (typeof MANAGED_COMPONENTS)[number];
 
 export interface ComponentHealth {
@@ -31,6 +31,8 @@ export interface PlatformEndpoints {
   s3: string;
   nessieApi: string;
   trino: string;
+  /** Kafka bootstrap address, host:port. */
+  kafka: string;
   credentials: S3Credentials;
   warehouseBucket: string;
   catalog: string;

@@ -35,6 +35,7 @@ export class LocalDriver implements PlatformDriver {
       s3: e.s3,
       nessieApi: e.nessieApi,
       trino: e.trino,
+      kafka: e.kafka,
       credentials: ensureS3Credentials(paths(this.config).secrets),
       warehouseBucket: this.config.warehouseBucket,
       catalog: this.config.catalog,

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import { Connection } from '@temporalio/client';
 import { endpoints, paths, type PlatformConfig } from '../../lib/config';
+import { describeCluster, describeKafkaError } from '../../activities/kafka/client';
 import { s3Client } from '../../activities/s3/client';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import type { ComponentHealth } from '../../activities/platform/driver';
@@ -97,6 +98,27 @@ async function probeTlcMirror(config: PlatformConfig): Promise<{ healthy: boolea
     : { healthy: false, detail: `not serving: ${result.error ?? 'HTTP ' + result.status}` };
 }
 
+async function probeKafka(config: PlatformConfig): Promise<{ healthy: boolean; detail: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    // A metadata request and a topic listing: the broker answers the Kafka protocol, not just the port.
+    const cluster = await Promise.race([
+      describeCluster({ bootstrap: endpoints(config).kafka, timeoutMs: 3000, retries: false }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer within 5 s')), PROBE_DEADLINE_MS);
+      }),
+    ]);
+    return {
+      healthy: cluster.brokers > 0,
+      detail: `broker serving (cluster ${cluster.clusterId}, ${cluster.topics.length} topics)`,
+    };
+  } catch (err) {
+    return { healthy: false, detail: `broker not serving: ${describeKafkaError(err)}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const PROBES: Record<
   LocalComponent,
   (config: PlatformConfig) => Promise<{ healthy: boolean; detail: string }>
@@ -106,6 +128,7 @@ const PROBES: Record<
   objectstore: probeObjectStore,
   nessie: probeNessie,
   trino: probeTrino,
+  kafka: probeKafka,
   tlcmirror: probeTlcMirror,
 };
 
@@ -115,6 +138,7 @@ const ENDPOINT_OF: Record<LocalComponent, (config: PlatformConfig) => string | u
   objectstore: (c) => endpoints(c).s3,
   nessie: (c) => endpoints(c).nessieApi,
   trino: (c) => endpoints(c).trino,
+  kafka: (c) => endpoints(c).kafka,
   tlcmirror: (c) => endpoints(c).tlcMirror,
 };
 

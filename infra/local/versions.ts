@@ -60,3 +60,25 @@ export function mavenCoordinate(a: MavenArtifact): string {
 export function mavenFileName(a: MavenArtifact): string {
   return `${a.artifactId}-${a.version}${a.classifier ? '-' + a.classifier : ''}.${a.packaging}`;
 }
+
+/** Apache Kafka (KRaft, broker and controller in one process), run from its jars and their runtime deps. */
+export const KAFKA: MavenArtifact = {
+  groupId: 'org.apache.kafka',
+  artifactId: 'kafka_2.13',
+  version: '4.4.0',
+  packaging: 'jar',
+};
+
+/** Kafka logs through SLF4J 1.7; the broker needs a binding: Log4j 2's, configured by a properties file. */
+export const KAFKA_LOGGING: MavenArtifact[] = [
+  {
+    groupId: 'org.apache.logging.log4j',
+    artifactId: 'log4j-slf4j-impl',
+    version: '2.25.3',
+    packaging: 'jar',
+  },
+  { groupId: 'org.apache.logging.log4j', artifactId: 'log4j-core', version: '2.25.3', packaging: 'jar' },
+];
+
+/** Kafka 4 brokers need Java 17+. */
+export const KAFKA_MIN_JAVA = 17;

@@ -17,6 +17,8 @@ export const TEST_PORTS: Ports = {
   trino: 28080,
   airflow: 28280,
   tlcMirror: 28190,
+  kafka: 29092,
+  kafkaController: 29093,
 };
 
 export function createTestHome(prefix: string, ports: Ports): string {

@@ -40,6 +40,15 @@ function recordingActivities(
       calls.push('init:trino');
       return { catalog: 'lakehouse', catalogCreated: false, schemasCreated: [], schemasExisting: ['bronze'] };
     },
+    async initKafka() {
+      calls.push('init:kafka');
+      return {
+        topics: [
+          { name: 'sensor-topic', created: true, partitions: 6, retentionMs: 604800000 },
+          { name: 'sensor-topic-dlq', created: false, partitions: 1, retentionMs: 1209600000 },
+        ],
+      };
+    },
     ...overrides,
   };
 }
@@ -57,14 +66,34 @@ async function runBringUp(activities: PlatformActivities, taskQueue: string) {
 }
 
 describe('platformBringUp', () => {
-  test('starts every component, then initialises store, catalog and query engine in order', async () => {
+  test('starts every component, then initialises store, catalog, query engine and Kafka in order', async () => {
     const calls: string[] = [];
     const report = await runBringUp(recordingActivities(calls), 'order');
-    const ensures = calls.slice(0, 3).sort();
-    expect(ensures).toEqual(['ensure:nessie', 'ensure:objectstore', 'ensure:trino']);
-    expect(calls.slice(3)).toEqual(['init:objectstore', 'init:nessie', 'init:trino']);
-    expect(report.components.map((c) => c.component)).toEqual(['objectstore', 'nessie', 'trino']);
+    const ensures = calls.slice(0, 4).sort();
+    expect(ensures).toEqual(['ensure:kafka', 'ensure:nessie', 'ensure:objectstore', 'ensure:trino']);
+    expect(calls.slice(4)).toEqual(['init:objectstore', 'init:nessie', 'init:trino', 'init:kafka']);
+    expect(report.components.map((c) => c.component)).toEqual(['objectstore', 'nessie', 'trino', 'kafka']);
     expect(report.trino.schemasExisting).toEqual(['bronze']);
+    expect(report.kafka?.topics.map((t) => [t.name, t.created])).toEqual([
+      ['sensor-topic', true],
+      ['sensor-topic-dlq', false],
+    ]);
+  });
+
+  test('Kafka failing to start is retried like the others; its topics are created after it is up', async () => {
+    const calls: string[] = [];
+    let kafkaAttempts = 0;
+    const activities = recordingActivities(calls, {
+      async ensureComponent(component: ManagedComponent) {
+        calls.push(`ensure:${component}`);
+        if (component === 'kafka' && ++kafkaAttempts < 2) throw new Error('kafka exited during start-up');
+        return { component, action: 'started', detail: 'healthy' };
+      },
+    });
+    const report = await runBringUp(activities, 'kafka-retry');
+    expect(kafkaAttempts).toBe(2);
+    expect(report.components.find((c) => c.component === 'kafka')?.action).toBe('started');
+    expect(calls.indexOf('init:kafka')).toBeGreaterThan(calls.lastIndexOf('ensure:kafka'));
   });
 
   test('a component that fails to start is retried, then the bring-up goes on', async () => {
@@ -84,6 +113,7 @@ describe('platformBringUp', () => {
       'init:objectstore',
       'init:nessie',
       'init:trino',
+      'init:kafka',
     ]);
   });
 

@@ -1,0 +1,114 @@
+// The platform's Kafka topics and an idempotent way to create them: a topic that exists is left as it
+// is (partitions can only grow and retention may have been tuned by hand) and reported as existing.
+import { createAdmin, type KafkaConnection } from './client';
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  /** retention.ms; -1 keeps messages forever. */
+  retentionMs: number;
+  /** Other topic-level settings, e.g. cleanup.policy. */
+  configs?: Record<string, string>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Sensor readings, keyed by sensor id (one sensor's readings stay in order on one partition). */
+export const SENSOR_TOPIC: TopicSpec = {
+  name: 'sensor-topic',
+  partitions: 6,
+  retentionMs: 7 * DAY_MS,
+};
+
+/** Readings the stream job cannot parse or place, kept longer so they can be inspected and replayed. */
+export const SENSOR_DLQ_TOPIC: TopicSpec = {
+  name: 'sensor-topic-dlq',
+  partitions: 1,
+  retentionMs: 14 * DAY_MS,
+};
+
+export const PLATFORM_TOPICS: TopicSpec[] = [SENSOR_TOPIC, SENSOR_DLQ_TOPIC];
+
+export interface TopicState {
+  name: string;
+  created: boolean;
+  partitions: number;
+  retentionMs: number | undefined;
+}
+
+export interface TopicDescription {
+  name: string;
+  partitions: number;
+  configs: Record<string, string | null>;
+}
+
+function topicConfigs(spec: TopicSpec): Record<string, string> {
+  return { 'retention.ms': String(spec.retentionMs), ...spec.configs };
+}
+
+/** Partition count and the topic-level configuration of an existing topic, or undefined if it is missing. */
+export async function describeTopic(
+  connection: KafkaConnection,
+  name: string,
+): Promise<TopicDescription | undefined> {
+  const admin = createAdmin(connection);
+  try {
+    const topics = await admin.listTopics();
+    if (!topics.includes(name)) return undefined;
+    const metadata = await admin.metadata({ topics: [name], forceUpdate: true });
+    const partitions = metadata.topics.get(name)?.partitionsCount ?? 0;
+    const [described] = await admin.describeConfigs({
+      resources: [{ resourceType: 2 /* TOPIC */, resourceName: name }],
+    });
+    const configs: Record<string, string | null> = {};
+    for (const c of described?.configs ?? []) configs[c.name] = c.value ?? null;
+    return { name, partitions, configs };
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
+/** Creates each topic that is missing; says for each whether it was created and what it has. */
+export async function ensureTopics(connection: KafkaConnection, specs: TopicSpec[]): Promise<TopicState[]> {
+  const created = new Set<string>();
+  const admin = createAdmin(connection);
+  try {
+    const existing = new Set(await admin.listTopics());
+    for (const spec of specs) {
+      if (existing.has(spec.name)) continue;
+      try {
+        await admin.createTopics({
+          topics: [spec.name],
+          partitions: spec.partitions,
+          replicas: 1,
+          configs: Object.entries(topicConfigs(spec)).map(([name, value]) => ({ name, value })),
+        });
+        created.add(spec.name);
+      } catch (err) {
+        // Another bring-up created it in the meantime: that is the state we wanted.
+        if (!(await admin.listTopics()).includes(spec.name)) throw err;
+      }
+    }
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+  const states: TopicState[] = [];
+  for (const spec of specs) {
+    // The broker learns of a new topic from the controller a moment after CreateTopics answered.
+    let description = await describeTopic(connection, spec.name);
+    for (let wait = 0; wait < 40 && (!description || description.partitions < spec.partitions); wait++) {
+      if (!created.has(spec.name) && description) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      description = await describeTopic(connection, spec.name);
+    }
+    if (!description) throw new Error(`Topic ${spec.name} is still missing 10 s after it was created.`);
+    const retention = description.configs['retention.ms'];
+    states.push({
+      name: spec.name,
+      created: created.has(spec.name),
+      partitions: description.partitions,
+      retentionMs: retention == null ? undefined : Number(retention),
+    });
+  }
+  return states;
+}
