@@ -11,6 +11,7 @@ import { endpoints, loadConfig, paths } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
 import { eltRunCommand, registerEltCommands } from './elt';
 import { registerSensorCommands } from './sensors';
+import { registerStreamCommands } from './stream';
 import { formatTable, resultAsCsv, resultAsJson, resultAsTable } from './format';
 import { endpointSummary, platformDown, platformStatus, platformUp } from './platform';
 
@@ -126,6 +127,7 @@ program
 
 registerEltCommands(program);
 registerSensorCommands(program);
+registerStreamCommands(program);
 
 program
   .command('demo')

@@ -138,9 +138,11 @@ export async function platformDown(config: PlatformConfig, report: Reporter) {
     'objectstore',
     'temporal',
   ];
-  for (const component of order) {
+  // The stream job first: it checkpoints into the object store and reads Kafka.
+  for (const component of ['flink', ...order]) {
     const started = Date.now();
     const stopped = await stopProcess(paths(config).pid(component));
+    if (component === 'flink' && !stopped) continue; // started on demand only (dp stream start)
     report(component, stopped ? `stopped (${formatSeconds(Date.now() - started)})` : 'was not running');
   }
 }

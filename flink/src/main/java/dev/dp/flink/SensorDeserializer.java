@@ -1,0 +1,32 @@
+package dev.dp.flink;
+
+import java.nio.charset.StandardCharsets;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/** Kafka record -> parsed SensorRecord. Never throws, so a poison message cannot stop the job. */
+public class SensorDeserializer implements KafkaRecordDeserializationSchema<SensorRecord> {
+  @Override
+  public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<SensorRecord> out) {
+    String value = record.value() == null ? null : new String(record.value(), StandardCharsets.UTF_8);
+    SensorRecord r;
+    try {
+      r = SensorParser.parse(value);
+    } catch (RuntimeException e) {
+      r = SensorRecord.malformed("parser failure: " + e, value);
+    }
+    if (r.valid) r.raw = null;
+    r.topic = record.topic();
+    r.partition = record.partition();
+    r.offset = record.offset();
+    r.key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+    out.collect(r);
+  }
+
+  @Override
+  public TypeInformation<SensorRecord> getProducedType() {
+    return TypeInformation.of(SensorRecord.class);
+  }
+}
