@@ -2,6 +2,7 @@
 // PyIceberg appending the same month as an Arrow table through Nessie's Iceberg REST catalog.
 //
 //   node --import tsx bench/elt-bronze.ts [--runs N] [--no-worker-path]
+//   (or `tsx bench/run.ts elt-bronze ...`; bench/elt.ts calls benchBronzeAppend() from here)
 //
 // Needs the local platform running (`dp up`). One full-size synthetic month (2025-03, 4,145,257 rows) is
 // generated once into <cacheDir>/bench-mirror and uploaded to the object store under bench/landing/.
@@ -21,9 +22,9 @@ import { ensureMirrorMonth } from '../infra/local/tlc-mirror';
 import { ensureS3Credentials } from '../infra/local/credentials';
 import { endpoints, loadConfig, paths, REPO_ROOT } from '../lib/config';
 
-const MONTH = '2025-03';
-const ROWS = 4_145_257;
-const SEED = 20250301;
+export const MONTH = '2025-03';
+export const ROWS = 4_145_257;
+export const SEED = 20250301;
 const SOURCE_FILE = `yellow_tripdata_${MONTH}.parquet`;
 const SOURCE_KEY = `bench/landing/yellow/${SOURCE_FILE}`;
 const BENCH_SCHEMA = 'bench';
@@ -36,6 +37,18 @@ const PYICEBERG_VERSION = '0.12.0';
 const PYARROW_VERSION = '26.0.1';
 const CHILD_FLAG = '--child';
 const RESULT_PREFIX = 'BENCH_CHILD_RESULT ';
+
+export interface BronzeBenchOptions {
+  /** Runs of each of the two paths (product path, PyIceberg); the figures are their medians. */
+  runs: number;
+  /** Also time the worker path once (normalise in Node). */
+  withWorkerPath: boolean;
+}
+
+/** Where the full-size synthetic month is generated once and cached (shared by bench/elt.ts). */
+export function benchMirrorDir(cacheDir: string): string {
+  return path.join(cacheDir, 'bench-mirror');
+}
 
 interface ChildResult {
   rows: number;
@@ -122,13 +135,15 @@ function ensurePyIcebergVenv(venv: string): string {
   return python;
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const runsArg = args.indexOf('--runs');
-  const runs = runsArg >= 0 ? Number(args[runsArg + 1]) : 3;
+/**
+ * Times the product path against PyIceberg, alternating, `runs` times each (plus the worker path once when
+ * asked); every load is verified in Trino. Progress goes to stderr; the caller prints the summary.
+ */
+export async function benchBronzeAppend({
+  runs,
+  withWorkerPath,
+}: BronzeBenchOptions): Promise<BronzeSummary> {
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs needs a positive integer');
-  const withWorkerPath = !args.includes('--no-worker-path');
-
   const config = loadConfig();
   const e = endpoints(config);
   const credentials = ensureS3Credentials(paths(config).secrets);
@@ -138,7 +153,7 @@ async function main(): Promise<void> {
   if (!(await trino.isReady())) throw new Error(`Trino is not ready at ${e.trino}: run \`dp up\` first`);
 
   // 1. The month, generated once and cached; uploaded unless the store already has this exact file.
-  const mirrorDir = path.join(config.cacheDir, 'bench-mirror');
+  const mirrorDir = benchMirrorDir(config.cacheDir);
   const generating = performance.now();
   const month = await ensureMirrorMonth(mirrorDir, MONTH, { rows: ROWS, seed: SEED });
   log(
@@ -314,16 +329,20 @@ async function main(): Promise<void> {
   // 3. Alternate the two, `runs` times each; every run after the first replaces the month again.
   const bronze: ChildResult[] = [];
   const pyiceberg: PyIcebergResult[] = [];
-  for (let run = 1; run <= runs; run++) {
-    bronze.push(await measured(() => bronzeRun('trino', run)));
-    pyiceberg.push(await measured(() => pyicebergRun(run)));
+  let worker: ChildResult | undefined;
+  try {
+    for (let run = 1; run <= runs; run++) {
+      bronze.push(await measured(() => bronzeRun('trino', run)));
+      pyiceberg.push(await measured(() => pyicebergRun(run)));
+    }
+    if (withWorkerPath) worker = await measured(() => bronzeRun('worker', 1));
+  } finally {
+    clearInterval(sampler);
   }
-  const worker = withWorkerPath ? await measured(() => bronzeRun('worker', 1)) : undefined;
-  clearInterval(sampler);
 
   const bronzeSeconds = median(bronze.map((r) => r.seconds));
   const pyicebergSeconds = median(pyiceberg.map((r) => r.total_s));
-  const summary = {
+  const summary: BronzeSummary = {
     bronze_append_s: round(bronzeSeconds),
     pyiceberg_append_s: round(pyicebergSeconds),
     ratio: round(bronzeSeconds / pyicebergSeconds, 3),
@@ -342,36 +361,66 @@ async function main(): Promise<void> {
     trino_heap_used_mib_before_runs: heapBefore,
     versions: { pyiceberg: pyiceberg[0].pyiceberg, pyarrow: pyiceberg[0].pyarrow },
   };
-  process.stdout.write(
-    [
-      `Bronze append of ${MONTH} (${ROWS} rows), median of ${runs} runs, each replacing the month:`,
-      `  product path (Trino add_files + INSERT): ${summary.bronze_append_s}s  runs ${summary.bronze_runs_s.join(', ')}`,
-      `  PyIceberg ${summary.versions.pyiceberg} overwrite (read+normalise+append): ${summary.pyiceberg_append_s}s  ` +
-        `runs ${summary.pyiceberg_runs_s.join(', ')}; append alone ${summary.pyiceberg_append_only_s}s`,
-      `  ratio bronze/pyiceberg: ${summary.ratio}`,
-      `  worker peak RSS (product path): ${summary.worker_peak_rss_mib} MiB; PyIceberg process: ` +
-        `${summary.pyiceberg_peak_rss_mib} MiB`,
-      worker
-        ? `  worker path (normalise in Node, add_files to staging, INSERT): ${summary.worker_path_append_s}s, ` +
-          `peak RSS ${summary.worker_path_peak_rss_mib} MiB`
-        : '  worker path: skipped',
-      `  every load verified in Trino: ${ROWS} rows for ${MONTH}, no duplicates after re-runs`,
-      foreign.size > 0
-        ? `  WARNING: ${foreign.size} other Trino queries ran during the measurements (figures may be slower)`
-        : '  no other Trino queries ran during the measurements',
-      JSON.stringify(summary),
-      '',
-    ].join('\n'),
-  );
+  return summary;
 }
 
-if (process.argv[2] === CHILD_FLAG) {
+export type BronzeSummary = {
+  bronze_append_s: number;
+  pyiceberg_append_s: number;
+  ratio: number;
+  worker_peak_rss_mib: number;
+  rows: number;
+  files: number;
+  runs: number;
+  bronze_runs_s: number[];
+  pyiceberg_runs_s: number[];
+  pyiceberg_append_only_s: number;
+  pyiceberg_peak_rss_mib: number;
+  worker_path_append_s: number | null;
+  worker_path_peak_rss_mib: number | null;
+  counts_verified_in_trino: boolean;
+  trino_foreign_queries_seen: string[];
+  trino_heap_used_mib_before_runs: number[];
+  versions: { pyiceberg: string; pyarrow: string };
+};
+
+/** The human-readable lines of a summary (without the JSON line). */
+export function bronzeSummaryLines(summary: BronzeSummary): string[] {
+  return [
+    `Bronze append of ${MONTH} (${summary.rows} rows), median of ${summary.runs} runs, each replacing the month:`,
+    `  product path (Trino add_files + INSERT): ${summary.bronze_append_s}s  runs ${summary.bronze_runs_s.join(', ')}`,
+    `  PyIceberg ${summary.versions.pyiceberg} overwrite (read+normalise+append): ${summary.pyiceberg_append_s}s  ` +
+      `runs ${summary.pyiceberg_runs_s.join(', ')}; append alone ${summary.pyiceberg_append_only_s}s`,
+    `  ratio bronze/pyiceberg: ${summary.ratio}`,
+    `  worker peak RSS (product path): ${summary.worker_peak_rss_mib} MiB; PyIceberg process: ` +
+      `${summary.pyiceberg_peak_rss_mib} MiB`,
+    summary.worker_path_append_s !== null
+      ? `  worker path (normalise in Node, add_files to staging, INSERT): ${summary.worker_path_append_s}s, ` +
+        `peak RSS ${summary.worker_path_peak_rss_mib} MiB`
+      : '  worker path: skipped',
+    `  every load verified in Trino: ${summary.rows} rows for ${MONTH}, no duplicates after re-runs`,
+    summary.trino_foreign_queries_seen.length > 0
+      ? `  WARNING: ${summary.trino_foreign_queries_seen.length} other Trino queries ran during the measurements ` +
+        '(figures may be slower)'
+      : '  no other Trino queries ran during the measurements',
+  ];
+}
+
+/** The command line: `[--runs N] [--no-worker-path]`; prints the summary, the JSON line last. */
+export async function bronzeCli(args: string[]): Promise<void> {
+  const runsArg = args.indexOf('--runs');
+  const runs = runsArg >= 0 ? Number(args[runsArg + 1]) : 3;
+  const summary = await benchBronzeAppend({ runs, withWorkerPath: !args.includes('--no-worker-path') });
+  process.stdout.write([...bronzeSummaryLines(summary), JSON.stringify(summary), ''].join('\n'));
+}
+
+if (require.main === module && process.argv[2] === CHILD_FLAG) {
   runChild(process.argv[3] ?? '{}').catch((error: unknown) => {
     process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);
   });
-} else {
-  main().catch((error: unknown) => {
+} else if (require.main === module) {
+  bronzeCli(process.argv.slice(2)).catch((error: unknown) => {
     process.stderr.write(`[bench] failed: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);
   });

@@ -148,7 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     warehouseBucket: 'warehouse',
     catalog: 'lakehouse',
     schemas: ['bronze', 'silver', 'gold', 'iot'],
-    trinoHeap: fileConfig.trinoHeap ?? env.DP_TRINO_HEAP ?? '2G',
+    trinoHeap: fileConfig.trinoHeap ?? env.DP_TRINO_HEAP ?? '4G',
     nessieHeap: fileConfig.nessieHeap ?? env.DP_NESSIE_HEAP ?? '512m',
     kafkaHeap: fileConfig.kafkaHeap ?? env.DP_KAFKA_HEAP ?? '512m',
     tlcBaseUrl: env.DP_TLC_BASE_URL || TLC_PUBLIC_BASE_URL,

@@ -248,12 +248,21 @@ function nessieSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidF
   };
 }
 
+/** Query memory per node: 60% of the heap (Trino keeps 30% as headroom for itself). */
+export function queryMemoryMiB(heap: string): number {
+  const match = /^(\d+)([GgMm])$/.exec(heap);
+  if (!match) throw new Error(`Invalid Trino heap '${heap}': use e.g. 4G or 3072M.`);
+  const mib = Number(match[1]) * (match[2].toUpperCase() === 'G' ? 1024 : 1);
+  return Math.floor(mib * 0.6);
+}
+
 function trinoSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> {
   const e = endpoints(config);
   const etc = paths(config).conf('trino');
   const dataDir = paths(config).data('trino');
   fs.mkdirSync(path.join(etc, 'catalog'), { recursive: true });
   fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(path.join(dataDir, 'spill'), { recursive: true });
   const nodeIdFile = path.join(dataDir, 'node-id');
   if (!fs.existsSync(nodeIdFile)) fs.writeFileSync(nodeIdFile, randomUUID());
   const files: Record<string, string> = {
@@ -270,8 +279,12 @@ function trinoSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidFi
       // Catalogs can be added at run time (one per Nessie branch for Write-Audit-Publish) and persist.
       'catalog.management': 'dynamic',
       'catalog.store': 'file',
-      'query.max-memory': '1GB',
-      'query.max-memory-per-node': '1GB',
+      // A full month's Silver de-duplication (a window over ~4 M rows) needs ~1.5 GB of query memory.
+      'query.max-memory': `${queryMemoryMiB(config.trinoHeap)}MB`,
+      'query.max-memory-per-node': `${queryMemoryMiB(config.trinoHeap)}MB`,
+      // Past that, operators that can (joins, aggregations, windows, sorts) spill to local disk.
+      'spill-enabled': 'true',
+      'spiller-spill-path': path.join(dataDir, 'spill'),
     }),
     'jvm.config':
       [

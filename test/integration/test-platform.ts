@@ -23,6 +23,6 @@ export const TEST_PORTS: Ports = {
 
 export function createTestHome(prefix: string, ports: Ports): string {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify({ ports, trinoHeap: '1536M' }, null, 2));
+  fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify({ ports }, null, 2));
   return home;
 }

@@ -1,0 +1,60 @@
+// The benchmarks, by name:
+//
+//   tsx bench/run.ts <name> [args]        (npm run bench -- <name> [args])
+//
+// Each benchmark prints its figures in words, then one JSON object as its last line of output.
+
+interface Benchmark {
+  description: string;
+  args: string;
+  run: (args: string[]) => Promise<void>;
+}
+
+const BENCHMARKS: Record<string, Benchmark> = {
+  elt: {
+    description:
+      'the monthly ELT on a full-size synthetic month (2025-03, 4,145,257 rows): Bronze append vs ' +
+      'PyIceberg, the whole workflow end to end, Temporal overhead, worker peak RSS',
+    args: '[--runs N] [--skip-bronze] [--worker-path] [--reuse-landed] [--no-up]',
+    run: async (args) => (await import('./elt')).eltCli(args),
+  },
+  'elt-bronze': {
+    description: 'the Bronze append alone: product path vs the PyIceberg append baseline',
+    args: '[--runs N] [--no-worker-path]',
+    run: async (args) => (await import('./elt-bronze')).bronzeCli(args),
+  },
+};
+
+function usage(): string {
+  return [
+    'Usage: tsx bench/run.ts <benchmark> [args]   (npm run bench -- <benchmark> [args])',
+    'Benchmarks:',
+    ...Object.entries(BENCHMARKS).flatMap(([name, b]) => [`  ${name} ${b.args}`, `      ${b.description}`]),
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? process.stderr : process.stdout).write(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const benchmark = Object.hasOwn(BENCHMARKS, name) ? BENCHMARKS[name] : undefined;
+  if (!benchmark) {
+    process.stderr.write(`bench: unknown benchmark '${name}'.\n${usage()}\n`);
+    return 2;
+  }
+  await benchmark.run(args);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // A benchmark that printed its figures but missed something (a failed run) sets the exit code itself.
+    if (code !== 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`[bench] failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
