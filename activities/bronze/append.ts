@@ -32,7 +32,6 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3Client, type ObjectStoreAccess } from '../s3/client';
-import { sqlString, TrinoQueryError } from '../trino/client';
 import { normaliseToCanonicalParquet } from './normalize';
 import { InvalidSourceFileError, readParquetFooter } from './parquet-footer';
 import {
@@ -51,7 +50,7 @@ import {
   type SourcePlan,
   type TableRef,
 } from './sql';
-import { TrinoStatements, type QueryProgress } from './trino-statements';
+import { sqlString, TrinoClient, TrinoQueryError, type QueryProgress } from '../trino/client';
 import {
   BronzeInputError,
   validateBucket,
@@ -110,7 +109,7 @@ export interface AppendBronzeResult {
 }
 
 interface Context {
-  trino: TrinoStatements;
+  trino: TrinoClient;
   s3: S3Client;
   target: TableRef;
   month: string;
@@ -423,7 +422,7 @@ export async function appendBronzeMonth(opts: AppendBronzeOptions): Promise<Appe
   const log = (message: string) => opts.onProgress?.(`bronze ${month}: ${message}`);
   let lastProgress = 0;
   const ctx: Context = {
-    trino: new TrinoStatements(opts.trinoUrl, 'dp', trinoSource),
+    trino: new TrinoClient(opts.trinoUrl, { user: 'dp', source: trinoSource }),
     s3: s3Client(opts.s3),
     target,
     month,

@@ -20,7 +20,7 @@ interface StatementResponse {
   columns?: TrinoColumn[];
   data?: unknown[][];
   updateCount?: number;
-  stats?: { state: string };
+  stats?: { state?: string; processedRows?: number; elapsedTimeMillis?: number };
   error?: { message: string; errorName: string; errorType: string; errorCode: number };
 }
 
@@ -45,6 +45,23 @@ export interface TrinoClientOptions {
   requestTimeoutMs?: number;
 }
 
+export interface QueryProgress {
+  queryId: string;
+  state: string;
+  processedRows: number;
+  elapsedMs: number;
+}
+
+export interface StatementOptions {
+  /** Session properties for this statement only, e.g. { scale_writers: 'false' }. */
+  session?: Record<string, string>;
+  /** Called on every page Trino returns, with its progress. */
+  onProgress?: (progress: QueryProgress) => void;
+}
+
+const SESSION_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
+const SESSION_VALUE = /^[A-Za-z0-9_.-]+$/;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class TrinoClient {
@@ -53,22 +70,33 @@ export class TrinoClient {
     private readonly options: TrinoClientOptions = {},
   ) {}
 
-  private headers(): Record<string, string> {
+  private headers(session: Record<string, string> = {}): Record<string, string> {
     const h: Record<string, string> = {
       'X-Trino-User': this.options.user ?? 'dp',
       'X-Trino-Source': this.options.source ?? 'dp',
     };
     if (this.options.catalog) h['X-Trino-Catalog'] = this.options.catalog;
     if (this.options.schema) h['X-Trino-Schema'] = this.options.schema;
+    const entries = Object.entries(session);
+    for (const [name, value] of entries) {
+      if (!SESSION_NAME.test(name) || !SESSION_VALUE.test(value)) {
+        throw new Error(`Invalid Trino session property ${name}=${value}`);
+      }
+    }
+    if (entries.length > 0) h['X-Trino-Session'] = entries.map(([n, v]) => `${n}=${v}`).join(',');
     return h;
   }
 
-  private async request(url: string, init: RequestInit): Promise<StatementResponse> {
+  private async request(
+    url: string,
+    init: RequestInit,
+    headers: Record<string, string>,
+  ): Promise<StatementResponse> {
     // Trino answers 502/503/504 while starting or overloaded: the protocol says retry.
     for (let attempt = 0; ; attempt++) {
       const response = await fetch(url, {
         ...init,
-        headers: { ...this.headers(), ...(init.headers as Record<string, string>) },
+        headers,
         signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 120_000),
       });
       if ([502, 503, 504].includes(response.status) && attempt < 20) {
@@ -87,8 +115,9 @@ export class TrinoClient {
     }
   }
 
-  async query(sql: string): Promise<TrinoResult> {
-    let page = await this.request(`${this.baseUrl}/v1/statement`, { method: 'POST', body: sql });
+  async query(sql: string, options: StatementOptions = {}): Promise<TrinoResult> {
+    const headers = this.headers(options.session);
+    let page = await this.request(`${this.baseUrl}/v1/statement`, { method: 'POST', body: sql }, headers);
     const rows: unknown[][] = [];
     let columns: TrinoColumn[] = [];
     let updateCount: number | undefined;
@@ -99,15 +128,21 @@ export class TrinoClient {
       if (page.columns) columns = page.columns;
       if (page.data) rows.push(...page.data);
       if (page.updateCount !== undefined) updateCount = page.updateCount;
+      options.onProgress?.({
+        queryId: page.id,
+        state: page.stats?.state ?? 'UNKNOWN',
+        processedRows: page.stats?.processedRows ?? 0,
+        elapsedMs: page.stats?.elapsedTimeMillis ?? 0,
+      });
       if (!page.nextUri) break;
-      page = await this.request(page.nextUri, { method: 'GET' });
+      page = await this.request(page.nextUri, { method: 'GET' }, headers);
     }
     return { columns, rows, updateCount, queryId: page.id };
   }
 
   /** Rows as objects keyed by column name. */
-  async queryObjects<T = Record<string, unknown>>(sql: string): Promise<T[]> {
-    const result = await this.query(sql);
+  async queryObjects<T = Record<string, unknown>>(sql: string, options?: StatementOptions): Promise<T[]> {
+    const result = await this.query(sql, options);
     return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c.name, row[i]])) as T);
   }
 
