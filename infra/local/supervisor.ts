@@ -4,7 +4,7 @@ import { NeedsOperatorError, type ComponentHealth } from '../../activities/platf
 import { configuredPortName, paths, portEnvVar, type PlatformConfig } from '../../lib/config';
 import { formatSeconds } from '../../lib/progress';
 import { probeLocal } from './health';
-import { isPortFree, readPid, runningPid, startDetached, stopProcess, tailFile } from './process';
+import { isAlive, isPortFree, readPid, runningPid, startDetached, stopProcess, tailFile } from './process';
 import {
   COMPONENT_LABELS,
   componentPorts,
@@ -97,7 +97,7 @@ export async function ensureLocalComponent(
   const existing = runningPid(pidFile);
   if (existing !== undefined) {
     const startedAt = Date.parse(readPid(pidFile)?.startedAt ?? '') || 0;
-    while (Date.now() - startedAt < timeoutMs && runningPid(pidFile) !== undefined) {
+    while (Date.now() - startedAt < timeoutMs && isAlive(existing)) {
       health = await probeLocal(config, component);
       if (health.healthy) return { action: 'adopted', health, pid: existing };
       progress(`${component}: waiting for the running process (pid ${existing}) to become healthy`);
@@ -116,7 +116,9 @@ export async function ensureLocalComponent(
   progress(`${component}: started pid ${pid}, waiting for it to become healthy`);
   let lastReport = 0;
   while (Date.now() - started < timeoutMs) {
-    if (runningPid(pidFile) === undefined) {
+    // The pid we started, not the pid file's marker check: a launcher that execs (Trino's bash script,
+    // then its Go launcher, then java) briefly shows an empty command line while it does.
+    if (!isAlive(pid)) {
       throw new Error(
         `${COMPONENT_LABELS[component]} exited during start-up. Last lines of ${spec.logFile}:\n` +
           tailFile(spec.logFile, 30),
