@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The job's logic, independent of where records come from and go to (so tests can drive it with a bounded
- * source): route malformed records to the dead-letter stream, window the valid ones per sensor, send events
+ * source): keep the watermark across restores, route malformed records to the dead-letter stream, window the valid ones per sensor, send events
  * later than the allowed lateness to the dead-letter stream too.
  */
 public final class Pipeline {
@@ -48,6 +48,8 @@ public final class Pipeline {
   /** @param records parsed records with event-time timestamps and watermarks already assigned */
   public static Outputs build(DataStream<SensorRecord> records, Duration windowSize, Duration allowedLateness) {
     SingleOutputStreamOperator<SensorRecord> valid = records
+        .transform("watermark-carry-over", records.getType(), new WatermarkCarryOver<SensorRecord>())
+        .uid("watermark-carry-over")
         .process(new RouteMalformed())
         .name("route-malformed")
         .uid("route-malformed");
