@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { REPO_ROOT, type PlatformConfig } from '../../lib/config';
 import { run } from '../../lib/exec';
 import { formatBytes, formatSeconds, type Reporter } from '../../lib/progress';
+import { withInstallLock } from './install-lock';
 import { checkPrerequisites, findJavaHome } from './prereqs';
 import {
   KAFKA,
@@ -354,6 +355,10 @@ export interface InstallResult {
 
 /** Installs everything the embedded platform needs. Idempotent; a warm run only checks stamps. */
 export async function installAll(config: PlatformConfig, report: Reporter): Promise<InstallResult> {
+  return withInstallLock(config.cacheDir, report, () => installAllComponents(config, report));
+}
+
+async function installAllComponents(config: PlatformConfig, report: Reporter): Promise<InstallResult> {
   const started = Date.now();
   const { python } = checkPrerequisites();
   // Fail early, before minutes of building, when a JDK is missing.
