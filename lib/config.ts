@@ -21,6 +21,8 @@ export interface Ports {
   trino: number;
   /** Reserved for the Airflow API server so it never collides with Trino's 8080. */
   airflow: number;
+  /** JupyterLab (`dp notebook`); kept off 8888, SeaweedFS's filer. */
+  jupyter: number;
   /** The offline TLC mirror (synthetic months on the real paths). */
   tlcMirror: number;
   /** Kafka's client listener (the bootstrap address producers and consumers use). */
@@ -41,6 +43,7 @@ export const DEFAULT_PORTS: Ports = {
   nessieManagement: 19121,
   trino: 8080,
   airflow: 8280,
+  jupyter: 8890,
   tlcMirror: 8190,
   kafka: 9092,
   kafkaController: 9093,

@@ -16,6 +16,7 @@ const BASE_TEST_PORTS: Ports = {
   nessieManagement: 29121,
   trino: 28080,
   airflow: 28280,
+  jupyter: 28890,
   tlcMirror: 28190,
   kafka: 29092,
   kafkaController: 29093,
