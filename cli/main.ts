@@ -3,12 +3,14 @@ import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { TrinoClient, TrinoQueryError } from '../activities/trino/client';
 import { installAll } from '../infra/local/install';
-import { MissingPrerequisite } from '../infra/local/prereqs';
+import { installPythonTools } from '../infra/local/install-python-tools';
+import { findPython, MissingPrerequisite } from '../infra/local/prereqs';
 import { tailFile } from '../infra/local/process';
 import { COMPONENT_LABELS, LOCAL_COMPONENTS, type LocalComponent } from '../infra/local/services';
 import { PortInUseError } from '../infra/local/supervisor';
 import { endpoints, loadConfig, paths } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
+import { registerAirflowCommands } from './airflow';
 import { eltRunCommand, registerEltCommands } from './elt';
 import { registerSensorCommands } from './sensors';
 import { registerStreamCommands } from './stream';
@@ -23,7 +25,10 @@ program
   .command('install')
   .description('install (or verify) every component into the cache; idempotent')
   .action(async () => {
-    await installAll(loadConfig(), consoleReporter);
+    const config = loadConfig();
+    await installAll(config, consoleReporter);
+    // Airflow's and Jupyter's venvs: installed here (and on demand by dp airflow / dp notebook), not by dp up.
+    await installPythonTools(config.cacheDir, findPython(), consoleReporter);
   });
 
 program
@@ -128,6 +133,7 @@ program
 registerEltCommands(program);
 registerSensorCommands(program);
 registerStreamCommands(program);
+registerAirflowCommands(program);
 
 program
   .command('demo')
