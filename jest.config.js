@@ -3,8 +3,10 @@
 const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 // ESM-only packages are transformed to CommonJS like our own sources.
 const transformIgnorePatterns = [
-  '/node_modules/(?!(parquet-wasm|apache-arrow|@kubernetes/client-node|@platformatic)/)',
+  '/node_modules/(?!(parquet-wasm|apache-arrow|@kubernetes/client-node|@platformatic|kubernetes-models|@kubernetes-models|is-cidr|cidr-regex)/)',
 ];
+// kubernetes-models and @kubernetes-models/* resolve through their `import` condition (see the resolver).
+const resolver = '<rootDir>/jest.resolver.js';
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -14,18 +16,21 @@ module.exports = {
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
       transform,
       transformIgnorePatterns,
+      resolver,
     },
     {
       displayName: 'workflows',
       testMatch: ['<rootDir>/test/workflows/**/*.test.ts'],
       transform,
       transformIgnorePatterns,
+      resolver,
     },
     {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       transform,
       transformIgnorePatterns,
+      resolver,
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
     },

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { TrinoClient, TrinoQueryError } from '../activities/trino/client';
 import { installAll } from '../infra/local/install';
+import { installKubeTools } from '../infra/local/install-kube';
 import { installPythonTools } from '../infra/local/install-python-tools';
 import { findPython, MissingPrerequisite } from '../infra/local/prereqs';
 import { tailFile } from '../infra/local/process';
@@ -24,11 +25,25 @@ const program = new Command('dp').description(
 program
   .command('install')
   .description('install (or verify) every component into the cache; idempotent')
-  .action(async () => {
+  .option('--kubernetes', "also what the Kubernetes target's tests need: kube-apiserver, etcd, the schemas")
+  .action(async (options: { kubernetes?: boolean }) => {
     const config = loadConfig();
-    await installAll(config, consoleReporter);
-    // Airflow's and Jupyter's venvs: installed here (and on demand by dp airflow / dp notebook), not by dp up.
-    await installPythonTools(config.cacheDir, findPython(), consoleReporter);
+    const platform = installAll(config, consoleReporter);
+    // Built side by side with the platform (its Go build overlaps their downloads); Maven after theirs.
+    const kube = options.kubernetes
+      ? installKubeTools(
+          config.cacheDir,
+          consoleReporter,
+          platform.catch(() => undefined),
+        )
+      : Promise.resolve();
+    await Promise.all([
+      platform.then(async () => {
+        // Airflow's and Jupyter's venvs: installed here (and on demand by dp airflow / dp notebook), not by dp up.
+        await installPythonTools(config.cacheDir, findPython(), consoleReporter);
+      }),
+      kube,
+    ]);
   });
 
 program

@@ -142,7 +142,11 @@ function writeStamp(dir: string, version: string) {
 }
 
 /** Builds `finalDir` in a sibling temp folder and renames it into place only when `build` succeeded. */
-async function installDir(finalDir: string, version: string, build: (tmpDir: string) => Promise<void>) {
+export async function installDir(
+  finalDir: string,
+  version: string,
+  build: (tmpDir: string) => Promise<void>,
+) {
   if (readStamp(finalDir)?.version === version) return false;
   const tmpDir = `${finalDir}.partial`;
   fs.rmSync(tmpDir, { recursive: true, force: true });
@@ -155,12 +159,12 @@ async function installDir(finalDir: string, version: string, build: (tmpDir: str
 }
 
 // Go's own module and build caches (~/go/pkg/mod, ~/.cache/go-build) make a rebuild after a version change fast.
-function goEnv(): NodeJS.ProcessEnv {
+export function goEnv(): NodeJS.ProcessEnv {
   return { ...process.env, GOFLAGS: '-mod=readonly' };
 }
 
 /** Go prints one line per compiled package with -v: show every 40th, so a cold build visibly advances. */
-function goProgress(): (line: string) => boolean {
+export function goProgress(): (line: string) => boolean {
   let packages = 0;
   return (line) => {
     if (/^go: downloading/.test(line)) return false;

@@ -6,7 +6,7 @@ import { MANIFESTS, REPO, rendered, TARGETS, validateObject } from './helpers';
 
 const BROKEN = path.join(REPO, 'test', 'k8s-fixtures', 'broken');
 
-describe('manifests validate against the schemas (test/unit/k8s/schemas.ts)', () => {
+describe("manifests validate against the Kubernetes OpenAPI, kubernetes-models and the operators' CRD schemas", () => {
   it.each(TARGETS.map((t) => [t.name, t.dir]))('%s renders and every object validates', (_name, dir) => {
     const { objects } = rendered(dir);
     expect(objects.length).toBeGreaterThan(20);

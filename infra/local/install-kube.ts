@@ -1,0 +1,283 @@
+// What the tests of the Kubernetes target need, installed by `dp install --kubernetes` (and so by `npm test`):
+//
+// - kube-apiserver and etcd, built with Go from infra/local/kube/go.mod (a wrapper module that requires
+//   k8s.io/kubernetes and maps each of its staging repositories to the published module of the same
+//   release, which `go install` cannot do), so the Kubernetes driver is tested against a real API server;
+// - the schemas the manifests are validated against: the Kubernetes OpenAPI v3 documents of that same
+//   release (from the k8s.io/kubernetes module), the Strimzi CRDs (generated from Strimzi's api jar by
+//   Strimzi's own CRD generator, as its release build does) and the Flink operator's FlinkDeployment CRD
+//   (shipped inside its api jar).
+//
+// Each lands in its own folder under <cache>/tools, built aside and renamed into place when complete.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { REPO_ROOT } from '../../lib/config';
+import { run } from '../../lib/exec';
+import { formatSeconds, type Reporter } from '../../lib/progress';
+import { fetchMavenArtifact, goEnv, goProgress, installDir, mavenRepoLocal } from './install';
+import { withInstallLock } from './install-lock';
+import { findJavaHome } from './prereqs';
+import { mavenCoordinate, type MavenArtifact } from './versions';
+
+/** The Kubernetes release whose kube-apiserver and OpenAPI schemas the tests use. */
+export const KUBERNETES = { module: 'k8s.io/kubernetes', version: 'v1.37.2' };
+/** etcd's server module at the version k8s.io/kubernetes v1.37.2 requires (see infra/local/kube/go.mod). */
+export const ETCD = { module: 'go.etcd.io/etcd/server/v3', version: 'v3.7.0' };
+export const KUBE_WRAPPER_DIR = path.join(REPO_ROOT, 'infra', 'local', 'kube');
+
+/** The Strimzi release infra/k8s/install-operators.sh installs; its api jar holds the annotated model. */
+export const STRIMZI_API: MavenArtifact = {
+  groupId: 'io.strimzi',
+  artifactId: 'api',
+  version: '0.48.0',
+  packaging: 'jar',
+};
+/** Strimzi's CRD generator: the newest release of it on Maven Central (0.46 and later are not published). */
+export const STRIMZI_CRD_GENERATOR: MavenArtifact = {
+  groupId: 'io.strimzi',
+  artifactId: 'crd-generator',
+  version: '0.45.0',
+  packaging: 'jar',
+};
+/** The newest Flink operator api jar on Maven Central (1.11 and later are not published there). */
+export const FLINK_OPERATOR_API: MavenArtifact = {
+  groupId: 'org.apache.flink',
+  artifactId: 'flink-kubernetes-operator-api',
+  version: '1.10.0',
+  packaging: 'jar',
+};
+
+/** The Strimzi kinds the manifests use, by model class; all served as kafka.strimzi.io/v1beta2. */
+export const STRIMZI_KINDS: Record<string, string> = {
+  Kafka: 'io.strimzi.api.kafka.model.kafka.Kafka',
+  KafkaNodePool: 'io.strimzi.api.kafka.model.nodepool.KafkaNodePool',
+  KafkaTopic: 'io.strimzi.api.kafka.model.topic.KafkaTopic',
+};
+const STRIMZI_API_VERSION = 'v1beta2';
+
+/** The Kubernetes OpenAPI v3 documents of the API groups the manifests use. */
+export const OPENAPI_GROUPS = [
+  'api__v1',
+  'apis__apps__v1',
+  'apis__rbac.authorization.k8s.io__v1',
+  'apis__networking.k8s.io__v1',
+  'apis__policy__v1',
+  'apis__autoscaling__v2',
+];
+
+const SCHEMAS_VERSION = [
+  KUBERNETES.version,
+  mavenCoordinate(STRIMZI_API),
+  mavenCoordinate(STRIMZI_CRD_GENERATOR),
+  mavenCoordinate(FLINK_OPERATOR_API),
+].join(',');
+
+export function kubeToolPaths(cacheDir: string) {
+  const tools = path.join(cacheDir, 'tools');
+  const kube = path.join(tools, `kube-${KUBERNETES.version}`);
+  const schemas = path.join(tools, `k8s-schemas-${KUBERNETES.version}-strimzi-${STRIMZI_API.version}`);
+  return {
+    dir: kube,
+    apiserver: path.join(kube, 'kube-apiserver'),
+    etcd: path.join(kube, 'etcd'),
+    schemas,
+    /** CustomResourceDefinition YAML, one file per kind: <Kind>.yaml. */
+    crds: path.join(schemas, 'crds'),
+    /** Kubernetes OpenAPI v3 documents: <group>.json as named in OPENAPI_GROUPS. */
+    openapi: path.join(schemas, 'openapi'),
+  };
+}
+
+/** The module's folder in Go's module cache (downloaded if missing). */
+async function goModuleDir(module: string, version: string, report: Reporter): Promise<string> {
+  const out = await run('go', ['mod', 'download', '-json', `${module}@${version}`], {
+    component: 'install',
+    report,
+    env: { ...process.env, GOFLAGS: '' },
+    showLine: () => false,
+  });
+  const dir = (JSON.parse(out) as { Dir?: string }).Dir;
+  if (!dir || !fs.existsSync(dir)) throw new Error(`go mod download ${module}@${version} gave no folder`);
+  return dir;
+}
+
+/** The tiny Maven project whose class path runs Strimzi's CRD generator on Strimzi's api jar. */
+export function strimziCrdPom(): string {
+  const dependency = (a: MavenArtifact) =>
+    `    <dependency><groupId>${a.groupId}</groupId><artifactId>${a.artifactId}</artifactId>` +
+    `<version>${a.version}</version></dependency>`;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    "<!-- Generated by dp: the class path of Strimzi's CRD generator and the api it reads. -->",
+    '<project xmlns="http://maven.apache.org/POM/4.0.0">',
+    '  <modelVersion>4.0.0</modelVersion>',
+    '  <groupId>local.dp</groupId>',
+    '  <artifactId>strimzi-crds</artifactId>',
+    `  <version>${STRIMZI_API.version}</version>`,
+    '  <packaging>pom</packaging>',
+    '  <dependencies>',
+    // The api first: its (newer) Kubernetes model classes win over the generator's.
+    ...[STRIMZI_API, STRIMZI_CRD_GENERATOR].map(dependency),
+    '  </dependencies>',
+    '</project>',
+    '',
+  ].join('\n');
+}
+
+export async function installKubeSchemas(cacheDir: string, report: Reporter) {
+  const p = kubeToolPaths(cacheDir);
+  const built = await installDir(p.schemas, SCHEMAS_VERSION, async (tmp) => {
+    const crds = path.join(tmp, 'crds');
+    const openapi = path.join(tmp, 'openapi');
+    fs.mkdirSync(crds);
+    fs.mkdirSync(openapi);
+
+    report('install', `k8s schemas: OpenAPI v3 documents of ${KUBERNETES.module}@${KUBERNETES.version}`);
+    const k8sDir = await goModuleDir(KUBERNETES.module, KUBERNETES.version, report);
+    for (const group of OPENAPI_GROUPS) {
+      fs.copyFileSync(
+        path.join(k8sDir, 'api', 'openapi-spec', 'v3', `${group}_openapi.json`),
+        path.join(openapi, `${group}.json`),
+      );
+      fs.chmodSync(path.join(openapi, `${group}.json`), 0o644); // the module cache is read-only
+    }
+
+    report('install', `k8s schemas: generating the Strimzi ${STRIMZI_API.version} CRDs`);
+    const pomDir = path.join(cacheDir, 'maven', `strimzi-crds-${STRIMZI_API.version}`);
+    fs.mkdirSync(pomDir, { recursive: true });
+    const pom = path.join(pomDir, 'pom.xml');
+    fs.writeFileSync(pom, strimziCrdPom());
+    const classpathFile = path.join(tmp, 'classpath.txt');
+    await run(
+      'mvn',
+      [
+        '-B',
+        '-f',
+        pom,
+        `-Dmaven.repo.local=${mavenRepoLocal()}`,
+        '--strict-checksums',
+        'dependency:build-classpath',
+        `-Dmdep.outputFile=${classpathFile}`,
+      ],
+      {
+        component: 'install',
+        report,
+        showLine: (l) => /Download(ing|ed) from|ERROR/.test(l) && !/\.pom\b/.test(l),
+      },
+    );
+    const classpath = fs.readFileSync(classpathFile, 'utf8').trim();
+    fs.rmSync(classpathFile);
+    const java = path.join(findJavaHome(17), 'bin', 'java');
+    await run(
+      java,
+      [
+        '-cp',
+        classpath,
+        'io.strimzi.crdgenerator.CrdGenerator',
+        '--yaml',
+        '--api-versions',
+        STRIMZI_API_VERSION,
+        '--storage-version',
+        STRIMZI_API_VERSION,
+        ...Object.entries(STRIMZI_KINDS).map(([kind, cls]) => `${cls}=${path.join(crds, `${kind}.yaml`)}`),
+      ],
+      { component: 'install', report },
+    );
+
+    report('install', `k8s schemas: the FlinkDeployment CRD of ${mavenCoordinate(FLINK_OPERATOR_API)}`);
+    const jar = await fetchMavenArtifact(FLINK_OPERATOR_API, report);
+    // fabric8's generator names the file after the CRD's own API version (apiextensions.k8s.io/v1).
+    const entry = 'META-INF/fabric8/flinkdeployments.flink.apache.org-v1.yml';
+    await run('unzip', ['-q', '-o', '-j', jar, entry, '-d', tmp], { component: 'install', report });
+    fs.renameSync(path.join(tmp, path.basename(entry)), path.join(crds, 'FlinkDeployment.yaml'));
+
+    for (const kind of [...Object.keys(STRIMZI_KINDS), 'FlinkDeployment']) {
+      const file = path.join(crds, `${kind}.yaml`);
+      if (!fs.existsSync(file) || !fs.readFileSync(file, 'utf8').includes('openAPIV3Schema')) {
+        throw new Error(`k8s schemas: ${file} holds no CRD schema; see the output above.`);
+      }
+    }
+    fs.writeFileSync(
+      path.join(tmp, 'SOURCES.json'),
+      JSON.stringify(
+        {
+          kubernetesOpenApi: `${KUBERNETES.module}@${KUBERNETES.version} api/openapi-spec/v3`,
+          strimzi: `${mavenCoordinate(STRIMZI_API)} through ${mavenCoordinate(STRIMZI_CRD_GENERATOR)}`,
+          flinkOperator: `${mavenCoordinate(FLINK_OPERATOR_API)} META-INF/fabric8`,
+        },
+        null,
+        2,
+      ),
+    );
+  });
+  report('install', `k8s schemas: ${built ? 'installed' : 'cached'} ${p.schemas}`);
+}
+
+async function installApiServer(cacheDir: string, report: Reporter) {
+  const p = kubeToolPaths(cacheDir);
+  const version = `${KUBERNETES.module}@${KUBERNETES.version},${ETCD.module}@${ETCD.version}`;
+  const built = await installDir(p.dir, version, async (tmp) => {
+    const started = Date.now();
+    report(
+      'install',
+      `kube-apiserver: building ${KUBERNETES.version} with Go (many minutes on a cold cache)`,
+    );
+    // The version the server reports (`/version`), as a release build stamps it.
+    const [major, minor] = KUBERNETES.version.replace(/^v/, '').split('.');
+    const ldflags = [
+      `-X k8s.io/component-base/version.gitVersion=${KUBERNETES.version}`,
+      `-X k8s.io/component-base/version.gitMajor=${major}`,
+      `-X k8s.io/component-base/version.gitMinor=${minor}`,
+    ].join(' ');
+    const apiserver = path.join(tmp, 'kube-apiserver');
+    await run(
+      'go',
+      ['build', '-v', `-ldflags=${ldflags}`, '-o', apiserver, `${KUBERNETES.module}/cmd/kube-apiserver`],
+      {
+        cwd: KUBE_WRAPPER_DIR,
+        component: 'install',
+        report,
+        env: goEnv(),
+        showLine: goProgress(),
+      },
+    );
+    report(
+      'install',
+      `kube-apiserver: built (${formatSeconds(Date.now() - started)}); building etcd ${ETCD.version}`,
+    );
+    await run('go', ['build', '-v', '-o', path.join(tmp, 'etcd'), './etcd'], {
+      cwd: KUBE_WRAPPER_DIR,
+      component: 'install',
+      report,
+      env: goEnv(),
+      showLine: goProgress(),
+    });
+  });
+  report('install', `kube-apiserver, etcd: ${built ? 'built' : 'cached'} ${p.dir}`);
+}
+
+/**
+ * Installs the API server, etcd and the schemas; idempotent, a warm run only checks stamps. Holds a lock of
+ * its own (not the platform installer's), so it can run beside `installAll`: its Go build overlaps their
+ * Maven and pip downloads. `afterMaven` delays the schema step (Maven) until the platform's Maven fetches
+ * are done, so two Maven processes never write the local repository at once.
+ */
+export async function installKubeTools(
+  cacheDir: string,
+  report: Reporter,
+  afterMaven: Promise<unknown> = Promise.resolve(),
+): Promise<void> {
+  await withInstallLock(path.join(cacheDir, 'locks', 'kube'), report, async () => {
+    await installApiServer(cacheDir, report);
+    await afterMaven;
+    await installKubeSchemas(cacheDir, report);
+  });
+}
+
+/** Why the Kubernetes test tools are not usable, or undefined when they are. */
+export function kubeToolsMissing(cacheDir: string): string | undefined {
+  const p = kubeToolPaths(cacheDir);
+  const missing = [p.apiserver, p.etcd, p.crds, p.openapi].filter((f) => !fs.existsSync(f));
+  if (missing.length === 0) return undefined;
+  return `missing ${missing.join(', ')}: run \`node bin/dp.js install --kubernetes\` (npm test does).`;
+}

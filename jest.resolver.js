@@ -1,0 +1,8 @@
+// kubernetes-models and @kubernetes-models/* export their modules under the `import` condition only, which
+// jest's CommonJS resolver does not take: resolve those packages (and their own imports) with it.
+const ESM_ONLY = /^(kubernetes-models|@kubernetes-models\/[^/]+)(\/|$)/;
+
+module.exports = (request, options) =>
+  ESM_ONLY.test(request)
+    ? options.defaultResolver(request, { ...options, conditions: ['import', 'default'] })
+    : options.defaultResolver(request, options);
