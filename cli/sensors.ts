@@ -1,7 +1,7 @@
 // `dp sensors produce`: simulated temperature sensors writing readings to Kafka's sensor topic.
 import type { Command } from 'commander';
 import { describeKafkaError } from '../activities/kafka/client';
-import { produceSensorEvents, type ProduceStats } from '../activities/kafka/producer';
+import { produceSensorEvents, type OutageEvent, type ProduceStats } from '../activities/kafka/producer';
 import { SENSOR_TOPIC } from '../activities/kafka/topics';
 import { endpoints, loadConfig } from '../lib/config';
 
@@ -30,9 +30,13 @@ function parseCount(name: string, text: string, min: number): number {
 }
 
 function progressLine(stats: ProduceStats): string {
+  const outages =
+    stats.outages > 0
+      ? `, ${stats.outages} Kafka outage(s), ${(stats.outageMs / 1000).toFixed(1)} s waiting`
+      : '';
   return (
     `sent ${stats.sent}, acked ${stats.acked} in ${(stats.elapsedMs / 1000).toFixed(1)} s ` +
-    `(${stats.rate.toFixed(1)} events/s, ${stats.batches} batches)`
+    `(${stats.rate.toFixed(1)} events/s, ${stats.batches} batches${outages})`
   );
 }
 
@@ -43,6 +47,18 @@ interface ProduceCommandOptions {
   count?: string;
   seed: string;
   topic: string;
+  maxOutage: string;
+}
+
+function outageLine(event: OutageEvent, bootstrap: string, now = Date.now()): string {
+  const down = ((now - event.since) / 1000).toFixed(1);
+  if (event.state === 'recovered') {
+    return `Kafka is back at ${bootstrap} after ${down} s: the held batch of ${event.pending} readings was delivered, continuing`;
+  }
+  return (
+    `Kafka unreachable at ${bootstrap} (${event.error}): holding ${event.pending} readings, ` +
+    `retrying (attempt ${event.attempts}, down ${down} s). \`dp status\` shows the broker; \`dp up\` restarts it`
+  );
 }
 
 export async function sensorsProduceCommand(options: ProduceCommandOptions): Promise<void> {
@@ -53,6 +69,7 @@ export async function sensorsProduceCommand(options: ProduceCommandOptions): Pro
   const durationMs = options.duration === undefined ? undefined : parseDuration(options.duration);
   const maxEvents = options.count === undefined ? undefined : parseCount('--count', options.count, 1);
   const seed = parseCount('--seed', options.seed, 0);
+  const maxOutageMs = parseDuration(options.maxOutage);
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -87,6 +104,8 @@ export async function sensorsProduceCommand(options: ProduceCommandOptions): Pro
       maxEvents,
       seed,
       signal: controller.signal,
+      maxOutageMs,
+      onOutage: (event) => process.stderr.write(`[sensors] ${outageLine(event, bootstrap)}\n`),
       onProgress: (s) => process.stderr.write(`[sensors] ${progressLine(s)}\n`),
     });
     const reason = { duration: 'duration reached', 'max-events': 'count reached', signal: 'interrupted' };
@@ -116,5 +135,10 @@ export function registerSensorCommands(program: Command): void {
     .option('--count <n>', 'stop after this many readings')
     .option('--seed <n>', 'random seed: the same seed gives the same sensors and readings', '42')
     .option('--topic <name>', 'topic to write to', SENSOR_TOPIC.name)
+    .option(
+      '--max-outage <d>',
+      'how long Kafka may be unreachable mid-run (readings are held and re-sent) before giving up',
+      '5m',
+    )
     .action(sensorsProduceCommand);
 }

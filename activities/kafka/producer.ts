@@ -30,6 +30,14 @@ export interface SensorProduceOptions extends KafkaConnection {
   signal?: AbortSignal;
   /** Called about once a second, and at the end with what came since. */
   onProgress?: (stats: ProduceStats) => void;
+  /**
+   * How long Kafka may stay unreachable in the middle of a run: the batch on the wire is held and re-sent (with
+   * backoff) until the broker answers again, or the run fails once this much time has passed. Default 0: fail
+   * on the first connection error. (An unreachable broker at the start always fails at once.)
+   */
+  maxOutageMs?: number;
+  /** Reports an outage as it starts, on each retry, and when delivery resumes. */
+  onOutage?: (event: OutageEvent) => void;
   /** Called with each batch the broker acknowledged. */
   onAcked?: (events: SensorEvent[]) => void;
   /** The clock (for tests): milliseconds since the epoch. */
@@ -45,8 +53,24 @@ export interface ProduceStats {
   /** Acknowledged readings per second since the start. */
   rate: number;
   batches: number;
+  /** Times Kafka became unreachable mid-run (and the run went on once it came back). */
+  outages: number;
+  /** Time spent waiting for Kafka to come back, in milliseconds. */
+  outageMs: number;
   /** Why the run ended, once it did. */
   stoppedBy?: 'duration' | 'max-events' | 'signal';
+}
+
+export interface OutageEvent {
+  state: 'down' | 'retrying' | 'recovered';
+  /** When the outage started (the clock's milliseconds). */
+  since: number;
+  /** Send attempts of the held batch so far. */
+  attempts: number;
+  /** Readings in the held batch (sent again once the broker is back). */
+  pending: number;
+  /** The client's error, for 'down' and 'retrying'. */
+  error?: string;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -95,7 +119,73 @@ export async function produceSensorEvents(options: SensorProduceOptions): Promis
   const lingerMs = options.lingerMs ?? 50;
   const generator = new SensorEventGenerator({ sensors: options.sensors, seed: options.seed });
   const producer = new (kafkaLib().Producer)(sensorProducerOptions(options));
-  const stats: ProduceStats = { sent: 0, acked: 0, elapsedMs: 0, rate: 0, batches: 0 };
+  const stats: ProduceStats = {
+    sent: 0,
+    acked: 0,
+    elapsedMs: 0,
+    rate: 0,
+    batches: 0,
+    outages: 0,
+    outageMs: 0,
+  };
+  const maxOutageMs = options.maxOutageMs ?? 0;
+  const sendTimeoutMs = Math.max(30_000, 3 * (options.timeoutMs ?? 10_000));
+
+  /**
+   * Sends one batch; while the broker is unreachable, holds it and tries again with backoff. The same producer
+   * (same producer id) re-sends, so the broker can recognise a batch it wrote before the connection dropped.
+   */
+  const sendBatch = async (batch: SensorEvent[]) => {
+    let outageStart: number | undefined;
+    let attempts = 0;
+    for (;;) {
+      try {
+        await withDeadline(
+          producer.send({
+            messages: batch.map((event) => ({ topic: options.topic, ...encodeEvent(event) })),
+          }),
+          sendTimeoutMs,
+          () =>
+            new KafkaUnavailableError(
+              options.bootstrap,
+              new Error(`no acknowledgement for a batch of ${batch.length} readings`),
+            ),
+        );
+        if (outageStart !== undefined) {
+          stats.outageMs += now() - outageStart;
+          options.onOutage?.({ state: 'recovered', since: outageStart, attempts, pending: batch.length });
+        }
+        return;
+      } catch (err) {
+        const unavailable = err instanceof KafkaUnavailableError || isConnectionError(err);
+        if (!unavailable) {
+          throw new Error(`Producing to '${options.topic}' failed: ${describeKafkaError(err)}`, {
+            cause: err,
+          });
+        }
+        const failure =
+          err instanceof KafkaUnavailableError ? err : new KafkaUnavailableError(options.bootstrap, err);
+        const t = now();
+        attempts++;
+        if (outageStart === undefined) {
+          outageStart = t;
+          stats.outages++;
+        }
+        if (t - outageStart >= maxOutageMs || options.signal?.aborted) {
+          if (attempts > 1) stats.outageMs += t - outageStart;
+          throw failure;
+        }
+        options.onOutage?.({
+          state: attempts === 1 ? 'down' : 'retrying',
+          since: outageStart,
+          attempts,
+          pending: batch.length,
+          error: describeKafkaError(err),
+        });
+        await sleep(Math.min(5000, 500 * 2 ** (attempts - 1)), options.signal);
+      }
+    }
+  };
   try {
     // Fail fast, with advice, when there is no broker or no topic.
     let metadata;
@@ -161,23 +251,7 @@ export async function produceSensorEvents(options: SensorProduceOptions): Promis
       }
       stats.sent += batch.length;
       lastSend = t;
-      try {
-        await withDeadline(
-          producer.send({
-            messages: batch.map((event) => ({ topic: options.topic, ...encodeEvent(event) })),
-          }),
-          Math.max(30_000, 3 * (options.timeoutMs ?? 10_000)),
-          () =>
-            new KafkaUnavailableError(
-              options.bootstrap,
-              new Error(`no acknowledgement for a batch of ${batch.length} readings`),
-            ),
-        );
-      } catch (err) {
-        if (err instanceof KafkaUnavailableError) throw err;
-        if (isConnectionError(err)) throw new KafkaUnavailableError(options.bootstrap, err);
-        throw new Error(`Producing to '${options.topic}' failed: ${describeKafkaError(err)}`, { cause: err });
-      }
+      await sendBatch(batch);
       stats.acked += batch.length;
       stats.batches++;
       options.onAcked?.(batch);

@@ -1,8 +1,10 @@
 // Kafka in the embedded platform: started by the bring-up workflow, its topics created, and sensor readings
 // produced by `dp sensors produce`'s code read back exactly.
+import { spawn } from 'node:child_process';
 import * as net from 'node:net';
-import { baseOptions, createAdmin, KafkaUnavailableError, kafkaLib } from '../../activities/kafka/client';
-import { produceSensorEvents } from '../../activities/kafka/producer';
+import * as path from 'node:path';
+import { createAdmin, KafkaUnavailableError } from '../../activities/kafka/client';
+import { produceSensorEvents, type OutageEvent } from '../../activities/kafka/producer';
 import type { SensorEvent } from '../../activities/kafka/sensor-events';
 import {
   describeTopic,
@@ -11,7 +13,9 @@ import {
   SENSOR_TOPIC,
   type TopicSpec,
 } from '../../activities/kafka/topics';
-import { endpoints, loadConfig } from '../../lib/config';
+import { endpoints, loadConfig, paths, REPO_ROOT } from '../../lib/config';
+import { runningPid } from '../../infra/local/process';
+import { consumeAll } from '../support/kafka-records';
 import { dp } from './dp';
 
 const config = () => loadConfig();
@@ -20,44 +24,6 @@ const connection = () => ({ bootstrap: endpoints(config()).kafka, clientId: 'dp-
 interface StatusJson {
   healthy: boolean;
   components: { component: string; healthy: boolean; pid?: number; detail: string; endpoint?: string }[];
-}
-
-/** Reads `count` records from the start of `topic`, or fails after `timeoutMs`. */
-async function consumeAll(topic: string, count: number, timeoutMs = 60_000) {
-  const { Consumer, stringDeserializers } = kafkaLib();
-  const consumer = new Consumer({
-    ...baseOptions(connection(), 'dp-test-consumer'),
-    groupId: `dp-test-${topic}`,
-    deserializers: stringDeserializers,
-  });
-  const records: { key: string; value: string; partition: number; offset: bigint }[] = [];
-  try {
-    const stream = await consumer.consume({
-      topics: [topic],
-      mode: 'earliest',
-      autocommit: false,
-      maxWaitTime: 500,
-    });
-    const deadline = setTimeout(() => void stream.close(), timeoutMs);
-    try {
-      for await (const message of stream) {
-        records.push({
-          key: message.key,
-          value: message.value,
-          partition: message.partition,
-          offset: message.offset,
-        });
-        if (records.length >= count) break;
-      }
-    } finally {
-      clearTimeout(deadline);
-      await stream.close().catch(() => undefined);
-    }
-  } finally {
-    // Forced: the stream may still hold a fetch; the callback form is the one typed for `force`.
-    await new Promise<void>((resolve) => consumer.close(true, () => resolve()));
-  }
-  return records;
 }
 
 async function freePort(): Promise<number> {
@@ -117,7 +83,7 @@ describe('Kafka', () => {
       expect(stats).toMatchObject({ sent: count, acked: count, stoppedBy: 'max-events' });
       expect(acked).toHaveLength(count);
 
-      const records = await consumeAll(spec.name, count);
+      const records = await consumeAll(connection(), spec.name, count);
       expect(records).toHaveLength(count);
       const asText = (r: { key: string; value: string }) => `${r.key}\t${r.value}`;
       const expected = acked.map((e) => asText({ key: e.sensor_id, value: JSON.stringify(e) }));
@@ -155,4 +121,67 @@ describe('Kafka', () => {
     expect(failure).toBeInstanceOf(KafkaUnavailableError);
     expect((failure as Error).message).toMatch(/not reachable at 127\.0\.0\.1:\d+.*dp up/s);
   });
+
+  test(
+    'Kafka killed mid-run and brought back by dp up: the producer reports the outage, holds its batch and goes on; no acknowledged reading is lost',
+    async () => {
+      const spec: TopicSpec = { ...SENSOR_TOPIC, name: `sensor-outage-${Date.now()}` };
+      await ensureTopics(connection(), [spec]);
+      const acked: SensorEvent[] = [];
+      const outages: OutageEvent[] = [];
+      const kafkaPid = runningPid(paths(config()).pid('kafka'));
+      expect(kafkaPid).toBeDefined();
+      let restart: Promise<number | null> | undefined;
+      // kill -9 after 5 s of producing; `dp up` (the bring-up workflow heals the component) 5 s later.
+      const killer = setTimeout(() => {
+        process.kill(kafkaPid as number, 'SIGKILL');
+        setTimeout(() => {
+          restart = new Promise((resolve) => {
+            const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'dp.js'), 'up'], {
+              env: process.env,
+              stdio: 'ignore',
+            });
+            child.on('close', resolve);
+          });
+        }, 5_000);
+      }, 5_000);
+      try {
+        const stats = await produceSensorEvents({
+          ...connection(),
+          topic: spec.name,
+          sensors: 20,
+          ratePerSecond: 1_000,
+          durationMs: 40_000,
+          seed: 11,
+          maxOutageMs: 180_000,
+          onAcked: (events) => acked.push(...events),
+          onOutage: (event) => outages.push(event),
+        });
+        expect(await restart).toBe(0);
+        // It noticed, said so, and went on once the broker was back.
+        expect(stats.outages).toBeGreaterThanOrEqual(1);
+        expect(outages[0]).toMatchObject({ state: 'down', attempts: 1 });
+        expect(outages[0].error).toMatch(/ECONNREFUSED|ECONNRESET|closed|connect|timed? ?out/i);
+        expect(outages.some((o) => o.state === 'recovered')).toBe(true);
+        // Every reading was delivered in the end (readings due during the outage were sent after it).
+        expect(stats).toMatchObject({ stoppedBy: 'duration', acked: stats.sent });
+        expect(acked).toHaveLength(stats.sent);
+
+        const records = await consumeAll(connection(), spec.name, acked.length + 1000, 30_000);
+        const inTopic = new Map<string, number>();
+        for (const r of records) inTopic.set(r.value, (inTopic.get(r.value) ?? 0) + 1);
+        const lost = acked.filter((e) => !inTopic.has(JSON.stringify(e)));
+        expect(lost).toEqual([]);
+        // The held batch is re-sent by the same idempotent producer: the broker drops a copy it already has.
+        expect(records.length).toBe(acked.length);
+      } finally {
+        clearTimeout(killer);
+        await restart;
+        const admin = createAdmin(connection());
+        await admin.deleteTopics({ topics: [spec.name] }).catch(() => undefined);
+        await admin.close();
+      }
+    },
+    10 * 60_000,
+  );
 });
