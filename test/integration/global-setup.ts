@@ -5,7 +5,9 @@ import { REPO_ROOT } from '../../lib/config';
 import { createTestHome, TEST_PORTS } from './test-platform';
 
 export default async function globalSetup(): Promise<void> {
-  const home = createTestHome('dp-it-', TEST_PORTS);
+  // DP_TEST_HOME: run against a platform home kept from an earlier run (for working on one test at a time).
+  const reused = process.env.DP_TEST_HOME;
+  const home = reused ?? createTestHome('dp-it-', TEST_PORTS);
   process.env.DP_HOME = home;
   process.stderr.write(`\n[integration] starting the test platform in ${home}\n`);
   const result = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'dp.js'), 'up'], {
