@@ -23,6 +23,13 @@ const BENCHMARKS: Record<string, Benchmark> = {
     args: '[--runs N] [--no-worker-path]',
     run: async (args) => (await import('./elt-bronze')).bronzeCli(args),
   },
+  stream: {
+    description:
+      'sensor readings through producer -> Kafka -> Flink -> Iceberg for 5 minutes: end-to-end events/s, ' +
+      'p95 latency until a window is visible in Trino, lost events, Kafka and Flink RSS; baseline: the producer alone',
+    args: '[--rate R] [--duration D] [--sensors N] [--baseline D] [--no-up]',
+    run: async (args) => (await import('./stream')).streamBenchCli(args),
+  },
 };
 
 function usage(): string {
