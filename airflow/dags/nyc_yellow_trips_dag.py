@@ -402,9 +402,12 @@ with DAG(
         return {"month": month, "key": key, "source_file": source_file, "rows": rows, "sha256": sha256, "bytes": size}
 
     @task(execution_timeout=timedelta(minutes=5))
-    def open_branch(month: str) -> dict[str, str]:
-        """A Nessie branch from main and a Trino catalog bound to it (kept when they exist: task retries)."""
+    def open_branch(landed: dict[str, Any]) -> dict[str, str]:
+        """A Nessie branch from main and a Trino catalog bound to it (kept when they exist: task retries).
+
+        Runs after ``fetch``: a month the source does not have leaves no branch behind."""
         s = settings()
+        month = validate_month(landed["month"])
         context = get_current_context()
         branch, catalog = branch_names(month, context["run_id"])
         if nessie_ref(s, branch) is None:
@@ -631,7 +634,7 @@ with DAG(
 
     month = resolve_month()
     landed = fetch(month)
-    run = open_branch(month)
+    run = open_branch(landed)
     bronze_rows = load_bronze(landed, run)
     dbt = dbt_build(month, run, bronze_rows)
     counts = check(landed, run, dbt)
