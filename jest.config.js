@@ -1,9 +1,10 @@
-// Three projects: unit (pure logic, no services), workflows (sequencing against the project's own
-// Temporal binary, mocked activities) and integration (the real local platform, started once per run).
+// Four projects: unit (pure logic, no services), workflows (sequencing against the project's own
+// Temporal binary, mocked activities), kubernetes (the Kubernetes driver against a real kube-apiserver) and
+// integration (the real local platform, started once per run).
 const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 // ESM-only packages are transformed to CommonJS like our own sources.
 const transformIgnorePatterns = [
-  '/node_modules/(?!(parquet-wasm|apache-arrow|@kubernetes/client-node|@platformatic|kubernetes-models|@kubernetes-models|is-cidr|cidr-regex)/)',
+  '/node_modules/(?!(parquet-wasm|apache-arrow|@kubernetes/client-node|@platformatic|kubernetes-models|@kubernetes-models|is-cidr|cidr-regex|openid-client|oauth4webapi|jose)/)',
 ];
 // kubernetes-models and @kubernetes-models/* resolve through their `import` condition (see the resolver).
 const resolver = '<rootDir>/jest.resolver.js';
@@ -21,6 +22,14 @@ module.exports = {
     {
       displayName: 'workflows',
       testMatch: ['<rootDir>/test/workflows/**/*.test.ts'],
+      transform,
+      transformIgnorePatterns,
+      resolver,
+    },
+    {
+      // A real kube-apiserver and etcd of the project's own (dp install --kubernetes), no platform.
+      displayName: 'kubernetes',
+      testMatch: ['<rootDir>/test/kubernetes/**/*.test.ts'],
       transform,
       transformIgnorePatterns,
       resolver,

@@ -6,8 +6,10 @@
 // The API server is reached through a KubeTransport: in production the one built on @kubernetes/client-node
 // (kubeconfig, context, in-cluster ServiceAccount, exec/OIDC auth), in tests one replaying recorded responses.
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { S3Credentials } from '../../infra/local/credentials';
 import {
@@ -75,6 +77,15 @@ interface ClientNodeModule {
   KubeConfig: new () => KubeConfigLike;
 }
 
+/** Where @kubernetes/client-node's loadFromDefault() will read the kubeconfig from, or undefined if nowhere. */
+export function kubeconfigSource(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.KUBECONFIG) return env.KUBECONFIG;
+  const home = path.join(env.HOME ?? os.homedir(), '.kube', 'config');
+  if (fs.existsSync(home)) return home;
+  if (env.KUBERNETES_SERVICE_HOST) return "the pod's ServiceAccount (in-cluster)";
+  return undefined;
+}
+
 /**
  * A transport on @kubernetes/client-node: the kubeconfig (KUBECONFIG, ~/.kube/config, or the in-cluster
  * ServiceAccount) decides the server, TLS and credentials; `context` picks a kubeconfig context.
@@ -91,17 +102,35 @@ export async function clientNodeTransport(context?: string): Promise<KubeTranspo
     );
   }
   const kc = new k8s.KubeConfig();
-  kc.loadFromDefault();
+  const source = kubeconfigSource();
+  if (!source) {
+    throw new NeedsOperatorError(
+      'No kubeconfig found: KUBECONFIG is not set, ~/.kube/config does not exist, and this is not a pod in a ' +
+        'cluster. Create a cluster (`kind create cluster --config infra/kind-config.yaml` writes the kubeconfig) ' +
+        'or point KUBECONFIG at the kubeconfig of yours.',
+    );
+  }
+  try {
+    kc.loadFromDefault();
+  } catch (err) {
+    throw new NeedsOperatorError(`Cannot read the kubeconfig ${source}: ${(err as Error).message}`);
+  }
   if (context) {
-    if (!kc.getContexts().some((c) => c.name === context)) {
+    const contexts = kc.getContexts().map((c) => c.name);
+    if (!contexts.includes(context)) {
       throw new NeedsOperatorError(
-        `No kubeconfig context '${context}'. See \`kubectl config get-contexts\`.`,
+        `No context '${context}' in the kubeconfig ${source} (contexts: ${contexts.join(', ') || 'none'}). ` +
+          'Pass one of them with --context, or see `kubectl config get-contexts`.',
       );
     }
     kc.setCurrentContext(context);
   }
   const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new NeedsOperatorError('The kubeconfig has no current cluster. Set a context.');
+  if (!cluster) {
+    throw new NeedsOperatorError(
+      `The kubeconfig ${source} has no current context: pass --context, or run \`kubectl config use-context\`.`,
+    );
+  }
   const server = cluster.server.replace(/\/$/, '');
   const applyAuth = (kc.applyToHTTPSOptions ?? kc.applytoHTTPSOptions)?.bind(kc);
   return {
@@ -316,6 +345,7 @@ interface Snapshot {
 }
 
 const FIELD_MANAGER = 'dp';
+const TYPED_PATCH_ERROR = /failed to create typed patch object|field not declared in schema/;
 const S3_SECRET = 's3-credentials';
 
 export class KubernetesDriver implements PlatformDriver {
@@ -380,6 +410,10 @@ export class KubernetesDriver implements PlatformDriver {
     const error = apiError(res, what);
     // Invalid or refused objects and missing rights cannot be fixed by retrying.
     if ([400, 401, 403, 422].includes(res.status)) throw new NeedsOperatorError(error.message);
+    // kube-apiserver answers a server-side apply whose object does not fit the schema (an unknown field, a
+    // string for a number) with HTTP 500 "failed to create typed patch object": no retry fixes that either.
+    if (res.status === 500 && TYPED_PATCH_ERROR.test(error.message))
+      throw new NeedsOperatorError(error.message);
     throw error;
   }
 
@@ -390,7 +424,8 @@ export class KubernetesDriver implements PlatformDriver {
 
   /** Server-side apply of one object; undefined if its kind is optional and its CRD is not installed. */
   async apply(o: KubeObject, progress: (message: string) => void): Promise<LiveObject | undefined> {
-    const query = `?fieldManager=${FIELD_MANAGER}&force=true`;
+    // Strict: an unknown or duplicated field is an error (HTTP 400) rather than a warning and a dropped field.
+    const query = `?fieldManager=${FIELD_MANAGER}&force=true&fieldValidation=Strict`;
     const res = await this.call(
       {
         method: 'PATCH',

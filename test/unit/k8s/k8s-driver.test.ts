@@ -95,7 +95,7 @@ describe('KubernetesDriver', () => {
     ]);
     // Server-side apply: field manager dp, forced, apply-patch content type.
     const apply = transport.requests.find((r) => r.method === 'PATCH')!;
-    expect(apply.path).toMatch(/\?fieldManager=dp&force=true$/);
+    expect(apply.path).toMatch(/\?fieldManager=dp&force=true&fieldValidation=Strict$/);
     expect(apply.contentType).toBe('application/apply-patch+yaml');
 
     // The missing Secret is created once, after the namespace and before anything else; none is overwritten.

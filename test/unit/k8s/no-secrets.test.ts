@@ -35,7 +35,9 @@ export function literalSecrets(text: string): string[] {
       // A key that names a Secret or a key in one (secretKey: password, passwordKey: admin-password).
       (/[a-z](Key|Keys|KeyName|SecretName|Secret|Ref)$/.test(m[1]) &&
         /^[a-z0-9][a-zA-Z0-9.-]*$/.test(value)) ||
-      /^(true|false|null|\d+)$/.test(value);
+      /^(true|false|null|\d+)$/.test(value) ||
+      // A requirement pin (asttokens==3.0.2) or a comparison, not an assignment.
+      /^=/.test(value);
     if (!reference) hits.push(line.trim());
   }
   for (const m of text.matchAll(/AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----/g)) hits.push(m[0]);
@@ -63,5 +65,7 @@ describe('no literal credentials in infra/ and images/', () => {
     expect(literalSecrets('key: AKIAABCDEFGHIJKLMNOP')).toHaveLength(1);
     expect(literalSecrets('s3.aws-secret-key=${ENV:DP_S3_SECRET_KEY}')).toHaveLength(0);
     expect(literalSecrets('password: { name: trino-metrics-scrape, key: password }')).toHaveLength(0);
+    expect(literalSecrets('asttokens==3.0.2')).toHaveLength(0);
+    expect(literalSecrets('token=abc123def456')).toHaveLength(1);
   });
 });
