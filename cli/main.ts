@@ -12,6 +12,7 @@ import { PortInUseError } from '../infra/local/supervisor';
 import { endpoints, loadConfig, paths } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
 import { registerAirflowCommands } from './airflow';
+import { registerNotebookCommands } from './notebook';
 import { eltRunCommand, registerEltCommands } from './elt';
 import { registerSensorCommands } from './sensors';
 import { registerStreamCommands } from './stream';
@@ -149,6 +150,7 @@ registerEltCommands(program);
 registerSensorCommands(program);
 registerStreamCommands(program);
 registerAirflowCommands(program);
+registerNotebookCommands(program);
 
 program
   .command('demo')
