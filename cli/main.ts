@@ -1,6 +1,7 @@
 // The `dp` command: runs and inspects the lakehouse platform.
 import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
+import { NeedsOperatorError } from '../activities/platform/driver';
 import { TrinoClient, TrinoQueryError } from '../activities/trino/client';
 import { installAll } from '../infra/local/install';
 import { installKubeTools } from '../infra/local/install-kube';
@@ -11,12 +12,20 @@ import { COMPONENT_LABELS, LOCAL_COMPONENTS, type LocalComponent } from '../infr
 import { PortInUseError } from '../infra/local/supervisor';
 import { endpoints, loadConfig, paths } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
+import { TargetError } from '../lib/target';
 import { registerAirflowCommands } from './airflow';
 import { registerNotebookCommands } from './notebook';
 import { eltRunCommand, registerEltCommands } from './elt';
 import { registerSensorCommands } from './sensors';
 import { registerStreamCommands } from './stream';
 import { formatTable, resultAsCsv, resultAsJson, resultAsTable } from './format';
+import {
+  addTargetOptions,
+  kubernetesStatus,
+  kubernetesSummary,
+  targetFromOptions,
+  type TargetOptions,
+} from './kubernetes';
 import { endpointSummary, platformDown, platformStatus, platformUp } from './platform';
 
 const program = new Command('dp').description(
@@ -47,16 +56,18 @@ program
     ]);
   });
 
-program
-  .command('up')
-  .description('install what is missing, start the platform and run the bring-up workflow')
-  .action(async () => {
-    const config = loadConfig();
-    const started = Date.now();
-    await platformUp(config, consoleReporter);
-    console.log(`\nThe platform is up (${formatSeconds(Date.now() - started)}). Every component is healthy:`);
-    console.log(endpointSummary(config));
-  });
+addTargetOptions(
+  program
+    .command('up')
+    .description('install what is missing, start the platform and run the bring-up workflow'),
+).action(async (options: TargetOptions) => {
+  const config = loadConfig();
+  const target = targetFromOptions(options);
+  const started = Date.now();
+  await platformUp(config, consoleReporter, target);
+  console.log(`\nThe platform is up (${formatSeconds(Date.now() - started)}). Every component is healthy:`);
+  console.log(target.kind === 'kubernetes' ? await kubernetesSummary(target) : endpointSummary(config));
+});
 
 program
   .command('down')
@@ -65,32 +76,35 @@ program
     await platformDown(loadConfig(), consoleReporter);
   });
 
-program
-  .command('status')
-  .description('health of each component')
-  .option('--json', 'machine-readable output')
-  .action(async (options: { json?: boolean }) => {
-    const config = loadConfig();
-    const health = await platformStatus(config);
-    if (options.json) {
-      console.log(JSON.stringify({ healthy: health.every((h) => h.healthy), components: health }, null, 2));
-    } else {
-      console.log(
-        formatTable(
-          ['component', 'healthy', 'pid', 'rss', 'endpoint', 'detail'],
-          health.map((h) => [
-            h.component,
-            h.healthy ? 'yes' : 'NO',
-            h.pid ? String(h.pid) : '-',
-            h.rssMiB !== undefined ? `${h.rssMiB} MiB` : '-',
-            h.endpoint ?? '-',
-            h.detail,
-          ]),
-        ),
-      );
-    }
-    if (!health.every((h) => h.healthy)) process.exitCode = 1;
-  });
+addTargetOptions(
+  program
+    .command('status')
+    .description('health of each component')
+    .option('--json', 'machine-readable output'),
+).action(async (options: { json?: boolean } & TargetOptions) => {
+  const config = loadConfig();
+  const target = targetFromOptions(options);
+  const health =
+    target.kind === 'kubernetes' ? await kubernetesStatus(config, target) : await platformStatus(config);
+  if (options.json) {
+    console.log(JSON.stringify({ healthy: health.every((h) => h.healthy), components: health }, null, 2));
+  } else {
+    console.log(
+      formatTable(
+        ['component', 'healthy', 'pid', 'rss', 'endpoint', 'detail'],
+        health.map((h) => [
+          h.component,
+          h.healthy ? 'yes' : 'NO',
+          h.pid ? String(h.pid) : '-',
+          h.rssMiB !== undefined ? `${h.rssMiB} MiB` : '-',
+          h.endpoint ?? '-',
+          h.detail,
+        ]),
+      ),
+    );
+  }
+  if (!health.every((h) => h.healthy)) process.exitCode = 1;
+});
 
 program
   .command('logs')
@@ -184,7 +198,13 @@ class UsageError extends Error {}
 
 function explain(err: unknown): string {
   if (err instanceof TrinoQueryError) return `Trino: ${err.errorName}: ${err.message}`;
-  if (err instanceof PortInUseError || err instanceof MissingPrerequisite || err instanceof UsageError) {
+  if (
+    err instanceof PortInUseError ||
+    err instanceof MissingPrerequisite ||
+    err instanceof UsageError ||
+    err instanceof NeedsOperatorError ||
+    err instanceof TargetError
+  ) {
     return err.message;
   }
   if (err instanceof Error && err.cause instanceof Error) {

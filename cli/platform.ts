@@ -14,7 +14,9 @@ import { ensureLocalComponent, findPortConflicts, PortInUseError } from '../infr
 import { endpoints, paths, type PlatformConfig } from '../lib/config';
 import { formatSeconds, type Reporter } from '../lib/progress';
 import { connectClient } from '../worker/connection';
+import { targetEnv, type PlatformTarget } from '../lib/target';
 import type { BringUpReport } from '../workflows/platform-bring-up';
+import { checkCluster } from './kubernetes';
 
 export const BRING_UP_WORKFLOW_ID = 'platform-bring-up';
 /** Closed runs stay visible in the Temporal UI this long (the dev server's default is one day). */
@@ -80,12 +82,21 @@ export async function runBringUp(
   }
 }
 
-export async function platformUp(config: PlatformConfig, report: Reporter): Promise<BringUpReport> {
+export async function platformUp(
+  config: PlatformConfig,
+  report: Reporter,
+  target: PlatformTarget = { kind: 'local' },
+): Promise<BringUpReport> {
   prepareHome(config);
-  // Report every taken port by name before anything is installed or started.
+  // On Kubernetes, reach the cluster first: a missing kubeconfig or context is named before anything starts.
+  if (target.kind === 'kubernetes') report('kubernetes', await checkCluster(target));
+  // The worker started below inherits the target, and runs the bring-up with the matching driver.
+  Object.assign(process.env, targetEnv(target));
+  // Report every taken port by name before anything is installed or started. On Kubernetes only Temporal
+  // (and the worker) run here.
   const conflicts = await findPortConflicts(
     config,
-    PLATFORM_COMPONENTS.filter((c) => c !== 'worker'),
+    target.kind === 'local' ? PLATFORM_COMPONENTS.filter((c) => c !== 'worker') : ['temporal'],
   );
   if (conflicts.length > 0) throw new PortInUseError(conflicts);
   await installAll(config, report);

@@ -4,12 +4,24 @@ import * as path from 'node:path';
 import { createEltActivities } from '../activities/elt/activities';
 import { createPlatformActivities } from '../activities/platform/activities';
 import { toolPaths } from '../infra/local/install';
+import type { PlatformDriver } from '../activities/platform/driver';
+import { createKubernetesDriver } from '../activities/platform/k8s-driver';
 import { LocalDriver } from '../activities/platform/local-driver';
 import { endpoints, REPO_ROOT, type PlatformConfig } from '../lib/config';
+import { targetFromEnv } from '../lib/target';
 
 export async function runWorker(config: PlatformConfig): Promise<void> {
   const connection = await NativeConnection.connect({ address: endpoints(config).temporal });
-  const driver = new LocalDriver(config);
+  const target = targetFromEnv();
+  const driver: PlatformDriver =
+    target.kind === 'kubernetes'
+      ? await createKubernetesDriver({
+          context: target.context,
+          overlay: target.overlay,
+          namespace: target.namespace,
+          endpoints: target.endpoints,
+        })
+      : new LocalDriver(config);
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,

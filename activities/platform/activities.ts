@@ -108,6 +108,8 @@ export function createPlatformActivities(driver: PlatformDriver) {
     },
 
     async initKafka(): Promise<KafkaInit> {
+      // On Kubernetes the topics are KafkaTopic objects the driver applied and waited for.
+      if (driver.declaredTopics) return { topics: await driver.declaredTopics() };
       const topics = await ensureTopics({ bootstrap: driver.endpoints().kafka, clientId: 'dp-bring-up' }, [
         ...PLATFORM_TOPICS,
       ]);

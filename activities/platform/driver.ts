@@ -48,6 +48,13 @@ export interface PlatformDriver {
    */
   ensureRunning(component: ManagedComponent, progress: (message: string) => void): Promise<EnsureResult>;
   endpoints(): PlatformEndpoints;
+  /**
+   * For a platform whose topics are declared objects (Strimzi KafkaTopics on Kubernetes, made ready by
+   * ensureRunning('kafka')): their state, read from the platform instead of created through a Kafka client.
+   */
+  declaredTopics?(): Promise<
+    { name: string; created: boolean; partitions: number; retentionMs: number | undefined }[]
+  >;
 }
 
 /** A problem only a person can fix (a port held by another program, a bad config): retrying cannot help. */

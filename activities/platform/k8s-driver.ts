@@ -585,6 +585,34 @@ export class KubernetesDriver implements PlatformDriver {
     return this.applyComponents(ADDON_LABELS, progress);
   }
 
+  /** The platform's KafkaTopics (Strimzi) as the bring-up reports topics; created is true if not ready before. */
+  declaredTopics = async (): Promise<
+    { name: string; created: boolean; partitions: number; retentionMs: number | undefined }[]
+  > => {
+    const topics = this.objectsFor([COMPONENT_LABELS.kafka]).filter((o) => o.kind === 'KafkaTopic');
+    const out = [];
+    for (const o of topics) {
+      const live = (await this.read(o)) as
+        | (LiveObject & {
+            spec?: { topicName?: string; partitions?: number; config?: Record<string, unknown> };
+          })
+        | undefined;
+      if (!live || !readiness(o.kind, live).ready) {
+        throw new Error(
+          `KafkaTopic ${o.metadata.name} is ${live ? 'not ready' : 'missing'}: bring Kafka up first`,
+        );
+      }
+      const retention = live.spec?.config?.['retention.ms'];
+      out.push({
+        name: live.spec?.topicName ?? o.metadata.name,
+        created: false,
+        partitions: live.spec?.partitions ?? 0,
+        retentionMs: retention === undefined ? undefined : Number(retention),
+      });
+    }
+    return out;
+  };
+
   private serviceEndpoints() {
     return { ...clusterEndpoints(this.overlay), ...this.options.endpoints };
   }

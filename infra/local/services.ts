@@ -10,6 +10,7 @@ import {
   toPropertiesFile,
 } from '../../lib/catalog';
 import { derivedPorts, endpoints, paths, REPO_ROOT, type PlatformConfig, type Ports } from '../../lib/config';
+import { targetFingerprint } from '../../lib/target';
 import { ensureS3Credentials, writePrivateFile } from './credentials';
 import { toolPaths } from './install';
 import type { ProcessSpec } from './process';
@@ -124,7 +125,8 @@ export function sourceFingerprint(dirs: string[] = WORKER_SOURCE_DIRS): string {
 
 /** What a running process must match to be kept: the worker's source code; others have none. */
 export function componentFingerprint(component: LocalComponent): string | undefined {
-  return component === 'worker' ? sourceFingerprint() : undefined;
+  // The worker's target (local or a Kubernetes cluster, from the environment) is part of what it runs.
+  return component === 'worker' ? sourceFingerprint() + targetFingerprint() : undefined;
 }
 
 function workerSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> {

@@ -2,7 +2,9 @@
 // module proxy by `dp install --kubernetes`. The API server validates every rendered object for real
 // (server-side dry run, strict field validation, the operators' CRDs installed); the driver applies the
 // components in dependency order and waits for readiness, while the test plays the controllers.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   APPLY_ORDER,
@@ -256,6 +258,13 @@ describe('the Kubernetes driver against the API server', () => {
     const kafkaReady = controller.readied.find((e) => e.kind === 'Kafka');
     const firstTopic = applied.find((a) => a.kind === 'KafkaTopic');
     expect(kafkaReady!.at).toBeLessThanOrEqual(firstTopic!.at);
+    // The bring-up's initKafka reports the topics from these objects (no Kafka client reaches a cluster's
+    // internal listener from outside).
+    const topics = await driver.declaredTopics();
+    expect(topics.map((t) => [t.name, t.partitions]).sort()).toEqual([
+      ['sensor-topic', 6],
+      ['sensor-topic-dlq', expect.any(Number)],
+    ]);
   });
 
   it('applies Trino, skipping the PodMonitor and ScaledObject whose operators are not installed', async () => {
@@ -296,5 +305,46 @@ describe('the Kubernetes driver against the API server', () => {
     );
     await expect(apply).rejects.toThrow(NeedsOperatorError);
     await expect(apply).rejects.toThrow(/imagePullPolicie: field not declared in schema/);
+  });
+
+  it("dp status --target k8s reports the cluster's components; dp up names a missing context", () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-k8s-cli-'));
+    const env = { ...process.env, KUBECONFIG: server.kubeconfig, DP_HOME: home };
+    try {
+      const status = spawnSync(
+        process.execPath,
+        ['bin/dp.js', 'status', '--target', 'k8s', '--context', CONTEXT, '--json'],
+        { cwd: REPO_ROOT, env, encoding: 'utf8', timeout: 120_000 },
+      );
+      expect(status.status).toBe(1); // nessie never became ready, and no local Temporal runs
+      const report = JSON.parse(status.stdout) as {
+        components: { component: string; healthy: boolean; detail: string }[];
+      };
+      const byName = Object.fromEntries(report.components.map((c) => [c.component, c]));
+      expect(Object.keys(byName).sort()).toEqual([
+        'kafka',
+        'nessie',
+        'objectstore',
+        'temporal',
+        'trino',
+        'worker',
+      ]);
+      expect(byName.objectstore).toEqual(expect.objectContaining({ healthy: true }));
+      expect(byName.objectstore.detail).toMatch(/StatefulSet seaweedfs: 1\/1 ready/);
+      expect(byName.nessie).toEqual(expect.objectContaining({ healthy: false }));
+
+      const up = spawnSync(process.execPath, ['bin/dp.js', 'up', '--target', 'k8s', '--context', 'nope'], {
+        cwd: REPO_ROOT,
+        env,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(up.status).toBe(1);
+      expect(up.stderr).toContain(
+        `dp: No context 'nope' in the kubeconfig ${server.kubeconfig} (contexts: ${CONTEXT})`,
+      );
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,110 @@
+// `dp up --target k8s [--context C] [--overlay O]` and `dp status --target k8s`: the same bring-up workflow,
+// run by the local Temporal server and worker, with the Kubernetes driver (activities/platform/k8s-driver.ts)
+// applying infra/manifests to the cluster of a kubeconfig context.
+import { Option, type Command } from 'commander';
+import { MANAGED_COMPONENTS, NeedsOperatorError, type ComponentHealth } from '../activities/platform/driver';
+import { clientNodeTransport, createKubernetesDriver } from '../activities/platform/k8s-driver';
+import { OVERLAYS } from '../infra/k8s/cluster';
+import { probeLocal } from '../infra/local/health';
+import type { PlatformConfig } from '../lib/config';
+import { parseTargetName, TargetError, targetFromEnv, type PlatformTarget } from '../lib/target';
+
+export interface TargetOptions {
+  target?: string;
+  context?: string;
+  overlay?: string;
+}
+
+export function addTargetOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--target <target>', 'where the platform runs: local or k8s').default('local'))
+    .option('--context <name>', 'kubeconfig context, with --target k8s (default: the current context)')
+    .addOption(
+      new Option('--overlay <name>', `manifests overlay, with --target k8s: ${OVERLAYS.join(', ')}`).default(
+        'dev',
+      ),
+    );
+}
+
+/** The target the options name; the environment's DP_K8S_* settings fill in what they leave out. */
+export function targetFromOptions(
+  options: TargetOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): PlatformTarget {
+  if (parseTargetName(options.target) === 'local') {
+    if (options.context) throw new TargetError('--context applies to --target k8s only.');
+    return { kind: 'local' };
+  }
+  return targetFromEnv({
+    ...env,
+    DP_TARGET: 'k8s',
+    DP_K8S_CONTEXT: options.context ?? env.DP_K8S_CONTEXT,
+    DP_K8S_OVERLAY: options.overlay ?? env.DP_K8S_OVERLAY,
+  });
+}
+
+/**
+ * Reaches the cluster's API server before anything starts, so a missing kubeconfig, an unknown context or
+ * a cluster that is down is reported as such (and not as a failed workflow minutes later).
+ */
+export async function checkCluster(target: Extract<PlatformTarget, { kind: 'kubernetes' }>): Promise<string> {
+  const transport = await clientNodeTransport(target.context);
+  const which = target.context ? `context '${target.context}'` : 'the current kubeconfig context';
+  let res;
+  try {
+    res = await transport.request({ method: 'GET', path: '/version' });
+  } catch (err) {
+    throw new NeedsOperatorError(
+      `Cannot reach the Kubernetes API server of ${which}: ${(err as Error).message}. ` +
+        'Is the cluster running (`kind get clusters`, `kubectl cluster-info`)?',
+    );
+  }
+  if (res.status === 401 || res.status === 403) {
+    throw new NeedsOperatorError(
+      `The Kubernetes API server of ${which} refused the kubeconfig's credentials (HTTP ${res.status}).`,
+    );
+  }
+  if (res.status !== 200) {
+    throw new NeedsOperatorError(
+      `The Kubernetes API server of ${which} answered HTTP ${res.status} to /version.`,
+    );
+  }
+  const version = (res.body as { gitVersion?: string }).gitVersion ?? 'unknown version';
+  return `${which}: Kubernetes ${version}, namespace ${target.namespace}, overlay ${target.overlay}`;
+}
+
+/** Temporal and the worker (local processes) and the managed components in the cluster. */
+export async function kubernetesStatus(
+  config: PlatformConfig,
+  target: Extract<PlatformTarget, { kind: 'kubernetes' }>,
+): Promise<ComponentHealth[]> {
+  const driver = await createKubernetesDriver({
+    context: target.context,
+    overlay: target.overlay,
+    namespace: target.namespace,
+    endpoints: target.endpoints,
+  });
+  const local = await Promise.all((['temporal', 'worker'] as const).map((c) => probeLocal(config, c)));
+  const cluster = await Promise.all(MANAGED_COMPONENTS.map((c) => driver.probe(c)));
+  return [...local, ...cluster];
+}
+
+/** What `dp up --target k8s` prints at the end: where the platform's services are reached from here. */
+export async function kubernetesSummary(
+  target: Extract<PlatformTarget, { kind: 'kubernetes' }>,
+): Promise<string> {
+  const driver = await createKubernetesDriver({
+    context: target.context,
+    overlay: target.overlay,
+    namespace: target.namespace,
+    endpoints: target.endpoints,
+  });
+  const e = driver.endpoints();
+  return [
+    `  Namespace        ${target.namespace} (overlay ${target.overlay}${target.context ? `, context ${target.context}` : ''})`,
+    `  Trino            ${e.trino}   (catalog '${e.catalog}')`,
+    `  Nessie API       ${e.nessieApi}`,
+    `  Object store S3  ${e.s3}   (bucket '${e.warehouseBucket}', keys in the Secret s3-credentials)`,
+    `  Kafka            ${e.kafka}`,
+  ].join('\n');
+}
