@@ -7,6 +7,7 @@ import { clientNodeTransport, createKubernetesDriver } from '../activities/platf
 import { OVERLAYS } from '../infra/k8s/cluster';
 import { probeLocal } from '../infra/local/health';
 import type { PlatformConfig } from '../lib/config';
+import type { Reporter } from '../lib/progress';
 import { parseTargetName, TargetError, targetFromEnv, type PlatformTarget } from '../lib/target';
 
 export interface TargetOptions {
@@ -71,6 +72,25 @@ export async function checkCluster(target: Extract<PlatformTarget, { kind: 'kube
   }
   const version = (res.body as { gitVersion?: string }).gitVersion ?? 'unknown version';
   return `${which}: Kubernetes ${version}, namespace ${target.namespace}, overlay ${target.overlay}`;
+}
+
+/**
+ * The parts the bring-up workflow does not manage: the Flink job, the sensor producer, the Temporal worker
+ * Deployment and Jupyter (their operators and the cluster's Temporal must be installed, see
+ * infra/k8s/install-operators.sh). Applied in dependency order, waiting for each like the managed ones.
+ */
+export async function applyAddons(
+  target: Extract<PlatformTarget, { kind: 'kubernetes' }>,
+  report: Reporter,
+): Promise<void> {
+  const driver = await createKubernetesDriver({
+    context: target.context,
+    overlay: target.overlay,
+    namespace: target.namespace,
+    endpoints: target.endpoints,
+  });
+  const { details } = await driver.ensureAddons((m) => report('kubernetes', m));
+  for (const d of details) report('kubernetes', d);
 }
 
 /** Temporal and the worker (local processes) and the managed components in the cluster. */

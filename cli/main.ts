@@ -21,6 +21,7 @@ import { registerStreamCommands } from './stream';
 import { formatTable, resultAsCsv, resultAsJson, resultAsTable } from './format';
 import {
   addTargetOptions,
+  applyAddons,
   kubernetesStatus,
   kubernetesSummary,
   targetFromOptions,
@@ -59,12 +60,16 @@ program
 addTargetOptions(
   program
     .command('up')
-    .description('install what is missing, start the platform and run the bring-up workflow'),
-).action(async (options: TargetOptions) => {
+    .description('install what is missing, start the platform and run the bring-up workflow')
+    .option('--addons', 'with --target k8s: then apply the Flink job, sensor producer, worker and Jupyter'),
+).action(async (options: TargetOptions & { addons?: boolean }) => {
   const config = loadConfig();
   const target = targetFromOptions(options);
+  if (options.addons && target.kind !== 'kubernetes')
+    throw new TargetError('--addons applies to --target k8s only.');
   const started = Date.now();
   await platformUp(config, consoleReporter, target);
+  if (options.addons && target.kind === 'kubernetes') await applyAddons(target, consoleReporter);
   console.log(`\nThe platform is up (${formatSeconds(Date.now() - started)}). Every component is healthy:`);
   console.log(target.kind === 'kubernetes' ? await kubernetesSummary(target) : endpointSummary(config));
 });

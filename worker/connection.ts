@@ -2,7 +2,15 @@
 import { Client, Connection } from '@temporalio/client';
 import { endpoints, type PlatformConfig } from '../lib/config';
 
+/**
+ * The Temporal frontend: the local dev server, or DP_TEMPORAL_ADDRESS (host:port), e.g. a cluster's Temporal
+ * (the worker Deployment in infra/manifests sets it; `kubectl port-forward` makes one reachable from here).
+ */
+export function temporalAddress(config: PlatformConfig, env: NodeJS.ProcessEnv = process.env): string {
+  return env.DP_TEMPORAL_ADDRESS || endpoints(config).temporal;
+}
+
 export async function connectClient(config: PlatformConfig): Promise<Client> {
-  const connection = await Connection.connect({ address: endpoints(config).temporal });
+  const connection = await Connection.connect({ address: temporalAddress(config) });
   return new Client({ connection, namespace: config.temporalNamespace });
 }

@@ -7,11 +7,12 @@ import { toolPaths } from '../infra/local/install';
 import type { PlatformDriver } from '../activities/platform/driver';
 import { createKubernetesDriver } from '../activities/platform/k8s-driver';
 import { LocalDriver } from '../activities/platform/local-driver';
-import { endpoints, REPO_ROOT, type PlatformConfig } from '../lib/config';
+import { REPO_ROOT, type PlatformConfig } from '../lib/config';
 import { targetFromEnv } from '../lib/target';
+import { temporalAddress } from './connection';
 
 export async function runWorker(config: PlatformConfig): Promise<void> {
-  const connection = await NativeConnection.connect({ address: endpoints(config).temporal });
+  const connection = await NativeConnection.connect({ address: temporalAddress(config) });
   const target = targetFromEnv();
   const driver: PlatformDriver =
     target.kind === 'kubernetes'

@@ -10,6 +10,8 @@ import {
   targetFromEnv,
   type PlatformTarget,
 } from '../../../lib/target';
+import { loadConfig } from '../../../lib/config';
+import { temporalAddress } from '../../../worker/connection';
 import { byKind, MANIFESTS, REPO, rendered } from './helpers';
 
 describe('platform target', () => {
@@ -78,5 +80,29 @@ describe('platform target', () => {
     expect(targetFromOptions({ target: 'k8s', context: 'kind-lakehouse', overlay: 'minio' }, {})).toEqual(
       expect.objectContaining({ kind: 'kubernetes', context: 'kind-lakehouse', overlay: 'minio' }),
     );
+  });
+
+  it("the worker Deployment in the cluster runs the Kubernetes target against the cluster's Temporal", () => {
+    const [worker] = byKind(rendered(path.join(MANIFESTS, 'base')).objects, 'Deployment').filter(
+      (d) => d.metadata.name === 'temporal-worker',
+    );
+    const container = (
+      worker.spec as { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } }
+    ).template.spec.containers[0];
+    const env = Object.fromEntries(
+      (container.env ?? []).filter((e) => e.value).map((e) => [e.name, e.value]),
+    );
+    // In a pod, KUBERNETES_SERVICE_HOST is set: the services are reached by their DNS names.
+    const target = targetFromEnv({ ...env, KUBERNETES_SERVICE_HOST: '10.96.0.1' });
+    expect(target).toEqual({
+      kind: 'kubernetes',
+      context: undefined,
+      overlay: 'dev',
+      namespace: 'data-platform',
+      endpoints: {},
+    });
+    const config = loadConfig({ DP_HOME: '/tmp/dp-worker-test' });
+    expect(temporalAddress(config, env)).toBe(env.DP_TEMPORAL_ADDRESS);
+    expect(temporalAddress(config, {})).toBe(`127.0.0.1:${config.ports.temporal}`);
   });
 });
