@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KubeTransport } from '../../activities/platform/k8s-driver';
+import { parseYaml } from '../../infra/k8s/yaml';
 import { kubeToolPaths, kubeToolsMissing } from '../../infra/local/install-kube';
 import { loadConfig } from '../../lib/config';
 
@@ -215,4 +216,17 @@ export async function installCrd(transport: KubeTransport, crd: { metadata: { na
     await sleep(100);
   }
   throw new Error(`CRD ${crd.metadata.name} not established`);
+}
+
+/** The operators' CRDs the manifests need (Strimzi, Flink operator), from `dp install --kubernetes`. */
+export const OPERATOR_CRD_KINDS = ['Kafka', 'KafkaNodePool', 'KafkaTopic', 'FlinkDeployment'];
+
+export async function installOperatorCrds(transport: KubeTransport): Promise<void> {
+  const crds = kubeToolPaths(loadConfig().cacheDir).crds;
+  for (const kind of OPERATOR_CRD_KINDS) {
+    const crd = parseYaml(fs.readFileSync(path.join(crds, `${kind}.yaml`), 'utf8')) as {
+      metadata: { name: string };
+    };
+    await installCrd(transport, crd);
+  }
 }

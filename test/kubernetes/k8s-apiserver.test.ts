@@ -18,16 +18,13 @@ import {
 import { NeedsOperatorError } from '../../activities/platform/driver';
 import { OVERLAYS } from '../../infra/k8s/cluster';
 import { readManifestFile, renderKustomization, type KubeObject } from '../../infra/k8s/kustomize';
-import { parseYaml } from '../../infra/k8s/yaml';
-import { kubeToolPaths } from '../../infra/local/install-kube';
-import { loadConfig, REPO_ROOT } from '../../lib/config';
-import { CONTEXT, installCrd, must, startApiServer, type ApiServer } from './apiserver';
+import { REPO_ROOT } from '../../lib/config';
+import { CONTEXT, installOperatorCrds, must, startApiServer, type ApiServer } from './apiserver';
 import { TestController } from './controller';
 
 const NAMESPACE = 'data-platform';
 const MANIFESTS = path.join(REPO_ROOT, 'infra', 'manifests');
 /** Kinds whose operators' CRDs are installed here; the others (KEDA, prometheus-operator) are optional. */
-const CRD_KINDS = ['Kafka', 'KafkaNodePool', 'KafkaTopic', 'FlinkDeployment'];
 const NO_CRD_HERE = new Set(['ScaledObject', 'PodMonitor']);
 
 let server: ApiServer;
@@ -84,13 +81,7 @@ beforeAll(async () => {
   server = await startApiServer();
   process.env.KUBECONFIG = server.kubeconfig;
   transport = await clientNodeTransport(CONTEXT);
-  const crds = kubeToolPaths(loadConfig().cacheDir).crds;
-  for (const kind of CRD_KINDS) {
-    const crd = parseYaml(fs.readFileSync(path.join(crds, `${kind}.yaml`), 'utf8')) as {
-      metadata: { name: string };
-    };
-    await installCrd(transport, crd);
-  }
+  await installOperatorCrds(transport);
   // The namespace the dry runs need (the driver applies it too, with its own field manager).
   await must(
     transport,
