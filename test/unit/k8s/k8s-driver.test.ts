@@ -1,6 +1,7 @@
-// The Kubernetes driver against API responses in test/k8s-fixtures (kube-apiserver's response shapes; no
-// API server can run here). Requests without a fixture get the API server's usual answer: a GET 404s,
-// an apply echoes the object at generation 1, a create echoes it with 201.
+// The Kubernetes driver against API responses in test/k8s-fixtures (kube-apiserver's response shapes), for
+// the cases a real API server cannot easily be made to give (test/kubernetes runs the driver against a real
+// one). Requests without a fixture get the API server's usual answer: a GET 404s, an apply echoes the object
+// at generation 1, a create echoes it with 201.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
