@@ -196,4 +196,11 @@ describe('KubernetesDriver', () => {
     );
     expect(kinds.indexOf('KafkaNodePool/dual-role')).toBeLessThan(kinds.indexOf('Kafka/lakehouse'));
   });
+
+  it("initKafka reports a declarative platform's topics from the driver, without a Kafka client", async () => {
+    const topics = [{ name: 'sensor-topic', created: false, partitions: 6, retentionMs: 604800000 }];
+    const driver = { ...driverFor('objectstore-adopt').driver, declaredTopics: async () => topics };
+    const activities = createPlatformActivities(driver as unknown as KubernetesDriver);
+    await expect(activities.initKafka()).resolves.toEqual({ topics });
+  });
 });
