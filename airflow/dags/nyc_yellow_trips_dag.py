@@ -598,27 +598,31 @@ with DAG(
         branch = nessie_ref(s, run["branch"])
         if branch is None:
             raise AirflowFailException(f"branch {run['branch']} no longer exists")
-        main = nessie_ref(s, "main")
-        assert main is not None
-        try:
-            merged = nessie_call(
-                s,
-                "POST",
-                f"/trees/main@{main['hash']}/history/merge",
-                {
-                    "fromRefName": branch["name"],
-                    "fromHash": branch["hash"],
-                    "message": f"Publish yellow trips {month} (airflow {get_current_context()['run_id']})",
-                },
-            )
-        except NessieError as err:
-            if err.status == 409:
-                raise AirflowFailException(
-                    f"main changed the same tables since the branch was made (another run published): {err}. "
-                    "Run the month again."
-                ) from err
-            raise
-        main_hash = merged["resultantTargetHash"]
+        message = f"Publish yellow trips {month} (airflow {get_current_context()['run_id']})"
+        # A retry after the merge went through (and a later step failed) must not merge again.
+        history = nessie_call(s, "GET", "/trees/main/history?max-records=50")["logEntries"]
+        done = next((e["commitMeta"]["hash"] for e in history if e["commitMeta"].get("message") == message), None)
+        if done:
+            main_hash = done
+        else:
+            main = nessie_ref(s, "main")
+            if main is None:
+                raise AirflowFailException("Nessie has no main branch")
+            try:
+                merged = nessie_call(
+                    s,
+                    "POST",
+                    f"/trees/main@{main['hash']}/history/merge",
+                    {"fromRefName": branch["name"], "fromHash": branch["hash"], "message": message},
+                )
+            except NessieError as err:
+                if err.status == 409:
+                    raise AirflowFailException(
+                        f"main changed the same tables since the branch was made (another run published): {err}. "
+                        "Run the month again."
+                    ) from err
+                raise
+            main_hash = merged["resultantTargetHash"]
         tag_name = f"yellow-trips-{month}"
         tag = nessie_ref(s, tag_name)
         target = {"type": "BRANCH", "name": "main", "hash": main_hash}
