@@ -142,6 +142,10 @@ export function registerNotebookCommands(program: Command) {
           `--ServerApp.ip=${config.host}`,
           `--ServerApp.port=${config.ports.jupyter}`,
           `--ServerApp.root_dir=${NOTEBOOKS_DIR}`,
+          // No extension installs from a package index at run time: the venv's pins are the whole set.
+          '--LabApp.extension_manager=readonly',
+          // Containers and CI often run as root; Jupyter refuses that unless told.
+          ...(process.getuid?.() === 0 ? ['--ServerApp.allow_root=True'] : []),
         ],
         notebookEnv(config, notebookOutputDir(config)),
         NOTEBOOKS_DIR,
