@@ -35,51 +35,55 @@ async function references(prefix: string, type: 'BRANCH' | 'TAG'): Promise<strin
 }
 
 describe('the Airflow DAG nyc_yellow_trips', () => {
-  test('a month loaded by Temporal and then by Airflow has the same Gold rows; the re-run replaces it', async () => {
-    const temporal = dp(['elt', 'run', '--month', MONTH, '--mirror', '--rows', ROWS, '--seed', SEED]);
-    if (temporal.code !== 0) throw new Error(`dp elt run failed:\n${temporal.stdout}\n${temporal.stderr}`);
-    const reference = await computeReference(
-      tripDataFile(tlcMirrorDir(config), MONTH),
-      MONTH,
-      ZONE_LOOKUP_SEED,
-    );
-    const goldByTemporal = await readGold(trino, tables, MONTH);
-    expect(goldByTemporal.monthlySummary).toHaveLength(1);
-    expect(diffGold(goldByTemporal, goldOf(reference))).toEqual([]);
-    const countsByTemporal = await counts(MONTH);
-    expect(countsByTemporal.bronze).toBe(reference.bronzeRows);
-    expect(countsByTemporal.silver).toBe(reference.silverRows);
-    const tagByTemporal = await nessie.getReference(`yellow-trips-${MONTH}`);
+  test(
+    'a month loaded by Temporal and then by Airflow has the same Gold rows; the re-run replaces it',
+    async () => {
+      const temporal = dp(['elt', 'run', '--month', MONTH, '--mirror', '--rows', ROWS, '--seed', SEED]);
+      if (temporal.code !== 0) throw new Error(`dp elt run failed:\n${temporal.stdout}\n${temporal.stderr}`);
+      const reference = await computeReference(
+        tripDataFile(tlcMirrorDir(config), MONTH),
+        MONTH,
+        ZONE_LOOKUP_SEED,
+      );
+      const goldByTemporal = await readGold(trino, tables, MONTH);
+      expect(goldByTemporal.monthlySummary).toHaveLength(1);
+      expect(diffGold(goldByTemporal, goldOf(reference))).toEqual([]);
+      const countsByTemporal = await counts(MONTH);
+      expect(countsByTemporal.bronze).toBe(reference.bronzeRows);
+      expect(countsByTemporal.silver).toBe(reference.silverRows);
+      const tagByTemporal = await nessie.getReference(`yellow-trips-${MONTH}`);
 
-    const airflow = dp(['airflow', 'run', '--month', MONTH, '--mirror', '--rows', ROWS, '--seed', SEED]);
-    if (airflow.code !== 0) throw new Error(`dp airflow run failed:\n${airflow.stdout}\n${airflow.stderr}`);
-    expect(airflow.stdout).toMatch(new RegExp(`nyc_yellow_trips ${MONTH}: success`));
+      const airflow = dp(['airflow', 'run', '--month', MONTH, '--mirror', '--rows', ROWS, '--seed', SEED]);
+      if (airflow.code !== 0) throw new Error(`dp airflow run failed:\n${airflow.stdout}\n${airflow.stderr}`);
+      expect(airflow.stdout).toMatch(new RegExp(`nyc_yellow_trips ${MONTH}: success`));
 
-    // Same Gold rows as the Temporal run (and as the reference); counts unchanged: nothing duplicated.
-    const goldByAirflow = await readGold(trino, tables, MONTH);
-    expect(diffGold(goldByAirflow, goldByTemporal)).toEqual([]);
-    expect(diffGold(goldByAirflow, goldOf(reference))).toEqual([]);
-    expect(await counts(MONTH)).toEqual(countsByTemporal);
+      // Same Gold rows as the Temporal run (and as the reference); counts unchanged: nothing duplicated.
+      const goldByAirflow = await readGold(trino, tables, MONTH);
+      expect(diffGold(goldByAirflow, goldByTemporal)).toEqual([]);
+      expect(diffGold(goldByAirflow, goldOf(reference))).toEqual([]);
+      expect(await counts(MONTH)).toEqual(countsByTemporal);
 
-    // The rows on main are Airflow's now (the month was replaced, not left as it was): one run's lineage.
-    const lineage = await trino.queryObjects(
-      `SELECT count(DISTINCT run_id) AS runs, min(run_id) AS run_id FROM ${tables.bronze} WHERE source_month = '${MONTH}'`,
-    );
-    expect(Number(lineage[0].runs)).toBe(1);
-    expect(String(lineage[0].run_id)).toMatch(/^airflow:manual__/);
-    const silverLineage = await trino.queryObjects(
-      `SELECT count(*) AS rows FROM ${tables.silver} WHERE source_month = '${MONTH}' AND run_id NOT LIKE 'airflow:%'`,
-    );
-    expect(Number(silverLineage[0].rows)).toBe(0);
+      // The rows on main are Airflow's now (the month was replaced, not left as it was): one run's lineage.
+      const lineage = await trino.queryObjects(
+        `SELECT count(DISTINCT run_id) AS runs, min(run_id) AS run_id FROM ${tables.bronze} WHERE source_month = '${MONTH}'`,
+      );
+      expect(Number(lineage[0].runs)).toBe(1);
+      expect(String(lineage[0].run_id)).toMatch(/^airflow:manual__/);
+      const silverLineage = await trino.queryObjects(
+        `SELECT count(*) AS rows FROM ${tables.silver} WHERE source_month = '${MONTH}' AND run_id NOT LIKE 'airflow:%'`,
+      );
+      expect(Number(silverLineage[0].rows)).toBe(0);
 
-    // Published like the Temporal workflow: the month's tag moved to main; the run's branch and catalog gone.
-    const tag = await nessie.getReference(`yellow-trips-${MONTH}`);
-    expect(tag?.hash).not.toBe(tagByTemporal?.hash);
-    expect(tag?.hash).toBe((await nessie.getReference('main'))?.hash);
-    expect(await references(`airflow-yellow-trips-${MONTH}-`, 'BRANCH')).toEqual([]);
-    const catalogs = (await trino.query('SHOW CATALOGS')).rows.map((r) => String(r[0]));
-    expect(catalogs.filter((c) => c.startsWith(`af_${MONTH.replace('-', '_')}_`))).toEqual([]);
-  });
+      // Published like the Temporal workflow: the month's tag moved to main; the run's branch and catalog gone.
+      const tag = await nessie.getReference(`yellow-trips-${MONTH}`);
+      expect(tag?.hash).not.toBe(tagByTemporal?.hash);
+      expect(tag?.hash).toBe((await nessie.getReference('main'))?.hash);
+      expect(await references(`airflow-yellow-trips-${MONTH}-`, 'BRANCH')).toEqual([]);
+      const catalogs = (await trino.query('SHOW CATALOGS')).rows.map((r) => String(r[0]));
+      expect(catalogs.filter((c) => c.startsWith(`af_${MONTH.replace('-', '_')}_`))).toEqual([]);
+    },
+    15 * 60_000,
+  ); // two full month loads, and the first Airflow start of a run migrates its database
 
   test('a month the source does not have fails the run and leaves main unchanged', async () => {
     const mainBefore = (await nessie.getReference('main'))?.hash;

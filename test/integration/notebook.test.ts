@@ -70,71 +70,75 @@ describe('the exploration notebook', () => {
     fs.rmSync(output, { recursive: true, force: true });
   });
 
-  test('runs headless over a published month and a short sensor stream; every chart is saved as PNG', async () => {
-    const elt = dp(['elt', 'run', '--month', MONTH, '--mirror', '--rows', '20000', '--seed', '202510']);
-    if (elt.code !== 0) throw new Error(`dp elt run failed:\n${elt.stdout}\n${elt.stderr}`);
-    const reference = await computeReference(
-      tripDataFile(tlcMirrorDir(config), MONTH),
-      MONTH,
-      ZONE_LOOKUP_SEED,
-    );
+  test(
+    'runs headless over a published month and a short sensor stream; every chart is saved as PNG',
+    async () => {
+      const elt = dp(['elt', 'run', '--month', MONTH, '--mirror', '--rows', '20000', '--seed', '202510']);
+      if (elt.code !== 0) throw new Error(`dp elt run failed:\n${elt.stdout}\n${elt.stderr}`);
+      const reference = await computeReference(
+        tripDataFile(tlcMirrorDir(config), MONTH),
+        MONTH,
+        ZONE_LOOKUP_SEED,
+      );
 
-    // A short stream: 80 s of readings close at least one 1-minute window (5 s out-of-orderness); the job
-    // commits them on its next checkpoint.
-    const start = dp(['stream', 'start', '--checkpoint-interval', '5000']);
-    if (start.code !== 0) throw new Error(`dp stream start failed:\n${start.stdout}\n${start.stderr}`);
-    const produce = dp([
-      'sensors',
-      'produce',
-      '--sensors',
-      '12',
-      '--rate',
-      '24/s',
-      '--duration',
-      '80s',
-      '--seed',
-      '7',
-    ]);
-    if (produce.code !== 0)
-      throw new Error(`dp sensors produce failed:\n${produce.stdout}\n${produce.stderr}`);
-    let windows = 0;
-    for (const deadline = Date.now() + 90_000; windows === 0 && Date.now() < deadline; await sleep(2000)) {
-      windows = await sensorWindowCount();
-    }
-    expect(windows).toBeGreaterThan(0);
+      // A short stream: 80 s of readings close at least one 1-minute window (5 s out-of-orderness); the job
+      // commits them on its next checkpoint.
+      const start = dp(['stream', 'start', '--checkpoint-interval', '5000']);
+      if (start.code !== 0) throw new Error(`dp stream start failed:\n${start.stdout}\n${start.stderr}`);
+      const produce = dp([
+        'sensors',
+        'produce',
+        '--sensors',
+        '12',
+        '--rate',
+        '24/s',
+        '--duration',
+        '80s',
+        '--seed',
+        '7',
+      ]);
+      if (produce.code !== 0)
+        throw new Error(`dp sensors produce failed:\n${produce.stdout}\n${produce.stderr}`);
+      let windows = 0;
+      for (const deadline = Date.now() + 90_000; windows === 0 && Date.now() < deadline; await sleep(2000)) {
+        windows = await sensorWindowCount();
+      }
+      expect(windows).toBeGreaterThan(0);
 
-    const result = dp(['notebook', '--execute', '--output', output, '--month', MONTH]);
-    const executed = path.join(output, 'explore.ipynb');
-    expect(fs.existsSync(executed)).toBe(true);
-    const cells = (JSON.parse(fs.readFileSync(executed, 'utf8')) as { cells: NotebookCell[] }).cells;
-    const errors = cells
-      .flatMap((c) => c.outputs ?? [])
-      .filter((o) => o.output_type === 'error')
-      .map((o) => `${o.ename}: ${o.evalue}`);
-    expect(errors).toEqual([]);
-    if (result.code !== 0)
-      throw new Error(`dp notebook --execute failed:\n${result.stdout}\n${result.stderr}`);
+      const result = dp(['notebook', '--execute', '--output', output, '--month', MONTH]);
+      const executed = path.join(output, 'explore.ipynb');
+      expect(fs.existsSync(executed)).toBe(true);
+      const cells = (JSON.parse(fs.readFileSync(executed, 'utf8')) as { cells: NotebookCell[] }).cells;
+      const errors = cells
+        .flatMap((c) => c.outputs ?? [])
+        .filter((o) => o.output_type === 'error')
+        .map((o) => `${o.ename}: ${o.evalue}`);
+      expect(errors).toEqual([]);
+      if (result.code !== 0)
+        throw new Error(`dp notebook --execute failed:\n${result.stdout}\n${result.stderr}`);
 
-    // The month it explored, and its trips (Silver rows of the reference computation) in the summary table.
-    const text = cells
-      .flatMap((c) => c.outputs ?? [])
-      .map((o) => joined(o.text) + joined(o.data?.['text/plain'] as string | string[] | undefined))
-      .join('\n');
-    expect(text).toContain(`exploring ${MONTH}`);
-    expect(text).toMatch(new RegExp(`${MONTH}\\s+${reference.silverRows}\\b`));
-    expect(text).toMatch(/tag yellow-trips-\d{4}-\d{2} -> commit [0-9a-f]{12}/);
+      // The month it explored, and its trips (Silver rows of the reference computation) in the summary table.
+      const text = cells
+        .flatMap((c) => c.outputs ?? [])
+        .map((o) => joined(o.text) + joined(o.data?.['text/plain'] as string | string[] | undefined))
+        .join('\n');
+      expect(text).toContain(`exploring ${MONTH}`);
+      expect(text).toMatch(new RegExp(`${MONTH}\\s+${reference.silverRows}\\b`));
+      expect(text).toMatch(/tag yellow-trips-\d{4}-\d{2} -> commit [0-9a-f]{12}/);
 
-    for (const chart of CHARTS) {
-      const file = path.join(output, `${chart}.png`);
-      expect({ chart, exists: fs.existsSync(file) }).toEqual({ chart, exists: true });
-      const size = pngSize(file);
-      expect(size.width).toBeGreaterThan(400);
-      expect(size.height).toBeGreaterThan(250);
-      // A chart with axes, bars or lines and labels, not an empty canvas.
-      expect(fs.statSync(file).size).toBeGreaterThan(15_000);
-    }
-    expect(result.stdout).toMatch(new RegExp(`Charts \\(${CHARTS.length}\\)`));
-  });
+      for (const chart of CHARTS) {
+        const file = path.join(output, `${chart}.png`);
+        expect({ chart, exists: fs.existsSync(file) }).toEqual({ chart, exists: true });
+        const size = pngSize(file);
+        expect(size.width).toBeGreaterThan(400);
+        expect(size.height).toBeGreaterThan(250);
+        // A chart with axes, bars or lines and labels, not an empty canvas.
+        expect(fs.statSync(file).size).toBeGreaterThan(15_000);
+      }
+      expect(result.stdout).toMatch(new RegExp(`Charts \\(${CHARTS.length}\\)`));
+    },
+    20 * 60_000,
+  ); // the first `dp stream start` of a run builds the Flink jar with Maven: minutes
 
   test('a month that is not in Gold fails the run, naming the month', () => {
     const result = dp(['notebook', '--execute', '--output', output, '--month', '2023-02']);
