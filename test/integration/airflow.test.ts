@@ -2,11 +2,16 @@
 // workflow and then by Airflow (`dp airflow run`, i.e. `airflow dags test`) gives the same Gold rows, both
 // equal to the independent reference computation over the month's Parquet file, and the Airflow run
 // replaced the month rather than adding to it.
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { NessieClient } from '../../activities/nessie/client';
+import { BRONZE_LINEAGE_COLUMNS, BRONZE_SOURCE_COLUMNS } from '../../activities/tlc/bronze-schema';
 import { TrinoClient } from '../../activities/trino/client';
 import { tlcMirrorDir } from '../../infra/local/services';
 import { tripDataFile, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
-import { endpoints, loadConfig } from '../../lib/config';
+import { airflowEnv, AIRFLOW_DAGS_DIR } from '../../cli/airflow';
+import { pythonToolBin } from '../../infra/local/install-python-tools';
+import { endpoints, loadConfig, REPO_ROOT } from '../../lib/config';
 import { countRows, diffGold, goldOf, lakehouseTables, readGold } from '../support/lakehouse-check';
 import { computeReference } from '../support/reference-elt';
 import { dp } from './dp';
@@ -102,5 +107,80 @@ describe('the Airflow DAG nyc_yellow_trips', () => {
     const result = dp(['airflow', 'run', '--month', '2025-13']);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/Invalid month '2025-13'/);
+  });
+});
+
+describe('the DAG file, parsed by Airflow', () => {
+  interface DagCheck {
+    import_errors: Record<string, string>;
+    schedule: string;
+    catchup: boolean;
+    max_active_runs: number;
+    tasks: Record<string, { upstream: string[]; retries: number; timeout_s: number | null }>;
+    validation: Record<string, string>;
+    normalised: { columns: string[]; rows: number; [column: string]: unknown };
+    missing_column: string;
+    branch_names: string[];
+  }
+  let check: DagCheck;
+
+  beforeAll(() => {
+    const python = pythonToolBin(config.cacheDir, 'airflow', 'python');
+    const result = spawnSync(
+      python,
+      [path.join(REPO_ROOT, 'test', 'support', 'airflow_dag_check.py'), AIRFLOW_DAGS_DIR],
+      { env: airflowEnv(config), encoding: 'utf8', timeout: 120_000 },
+    );
+    if (result.status !== 0) throw new Error(`airflow_dag_check.py failed:\n${result.stderr}`);
+    check = JSON.parse(result.stdout.trim().split('\n').pop() as string) as DagCheck;
+  });
+
+  test('parses without errors: monthly on the 1st, no catchup, one run at a time', () => {
+    expect(check.import_errors).toEqual({});
+    expect(check.schedule).toBe('0 6 1 * *');
+    expect(check.catchup).toBe(false);
+    expect(check.max_active_runs).toBe(1);
+  });
+
+  test('fetch, branch, Bronze, dbt, check, publish in that order, each with retries and a timeout', () => {
+    const order = ['resolve_month', 'fetch', 'open_branch', 'load_bronze', 'dbt_build', 'check', 'publish'];
+    expect(Object.keys(check.tasks).sort()).toEqual([...order].sort());
+    for (let i = 1; i < order.length; i++) expect(check.tasks[order[i]].upstream).toContain(order[i - 1]);
+    for (const [task, spec] of Object.entries(check.tasks)) {
+      expect({ task, retries: spec.retries >= 1 }).toEqual({ task, retries: true });
+      expect({ task, timeout: (spec.timeout_s ?? 0) > 0 }).toEqual({ task, timeout: true });
+    }
+  });
+
+  test('the month is validated before it reaches a URL, a path or SQL', () => {
+    expect(check.validation['2025-03']).toBe('ok:2025-03');
+    for (const bad of ['2025-13', '2022-12', '2026-12', '2025-3', "2025-03'; DROP", '202503']) {
+      expect(check.validation[bad]).toMatch(/^refused:/);
+    }
+  });
+
+  test('Bronze rows get the canonical schema of the Temporal path, lineage included', () => {
+    const arrowType: Record<string, string> = {
+      bigint: 'int64',
+      double: 'double',
+      varchar: 'string',
+      'timestamp(6)': 'timestamp[us]',
+      'timestamp(6) with time zone': 'timestamp[us, tz=UTC]',
+    };
+    const expected = [...BRONZE_SOURCE_COLUMNS, ...BRONZE_LINEAGE_COLUMNS].map(
+      (c) => `${c.name}:${arrowType[c.type]}`,
+    );
+    expect(check.normalised.columns).toEqual(expected);
+    expect(check.normalised.passenger_count).toEqual([1, null, 3]); // int64 in 2024 files, widened
+    expect(check.normalised.airport_fee).toEqual([0, 0, 1.75]); // read from Airport_fee
+    expect(check.normalised.cbd_congestion_fee).toEqual([null, null, null]); // absent before 2025
+    expect(check.normalised.source_month).toEqual(['2024-06', '2024-06', '2024-06']);
+    expect(check.missing_column).toMatch(/missing column PULocationID/);
+  });
+
+  test('branch and catalog names are safe Nessie refs and SQL identifiers', () => {
+    const [branch, catalog] = check.branch_names;
+    expect(branch).toMatch(/^airflow-yellow-trips-2025-03-[0-9a-f]{10}$/);
+    expect(catalog).toMatch(/^af_2025_03_[0-9a-f]{10}$/);
   });
 });
