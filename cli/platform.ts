@@ -149,11 +149,12 @@ export async function platformDown(config: PlatformConfig, report: Reporter) {
     'objectstore',
     'temporal',
   ];
-  // The stream job first: it checkpoints into the object store and reads Kafka.
-  for (const component of ['flink', ...order]) {
+  // The stream job first: it checkpoints into the object store and reads Kafka. Airflow (dp airflow up) next.
+  const onDemand = ['flink', 'airflow-scheduler', 'airflow-dag-processor', 'airflow-api-server'];
+  for (const component of [...onDemand, ...order]) {
     const started = Date.now();
     const stopped = await stopProcess(paths(config).pid(component));
-    if (component === 'flink' && !stopped) continue; // started on demand only (dp stream start)
+    if (onDemand.includes(component) && !stopped) continue; // started on demand only (dp stream start, dp airflow up)
     report(component, stopped ? `stopped (${formatSeconds(Date.now() - started)})` : 'was not running');
   }
 }
