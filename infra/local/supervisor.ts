@@ -19,10 +19,15 @@ export class PortInUseError extends NeedsOperatorError {
     const lines = conflicts.map(
       (c) => `Port ${c.port} (${c.portName}), needed by ${c.label}, is already in use by another program.`,
     );
-    const first = conflicts[0];
+    // Every taken port gets its setting named (derived ports such as SeaweedFS's gRPC = port + 10000 name
+    // the configured port they follow).
+    const settings = [...new Map(conflicts.map((c) => [c.envVar, c])).values()];
+    const plural = settings.length > 1;
     lines.push(
-      `Stop that program, or give the component other ports: set "ports": {"${first.portName}": <free port>} ` +
-        `in ${first.configFile}, or the environment variable ${first.envVar}.`,
+      `Stop ${plural ? 'those programs' : 'that program'}, or give the ${plural ? 'components' : 'component'} ` +
+        `other ports: set "ports": {${settings.map((c) => `"${configuredPortName(c.portName)}": <free port>`).join(', ')}} ` +
+        `in ${settings[0].configFile}, or the environment ${plural ? 'variables' : 'variable'} ` +
+        `${settings.map((c) => c.envVar).join(', ')}.`,
     );
     super(lines.join('\n'));
     this.name = 'PortInUseError';
