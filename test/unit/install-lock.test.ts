@@ -9,10 +9,14 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dp-lock-'));
 describe('withInstallLock', () => {
   test('runs the installer and releases the lock', async () => {
     const dir = tmp();
-    const result = await withInstallLock(dir, () => undefined, async () => {
-      expect(fs.readFileSync(path.join(dir, 'install.lock'), 'utf8')).toBe(String(process.pid));
-      return 42;
-    });
+    const result = await withInstallLock(
+      dir,
+      () => undefined,
+      async () => {
+        expect(fs.readFileSync(path.join(dir, 'install.lock'), 'utf8')).toBe(String(process.pid));
+        return 42;
+      },
+    );
     expect(result).toBe(42);
     expect(fs.existsSync(path.join(dir, 'install.lock'))).toBe(false);
   });
@@ -21,7 +25,13 @@ describe('withInstallLock', () => {
     const dir = tmp();
     const dead = spawnSync('true').pid as number; // exited by now
     fs.writeFileSync(path.join(dir, 'install.lock'), String(dead));
-    await expect(withInstallLock(dir, () => undefined, async () => 'ran')).resolves.toBe('ran');
+    await expect(
+      withInstallLock(
+        dir,
+        () => undefined,
+        async () => 'ran',
+      ),
+    ).resolves.toBe('ran');
   });
 
   test('waits for a live owner and says so', async () => {
@@ -52,9 +62,14 @@ describe('withInstallLock', () => {
     const owner = spawn('sleep', ['30']);
     fs.writeFileSync(path.join(dir, 'install.lock'), String(owner.pid));
     try {
-      await expect(withInstallLock(dir, () => undefined, async () => 'never', 1500)).rejects.toThrow(
-        /Another dp install \(pid \d+\).*Wait for it/,
-      );
+      await expect(
+        withInstallLock(
+          dir,
+          () => undefined,
+          async () => 'never',
+          1500,
+        ),
+      ).rejects.toThrow(/Another dp install \(pid \d+\).*Wait for it/);
     } finally {
       owner.kill();
     }
