@@ -1,14 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='source_month',
-        on_schema_change='fail',
-        pre_hook="{{ delete_run_month() }}",
-        properties={'partitioning': "ARRAY['source_month']"}
-    )
-}}
-
 -- One row per month: trip count and totals over the month's valid trips.
 with
 

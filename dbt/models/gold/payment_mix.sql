@@ -1,14 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='source_month',
-        on_schema_change='fail',
-        pre_hook="{{ delete_run_month() }}",
-        properties={'partitioning': "ARRAY['source_month']"}
-    )
-}}
-
 -- Trips and money by payment type, with each type's share of the month's trips.
 with
 

@@ -1,14 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='source_month',
-        on_schema_change='fail',
-        pre_hook="{{ delete_run_month() }}",
-        properties={'partitioning': "ARRAY['source_month']"}
-    )
-}}
-
 -- Valid trips of the month: Bronze rows that pass every rule, exact duplicates collapsed to one row,
 -- money rounded to cents, enriched with duration, pickup date and zone names.
 with

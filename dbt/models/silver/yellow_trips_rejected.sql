@@ -1,14 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='source_month',
-        on_schema_change='fail',
-        pre_hook="{{ delete_run_month() }}",
-        properties={'partitioning': "ARRAY['source_month']"}
-    )
-}}
-
 -- Bronze rows of the month that fail a validation rule, verbatim (Bronze columns and types, duplicates
 -- kept), with the first rule they fail.
 with
