@@ -3,6 +3,7 @@
 import { TrinoClient } from '../../activities/trino/client';
 import {
   compareKeys,
+  MONEY_COLUMNS,
   REJECT_REASONS,
   type DailyZoneMetric,
   type HourlyDemand,
@@ -171,19 +172,6 @@ export interface SilverCounts {
   rejectedByReason: Record<string, number>;
   moneyCents: Record<string, number | null>;
 }
-
-const MONEY_COLUMNS = [
-  'fare_amount',
-  'extra',
-  'mta_tax',
-  'tip_amount',
-  'tolls_amount',
-  'improvement_surcharge',
-  'total_amount',
-  'congestion_surcharge',
-  'airport_fee',
-  'cbd_congestion_fee',
-] as const;
 
 export async function readSilverCounts(
   trino: TrinoClient,

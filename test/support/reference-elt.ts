@@ -103,7 +103,8 @@ export interface Zone {
   serviceZone: string;
 }
 
-const MONEY_COLUMNS = [
+/** Silver's money columns (each summed in cents by the checks). */
+export const MONEY_COLUMNS = [
   'fare_amount',
   'extra',
   'mta_tax',
