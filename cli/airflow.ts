@@ -16,7 +16,7 @@ import { supportedMonth, validMonth } from '../activities/tlc/months';
 import { lakehouseCatalogProperties, S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV } from '../lib/catalog';
 import { endpoints, loadConfig, paths, REPO_ROOT, type PlatformConfig } from '../lib/config';
 import { consoleReporter, formatSeconds, type Reporter } from '../lib/progress';
-import { run } from '../lib/exec';
+import { CommandFailed, run } from '../lib/exec';
 import { ensureS3Credentials, writePrivateFile } from '../infra/local/credentials';
 import { toolPaths } from '../infra/local/install';
 import { ensurePythonTool, pythonToolBin } from '../infra/local/install-python-tools';
@@ -264,32 +264,27 @@ export async function airflowRunMonth(
   const logicalDate = new Date().toISOString().replace(/\.\d+Z$/, '+00:00');
   const started = Date.now();
   report('airflow', `airflow dags test ${AIRFLOW_DAG_ID} ${logicalDate} --conf {"month": "${month}"}`);
-  const lines: string[] = [];
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(
+  // The whole output is kept (for the run's final state and a failure's tail); only the task lines are shown.
+  let code: number | null = 0;
+  let output: string;
+  try {
+    output = await run(
       airflowBin(config),
       ['dags', 'test', AIRFLOW_DAG_ID, logicalDate, '--conf', JSON.stringify({ month })],
-      { cwd: airflowHome(config), env, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        cwd: airflowHome(config),
+        env,
+        component: 'airflow',
+        report: (component, line) => report(component, line.slice(0, 400)),
+        showLine: dagTestLine,
+      },
     );
-    let partial = '';
-    const onData = (chunk: Buffer) => {
-      partial += chunk.toString('utf8');
-      const parts = partial.split(/\r?\n/);
-      partial = parts.pop() ?? '';
-      for (const line of parts) {
-        lines.push(line);
-        if (lines.length > 4000) lines.shift();
-        if (dagTestLine(line)) report('airflow', line.slice(0, 400));
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', (err) => reject(new Error(`Cannot run airflow: ${err.message}`)));
-    child.on('close', (exit) => {
-      if (partial) lines.push(partial);
-      resolve(exit);
-    });
-  });
+  } catch (err) {
+    if (!(err instanceof CommandFailed)) throw err;
+    code = err.exitCode;
+    output = err.output;
+  }
+  const lines = output.split('\n');
   const state = finalRunState(lines);
   const seconds = (Date.now() - started) / 1000;
   const tail = lines.slice(-80).join('\n');
