@@ -1,6 +1,9 @@
-// Four projects: unit (pure logic, no services), workflows (sequencing against the project's own
-// Temporal binary, mocked activities), kubernetes (the Kubernetes driver against a real kube-apiserver) and
-// integration (the real local platform, started once per run).
+// Tests live beside each other by component (test/<folder> mirrors the source folders); the file's suffix says
+// what it needs, and so which project runs it:
+//   *.test.ts              unit: pure logic, no services
+//   *.workflow.test.ts     workflow sequencing against the project's own Temporal binary, mocked activities
+//   *.apiserver.test.ts    a real kube-apiserver and etcd of the project's own (dp install --kubernetes)
+//   *.integration.test.ts  the real local platform, started once per run
 const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 // ESM-only packages are transformed to CommonJS like our own sources.
 const transformIgnorePatterns = [
@@ -8,40 +11,26 @@ const transformIgnorePatterns = [
 ];
 // kubernetes-models and @kubernetes-models/* resolve through their `import` condition (see the resolver).
 const resolver = '<rootDir>/jest.resolver.js';
+const common = { transform, transformIgnorePatterns, resolver };
+const KINDS = ['workflow', 'apiserver', 'integration'];
 
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
     {
+      ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
-      transform,
-      transformIgnorePatterns,
-      resolver,
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', ...KINDS.map((kind) => `\\.${kind}\\.test\\.ts$`)],
     },
+    { ...common, displayName: 'workflows', testMatch: ['<rootDir>/test/**/*.workflow.test.ts'] },
+    { ...common, displayName: 'kubernetes', testMatch: ['<rootDir>/test/**/*.apiserver.test.ts'] },
     {
-      displayName: 'workflows',
-      testMatch: ['<rootDir>/test/workflows/**/*.test.ts'],
-      transform,
-      transformIgnorePatterns,
-      resolver,
-    },
-    {
-      // A real kube-apiserver and etcd of the project's own (dp install --kubernetes), no platform.
-      displayName: 'kubernetes',
-      testMatch: ['<rootDir>/test/kubernetes/**/*.test.ts'],
-      transform,
-      transformIgnorePatterns,
-      resolver,
-    },
-    {
+      ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      transform,
-      transformIgnorePatterns,
-      resolver,
-      globalSetup: '<rootDir>/test/integration/global-setup.ts',
-      globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+      testMatch: ['<rootDir>/test/**/*.integration.test.ts'],
+      globalSetup: '<rootDir>/test/support/platform/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/platform/global-teardown.ts',
     },
   ],
   reporters: ['default', '<rootDir>/test/reporters/summary.js'],

@@ -1,4 +1,4 @@
-// Benchmark of the Bronze append (activities/bronze/append.ts) against the original design's baseline,
+// Benchmark of the Bronze append (activities/elt/bronze/append.ts) against the original design's baseline,
 // PyIceberg appending the same month as an Arrow table through Nessie's Iceberg REST catalog.
 //
 //   node --import tsx bench/elt-bronze.ts [--runs N] [--no-worker-path]
@@ -15,11 +15,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { appendBronzeMonth, type AppendBronzeOptions, type BronzePath } from '../activities/bronze/append';
-import { s3Client } from '../activities/s3/client';
-import { TrinoClient } from '../activities/trino/client';
+import {
+  appendBronzeMonth,
+  type AppendBronzeOptions,
+  type BronzePath,
+} from '../activities/elt/bronze/append';
+import { s3Client } from '../clients/s3';
+import { TrinoClient } from '../clients/trino';
 import { ensureMirrorMonth } from '../infra/local/tlc-mirror';
-import { ensureS3Credentials } from '../infra/local/credentials';
+import { ensureS3Credentials } from '../platform/local/credentials';
 import { endpoints, loadConfig, paths, REPO_ROOT } from '../lib/config';
 
 export const MONTH = '2025-03';

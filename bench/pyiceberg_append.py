@@ -36,7 +36,7 @@ from pyiceberg.types import (
     TimestamptzType,
 )
 
-# Canonical Bronze columns (mirrors activities/tlc/bronze-schema.ts): name, Iceberg type, Arrow type,
+# Canonical Bronze columns (mirrors domain/bronze-schema.ts): name, Iceberg type, Arrow type,
 # source column names in any year's file (first match wins; None = absent in older files).
 SOURCE_COLUMNS = [
     ("vendor_id", LongType(), pa.int64(), ["VendorID"]),

@@ -19,15 +19,15 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createAdmin } from '../activities/kafka/client';
-import { produceSensorEvents, type ProduceStats } from '../activities/kafka/producer';
-import { sensorId } from '../activities/kafka/sensor-events';
-import { ensureTopics, SENSOR_TOPIC } from '../activities/kafka/topics';
-import { TrinoClient } from '../activities/trino/client';
+import { createAdmin } from '../clients/kafka/client';
+import { produceSensorEvents, type ProduceStats } from '../clients/kafka/producer';
+import { sensorId } from '../clients/kafka/sensor-events';
+import { ensureTopics, SENSOR_TOPIC } from '../clients/kafka/topics';
+import { TrinoClient } from '../clients/trino';
 import { parseDuration, parseRate } from '../cli/sensors';
 import { latestCheckpoint } from '../cli/stream';
-import { residentMiB } from '../infra/local/health';
-import { runningPid } from '../infra/local/process';
+import { residentMiB } from '../platform/local/health';
+import { runningPid } from '../lib/process';
 import { endpoints, loadConfig, paths, REPO_ROOT } from '../lib/config';
 import { consumeAll, produceExact } from '../test/support/kafka-records';
 

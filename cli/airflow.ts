@@ -12,15 +12,15 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { supportedMonth, validMonth } from '../activities/tlc/months';
+import { supportedMonth, validMonth } from '../domain/months';
 import { lakehouseCatalogProperties, S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV } from '../lib/catalog';
 import { endpoints, loadConfig, paths, REPO_ROOT, type PlatformConfig } from '../lib/config';
 import { consoleReporter, formatSeconds, type Reporter } from '../lib/progress';
 import { CommandFailed, run } from '../lib/exec';
-import { ensureS3Credentials, writePrivateFile } from '../infra/local/credentials';
+import { ensureS3Credentials, writePrivateFile } from '../platform/local/credentials';
 import { toolPaths } from '../infra/local/install';
 import { ensurePythonTool, pythonToolBin } from '../infra/local/install-python-tools';
-import { runningPid, startDetached, stopProcess, tailFile } from '../infra/local/process';
+import { runningPid, startDetached, stopProcess, tailFile } from '../lib/process';
 import { prepareMirror } from './elt';
 
 export const AIRFLOW_DAG_ID = 'nyc_yellow_trips';

@@ -1,5 +1,5 @@
 // Rendering query results and status tables for the terminal, CSV or JSON.
-import type { TrinoResult } from '../activities/trino/client';
+import type { TrinoResult } from '../clients/trino';
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';

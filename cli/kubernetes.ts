@@ -1,14 +1,14 @@
 // `dp up --target k8s [--context C] [--overlay O]` and `dp status --target k8s`: the same bring-up workflow,
-// run by the local Temporal server and worker, with the Kubernetes driver (activities/platform/k8s-driver.ts)
+// run by the local Temporal server and worker, with the Kubernetes driver (platform/k8s/driver.ts)
 // applying infra/manifests to the cluster of a kubeconfig context.
 import { Option, type Command } from 'commander';
-import { MANAGED_COMPONENTS, NeedsOperatorError, type ComponentHealth } from '../activities/platform/driver';
-import { clientNodeTransport, createKubernetesDriver } from '../activities/platform/k8s-driver';
+import { MANAGED_COMPONENTS, NeedsOperatorError, type ComponentHealth } from '../platform/driver';
+import { clientNodeTransport, createKubernetesDriver } from '../platform/k8s/driver';
 import { OVERLAYS } from '../infra/k8s/cluster';
-import { probeLocal } from '../infra/local/health';
+import { probeLocal } from '../platform/local/health';
 import type { PlatformConfig } from '../lib/config';
 import type { Reporter } from '../lib/progress';
-import { parseTargetName, TargetError, targetFromEnv, type PlatformTarget } from '../lib/target';
+import { parseTargetName, TargetError, targetFromEnv, type PlatformTarget } from '../platform/target';
 
 export interface TargetOptions {
   target?: string;

@@ -1,18 +1,18 @@
 // The `dp` command: runs and inspects the lakehouse platform.
 import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
-import { NeedsOperatorError } from '../activities/platform/driver';
-import { TrinoClient, TrinoQueryError } from '../activities/trino/client';
+import { NeedsOperatorError } from '../platform/driver';
+import { TrinoClient, TrinoQueryError } from '../clients/trino';
 import { installAll } from '../infra/local/install';
 import { installKubeTools } from '../infra/local/install-kube';
 import { installPythonTools } from '../infra/local/install-python-tools';
 import { findPython, MissingPrerequisite } from '../infra/local/prereqs';
-import { tailFile } from '../infra/local/process';
-import { COMPONENT_LABELS, LOCAL_COMPONENTS, type LocalComponent } from '../infra/local/services';
-import { PortInUseError } from '../infra/local/supervisor';
+import { tailFile } from '../lib/process';
+import { COMPONENT_LABELS, LOCAL_COMPONENTS, type LocalComponent } from '../platform/local/services';
+import { PortInUseError } from '../platform/local/supervisor';
 import { endpoints, loadConfig, paths } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
-import { TargetError } from '../lib/target';
+import { TargetError } from '../platform/target';
 import { registerAirflowCommands } from './airflow';
 import { registerNotebookCommands } from './notebook';
 import { eltRunCommand, registerEltCommands } from './elt';

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { validMonth } from '../activities/tlc/months';
+import { validMonth } from '../domain/months';
 import { endpoints, loadConfig, REPO_ROOT, type PlatformConfig } from '../lib/config';
 import { consoleReporter, formatSeconds, type Reporter } from '../lib/progress';
 import { ensurePythonTool, pythonToolBin } from '../infra/local/install-python-tools';

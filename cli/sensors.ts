@@ -1,8 +1,8 @@
 // `dp sensors produce`: simulated temperature sensors writing readings to Kafka's sensor topic.
 import type { Command } from 'commander';
-import { describeKafkaError } from '../activities/kafka/client';
-import { produceSensorEvents, type OutageEvent, type ProduceStats } from '../activities/kafka/producer';
-import { SENSOR_TOPIC } from '../activities/kafka/topics';
+import { describeKafkaError } from '../clients/kafka/client';
+import { produceSensorEvents, type OutageEvent, type ProduceStats } from '../clients/kafka/producer';
+import { SENSOR_TOPIC } from '../clients/kafka/topics';
 import { endpoints, loadConfig } from '../lib/config';
 
 /** '30s', '5m', '1h', '1500ms' or a plain number of seconds, in milliseconds. */

@@ -9,9 +9,9 @@ import type { Command } from 'commander';
 import { S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV } from '../lib/catalog';
 import { endpoints, loadConfig, paths, REPO_ROOT, type PlatformConfig } from '../lib/config';
 import { consoleReporter, formatBytes, formatSeconds, type Reporter } from '../lib/progress';
-import { ensureS3Credentials } from '../infra/local/credentials';
+import { ensureS3Credentials } from '../platform/local/credentials';
 import { javaFeatureVersion, MissingPrerequisite, requireCommand } from '../infra/local/prereqs';
-import { readPid, runningPid, startDetached, stopProcess, tailFile } from '../infra/local/process';
+import { readPid, runningPid, startDetached, stopProcess, tailFile } from '../lib/process';
 
 export const STREAM_COMPONENT = 'flink';
 export const FLINK_PROJECT_DIR = path.join(REPO_ROOT, 'flink');

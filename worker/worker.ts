@@ -1,14 +1,14 @@
 // The Temporal worker of the platform: hosts every workflow and the activities that do the side effects.
 import { NativeConnection, Worker } from '@temporalio/worker';
 import * as path from 'node:path';
-import { createEltActivities } from '../activities/elt/activities';
-import { createPlatformActivities } from '../activities/platform/activities';
+import { createEltActivities } from '../activities/monthly-yellow-trips';
+import { createPlatformActivities } from '../activities/platform-bring-up';
 import { toolPaths } from '../infra/local/install';
-import type { PlatformDriver } from '../activities/platform/driver';
-import { createKubernetesDriver } from '../activities/platform/k8s-driver';
-import { LocalDriver } from '../activities/platform/local-driver';
+import type { PlatformDriver } from '../platform/driver';
+import { createKubernetesDriver } from '../platform/k8s/driver';
+import { LocalDriver } from '../platform/local/driver';
 import { REPO_ROOT, type PlatformConfig } from '../lib/config';
-import { targetFromEnv } from '../lib/target';
+import { targetFromEnv } from '../platform/target';
 import { temporalAddress } from './connection';
 
 export async function runWorker(config: PlatformConfig): Promise<void> {

@@ -14,11 +14,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey, type Duration, type RetryPolicy } from '@temporalio/common';
-import type { EltActivities, PublishOutcome } from '../activities/elt/activities';
+import type { EltActivities, PublishOutcome } from '../activities/monthly-yellow-trips';
 import type { AuditReport } from '../activities/elt/audit';
-import { runBranchName, runCatalogName } from '../activities/elt/naming';
-import type { LandedFile } from '../activities/tlc/fetch';
-import { supportedMonth, validMonth } from '../activities/tlc/months';
+import { runBranchName, runCatalogName } from '../domain/names';
+import type { LandedFile } from '../activities/elt/fetch';
+import { supportedMonth, validMonth } from '../domain/months';
 
 /** Downloading ~70 MB on a slow link, or generating it on the mirror, takes minutes at worst. */
 const FETCH_TIMEOUT = '30 minutes';

@@ -7,8 +7,8 @@ import type {
   NessieInit,
   PlatformActivities,
   TrinoInit,
-} from '../activities/platform/activities';
-import type { EnsureResult, ManagedComponent } from '../activities/platform/driver';
+} from '../activities/platform-bring-up';
+import type { EnsureResult, ManagedComponent } from '../platform/driver';
 
 /** Starting a JVM service on a loaded 2-core machine takes minutes at worst. */
 const COMPONENT_START_TIMEOUT = '10 minutes';

@@ -2,7 +2,7 @@
 // `yellow-trips-YYYY-MM`, so a month is never processed twice at once and every run is visible on its own.
 import { defineQuery, executeChild, ParentClosePolicy, setHandler, workflowInfo } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { laggedMonth, monthRange, supportedMonth } from '../activities/tlc/months';
+import { laggedMonth, monthRange, supportedMonth } from '../domain/months';
 import {
   checkedInput,
   monthlyYellowTrips,

@@ -5,7 +5,11 @@ export {
   type AppendBronzeOptions,
   type AppendBronzeResult,
   type BronzePath,
-} from './append';
-export { INVALID_SOURCE_FILE, InvalidParquetError, InvalidSourceFileError } from './parquet-footer';
-export { SourceSchemaError } from './sql';
-export { BronzeInputError } from './validate';
+} from '../elt/bronze/append';
+export {
+  INVALID_SOURCE_FILE,
+  InvalidParquetError,
+  InvalidSourceFileError,
+} from '../elt/bronze/parquet-footer';
+export { SourceSchemaError } from '../elt/bronze/sql';
+export { BronzeInputError } from '../elt/bronze/validate';

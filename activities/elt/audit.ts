@@ -1,9 +1,9 @@
 // The audit of a month on its run branch, before anything is published: dbt's tests plus reconciliations
 // computed here, independently of the dbt models (Bronze against the source footer, Bronze against
 // Silver + rejected + duplicates, Gold against Silver).
-import type { LandedFile } from '../tlc/fetch';
-import { sqlIdentifier, sqlString, type TrinoClient } from '../trino/client';
-import { BRONZE_SOURCE_COLUMNS } from '../tlc/bronze-schema';
+import type { LandedFile } from './fetch';
+import { sqlIdentifier, sqlString, type TrinoClient } from '../../clients/trino';
+import { BRONZE_SOURCE_COLUMNS } from '../../domain/bronze-schema';
 
 export interface AuditCheck {
   name: string;

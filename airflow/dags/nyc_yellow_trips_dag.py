@@ -214,7 +214,7 @@ def catalogs() -> set[str]:
 
 # ----------------------------------------------------------------------------------------------- Bronze
 
-# Canonical Bronze columns (activities/tlc/bronze-schema.ts): name, type, source names (first match wins).
+# Canonical Bronze columns (domain/bronze-schema.ts): name, type, source names (first match wins).
 SOURCE_COLUMNS: list[tuple[str, str, list[str]]] = [
     ("vendor_id", "long", ["VendorID"]),
     ("tpep_pickup_datetime", "timestamp", ["tpep_pickup_datetime"]),

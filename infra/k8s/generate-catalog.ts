@@ -1,7 +1,7 @@
 // Generates the Trino catalog ConfigMaps of the Kubernetes manifests from lib/catalog.ts, the one definition
 // of the `lakehouse` catalog. Run after changing lib/catalog.ts or the endpoints in cluster.ts:
 //   npx tsx infra/k8s/generate-catalog.ts && npx prettier --write infra/manifests
-// The unit test test/unit/k8s/catalog.test.ts re-generates them and fails if a file differs.
+// The unit test test/infra/k8s/catalog.test.ts re-generates them and fails if a file differs.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { lakehouseCatalogProperties, toPropertiesFile } from '../../lib/catalog';

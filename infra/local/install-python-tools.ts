@@ -12,7 +12,7 @@ import { REPO_ROOT } from '../../lib/config';
 import { run } from '../../lib/exec';
 import { formatSeconds, type Reporter } from '../../lib/progress';
 import { findPython } from './prereqs';
-import { isAlive } from './process';
+import { isAlive } from '../../lib/process';
 
 export type PythonTool = 'airflow' | 'jupyter';
 

@@ -1,4 +1,4 @@
-"""Checks of airflow/dags/nyc_yellow_trips_dag.py without the platform, run by test/integration/airflow.test.ts
+"""Checks of airflow/dags/nyc_yellow_trips_dag.py without the platform, run by test/airflow/airflow.integration.test.ts
 with the Airflow virtualenv's Python: the DAG parses, its schedule, retries and timeouts, the order of its
 tasks, the month validation, and the Bronze normalisation of a 2024-layout file. Prints one JSON object."""
 

@@ -1,6 +1,6 @@
 // Reading a topic back in tests, and producing exact records (explicit partitions, chosen values).
-import { baseOptions, kafkaLib, type KafkaConnection } from '../../activities/kafka/client';
-import { sensorProducerOptions } from '../../activities/kafka/producer';
+import { baseOptions, kafkaLib, type KafkaConnection } from '../../clients/kafka/client';
+import { sensorProducerOptions } from '../../clients/kafka/producer';
 
 export interface ConsumedRecord {
   key: string;

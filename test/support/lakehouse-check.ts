@@ -1,6 +1,6 @@
 // Reading Silver and Gold of a month through Trino and comparing them with the independent reference
 // computation (reference-elt.ts): counts and money exactly, doubles within a relative tolerance.
-import { TrinoClient } from '../../activities/trino/client';
+import { TrinoClient } from '../../clients/trino';
 import {
   compareKeys,
   MONEY_COLUMNS,

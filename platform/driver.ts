@@ -1,0 +1,61 @@
+// The seam between the bring-up workflow and where the platform runs. The workflow only names components;
+// a driver knows how to start, adopt and probe them (local processes today, Kubernetes objects later) and
+// where their endpoints are once they run.
+import type { S3Credentials } from './local/credentials';
+
+/** Components the bring-up workflow manages (Temporal and the worker host the workflow itself). */
+export const MANAGED_COMPONENTS = ['objectstore', 'nessie', 'trino', 'kafka'] as const;
+export type ManagedComponent = (typeof MANAGED_COMPONENTS)[number];
+
+export interface ComponentHealth {
+  component: string;
+  healthy: boolean;
+  /** What was checked and what it answered, for people reading `dp status`. */
+  detail: string;
+  pid?: number;
+  /** Resident memory, where the driver can tell. */
+  rssMiB?: number;
+  endpoint?: string;
+}
+
+export type EnsureAction = 'adopted' | 'started';
+
+export interface EnsureResult {
+  component: ManagedComponent;
+  action: EnsureAction;
+  detail: string;
+}
+
+/** Where the initialisation steps reach the running components. */
+export interface PlatformEndpoints {
+  s3: string;
+  nessieApi: string;
+  trino: string;
+  /** Kafka bootstrap address, host:port. */
+  kafka: string;
+  credentials: S3Credentials;
+  warehouseBucket: string;
+  catalog: string;
+  schemas: string[];
+}
+
+export interface PlatformDriver {
+  readonly target: 'local' | 'kubernetes';
+  probe(component: ManagedComponent): Promise<ComponentHealth>;
+  /**
+   * Leaves a healthy component as it is ('adopted'); otherwise (re)starts it and waits until it is healthy,
+   * calling `progress` while it waits so the activity can heartbeat.
+   */
+  ensureRunning(component: ManagedComponent, progress: (message: string) => void): Promise<EnsureResult>;
+  endpoints(): PlatformEndpoints;
+  /**
+   * For a platform whose topics are declared objects (Strimzi KafkaTopics on Kubernetes, made ready by
+   * ensureRunning('kafka')): their state, read from the platform instead of created through a Kafka client.
+   */
+  declaredTopics?(): Promise<
+    { name: string; created: boolean; partitions: number; retentionMs: number | undefined }[]
+  >;
+}
+
+/** A problem only a person can fix (a port held by another program, a bad config): retrying cannot help. */
+export class NeedsOperatorError extends Error {}

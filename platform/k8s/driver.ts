@@ -1,0 +1,654 @@
+// The platform driver for Kubernetes: components are the objects of infra/manifests (an overlay rendered by
+// infra/k8s/kustomize.ts). ensureRunning applies a component's objects with server-side apply, in
+// dependency order, and waits for its workloads to be ready, reporting progress while it waits; the
+// bring-up workflow then initialises the platform exactly as on the local one (bucket, Nessie, Trino).
+//
+// The API server is reached through a KubeTransport: in production the one built on @kubernetes/client-node
+// (kubeconfig, context, in-cluster ServiceAccount, exec/OIDC auth), in tests one replaying recorded responses.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { S3Credentials } from '../local/credentials';
+import {
+  CATALOG_NAME,
+  clusterEndpoints,
+  NAMESPACE,
+  WAREHOUSE_BUCKET,
+  type Overlay,
+} from '../../infra/k8s/cluster';
+import { objectKey, renderKustomization, type KubeObject, type Rendered } from '../../infra/k8s/kustomize';
+import { S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV } from '../../lib/catalog';
+import { REPO_ROOT } from '../../lib/config';
+import {
+  NeedsOperatorError,
+  type ComponentHealth,
+  type EnsureResult,
+  type ManagedComponent,
+  type PlatformDriver,
+  type PlatformEndpoints,
+} from '../driver';
+
+// ---------------------------------------------------------------------------------------------------------
+// Transport
+
+export interface KubeRequest {
+  method: 'GET' | 'POST' | 'PATCH';
+  /** Path and query, e.g. /apis/apps/v1/namespaces/data-platform/deployments/trino-worker */
+  path: string;
+  body?: unknown;
+  contentType?: string;
+}
+
+export interface KubeResponse {
+  status: number;
+  body: unknown;
+}
+
+export interface KubeTransport {
+  request(req: KubeRequest): Promise<KubeResponse>;
+}
+
+/** An answer of the API server other than success, with its Status reason and message. */
+export class KubeApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KubeApiError';
+  }
+}
+
+/** The part of @kubernetes/client-node's KubeConfig this driver uses (1.x and 2.x). */
+interface KubeConfigLike {
+  loadFromDefault(): void;
+  setCurrentContext(context: string): void;
+  getContexts(): { name: string }[];
+  getCurrentCluster(): { server: string } | null;
+  applyToHTTPSOptions?: (options: https.RequestOptions) => Promise<void>;
+  applytoHTTPSOptions?: (options: https.RequestOptions) => Promise<void>;
+}
+
+interface ClientNodeModule {
+  KubeConfig: new () => KubeConfigLike;
+}
+
+/** Where @kubernetes/client-node's loadFromDefault() will read the kubeconfig from, or undefined if nowhere. */
+export function kubeconfigSource(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.KUBECONFIG) return env.KUBECONFIG;
+  const home = path.join(env.HOME ?? os.homedir(), '.kube', 'config');
+  if (fs.existsSync(home)) return home;
+  if (env.KUBERNETES_SERVICE_HOST) return "the pod's ServiceAccount (in-cluster)";
+  return undefined;
+}
+
+/**
+ * A transport on @kubernetes/client-node: the kubeconfig (KUBECONFIG, ~/.kube/config, or the in-cluster
+ * ServiceAccount) decides the server, TLS and credentials; `context` picks a kubeconfig context.
+ */
+export async function clientNodeTransport(context?: string): Promise<KubeTransport> {
+  // Loaded at run time: the package is ESM-only and only this transport needs it.
+  const moduleName = '@kubernetes/client-node';
+  let k8s: ClientNodeModule;
+  try {
+    k8s = (await import(moduleName)) as ClientNodeModule;
+  } catch (err) {
+    throw new NeedsOperatorError(
+      `The Kubernetes target needs the npm package ${moduleName} (${(err as Error).message}). Install it with npm.`,
+    );
+  }
+  const kc = new k8s.KubeConfig();
+  const source = kubeconfigSource();
+  if (!source) {
+    throw new NeedsOperatorError(
+      'No kubeconfig found: KUBECONFIG is not set, ~/.kube/config does not exist, and this is not a pod in a ' +
+        'cluster. Create a cluster (`kind create cluster --config infra/kind-config.yaml` writes the kubeconfig) ' +
+        'or point KUBECONFIG at the kubeconfig of yours.',
+    );
+  }
+  try {
+    kc.loadFromDefault();
+  } catch (err) {
+    throw new NeedsOperatorError(`Cannot read the kubeconfig ${source}: ${(err as Error).message}`);
+  }
+  if (context) {
+    const contexts = kc.getContexts().map((c) => c.name);
+    if (!contexts.includes(context)) {
+      throw new NeedsOperatorError(
+        `No context '${context}' in the kubeconfig ${source} (contexts: ${contexts.join(', ') || 'none'}). ` +
+          'Pass one of them with --context, or see `kubectl config get-contexts`.',
+      );
+    }
+    kc.setCurrentContext(context);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) {
+    throw new NeedsOperatorError(
+      `The kubeconfig ${source} has no current context: pass --context, or run \`kubectl config use-context\`.`,
+    );
+  }
+  const server = cluster.server.replace(/\/$/, '');
+  const applyAuth = (kc.applyToHTTPSOptions ?? kc.applytoHTTPSOptions)?.bind(kc);
+  return {
+    async request(req) {
+      const url = new URL(server + req.path);
+      const options: https.RequestOptions = {
+        method: req.method,
+        headers: { Accept: 'application/json' },
+      };
+      if (applyAuth) await applyAuth(options);
+      const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
+      if (payload !== undefined) {
+        options.headers = {
+          ...options.headers,
+          'Content-Type': req.contentType ?? 'application/json',
+          'Content-Length': Buffer.byteLength(payload),
+        };
+      }
+      const send = url.protocol === 'http:' ? http.request : https.request;
+      return new Promise<KubeResponse>((resolve, reject) => {
+        const request = send(url, options, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let body: unknown = text;
+            try {
+              body = text ? JSON.parse(text) : undefined;
+            } catch {
+              // not JSON: keep the text
+            }
+            resolve({ status: res.statusCode ?? 0, body });
+          });
+        });
+        request.on('error', reject);
+        request.setTimeout(30_000, () => request.destroy(new Error(`Kubernetes API timeout: ${req.path}`)));
+        if (payload !== undefined) request.write(payload);
+        request.end();
+      });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Resources
+
+interface ResourceType {
+  plural: string;
+  namespaced: boolean;
+}
+
+const RESOURCE_TYPES: Record<string, ResourceType> = {
+  Namespace: { plural: 'namespaces', namespaced: false },
+  ServiceAccount: { plural: 'serviceaccounts', namespaced: true },
+  Role: { plural: 'roles', namespaced: true },
+  RoleBinding: { plural: 'rolebindings', namespaced: true },
+  NetworkPolicy: { plural: 'networkpolicies', namespaced: true },
+  Secret: { plural: 'secrets', namespaced: true },
+  ConfigMap: { plural: 'configmaps', namespaced: true },
+  PersistentVolumeClaim: { plural: 'persistentvolumeclaims', namespaced: true },
+  Service: { plural: 'services', namespaced: true },
+  KafkaNodePool: { plural: 'kafkanodepools', namespaced: true },
+  Kafka: { plural: 'kafkas', namespaced: true },
+  KafkaTopic: { plural: 'kafkatopics', namespaced: true },
+  StatefulSet: { plural: 'statefulsets', namespaced: true },
+  Deployment: { plural: 'deployments', namespaced: true },
+  FlinkDeployment: { plural: 'flinkdeployments', namespaced: true },
+  PodDisruptionBudget: { plural: 'poddisruptionbudgets', namespaced: true },
+  PodMonitor: { plural: 'podmonitors', namespaced: true },
+  ScaledObject: { plural: 'scaledobjects', namespaced: true },
+};
+
+/** Apply order: what others refer to first; Kafka before the Deployments that produce to it. */
+export const APPLY_ORDER = Object.keys(RESOURCE_TYPES);
+
+/** Kinds whose operator is optional: without its CRD the object is skipped with a warning. */
+const OPTIONAL_KINDS = new Set(['PodMonitor', 'ScaledObject']);
+
+/** Kinds the driver waits for, with how long each may take to become ready. */
+export const DEFAULT_READY_TIMEOUT_MS: Record<string, number> = {
+  StatefulSet: 300_000,
+  Deployment: 600_000,
+  Kafka: 900_000,
+  KafkaTopic: 120_000,
+  FlinkDeployment: 600_000,
+};
+
+export function resourcePath(o: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>, named = true): string {
+  const type = RESOURCE_TYPES[o.kind];
+  if (!type) throw new NeedsOperatorError(`The Kubernetes driver does not know the kind ${o.kind}`);
+  const prefix = o.apiVersion === 'v1' ? '/api/v1' : `/apis/${o.apiVersion}`;
+  const ns = type.namespaced ? `/namespaces/${o.metadata.namespace ?? NAMESPACE}` : '';
+  return `${prefix}${ns}/${type.plural}${named ? '/' + o.metadata.name : ''}`;
+}
+
+function statusOf(body: unknown): { reason: string; message: string } {
+  if (typeof body === 'object' && body !== null) {
+    const b = body as { reason?: unknown; message?: unknown };
+    return { reason: String(b.reason ?? 'Unknown'), message: String(b.message ?? JSON.stringify(body)) };
+  }
+  return { reason: 'Unknown', message: String(body) };
+}
+
+function apiError(res: KubeResponse, what: string): KubeApiError {
+  const { reason, message } = statusOf(res.body);
+  return new KubeApiError(res.status, reason, `${what}: HTTP ${res.status} ${reason}: ${message}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Readiness
+
+interface Readiness {
+  ready: boolean;
+  detail: string;
+}
+
+interface WorkloadStatus {
+  observedGeneration?: number;
+  replicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  updatedReplicas?: number;
+  currentRevision?: string;
+  updateRevision?: string;
+  conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  lifecycleState?: string;
+  jobStatus?: { state?: string };
+  error?: string;
+}
+
+interface LiveObject {
+  metadata?: { generation?: number; resourceVersion?: string };
+  spec?: { replicas?: number };
+  status?: WorkloadStatus;
+}
+
+/** Whether a live object is ready, in the terms `kubectl rollout status` uses. */
+export function readiness(kind: string, live: LiveObject): Readiness {
+  const s = live.status ?? {};
+  const generation = live.metadata?.generation ?? 0;
+  const current = (s.observedGeneration ?? 0) >= generation;
+  const want = live.spec?.replicas ?? 1;
+  switch (kind) {
+    case 'Deployment': {
+      const available = s.availableReplicas ?? 0;
+      const updated = s.updatedReplicas ?? 0;
+      const ready = current && updated >= want && available >= want && (s.replicas ?? 0) <= want;
+      return { ready, detail: `${available}/${want} available, ${updated} updated` };
+    }
+    case 'StatefulSet': {
+      const readyReplicas = s.readyReplicas ?? 0;
+      const rolled = !s.updateRevision || s.currentRevision === s.updateRevision;
+      return { ready: current && readyReplicas >= want && rolled, detail: `${readyReplicas}/${want} ready` };
+    }
+    case 'FlinkDeployment': {
+      const job = s.jobStatus?.state ?? 'unknown';
+      const ready = s.lifecycleState === 'STABLE' && job === 'RUNNING';
+      return {
+        ready,
+        detail: `lifecycle ${s.lifecycleState ?? 'unknown'}, job ${job}${s.error ? ': ' + s.error : ''}`,
+      };
+    }
+    default: {
+      // Strimzi's Kafka and KafkaTopic: a Ready condition.
+      const cond = (s.conditions ?? []).find((c) => c.type === 'Ready');
+      const ready = current && cond?.status === 'True';
+      return {
+        ready,
+        detail: cond ? `Ready=${cond.status}${cond.message ? ': ' + cond.message : ''}` : 'no status yet',
+      };
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The driver
+
+/** Which objects (by their app.kubernetes.io/component label) each component of the workflow owns. */
+const COMPONENT_LABELS: Record<ManagedComponent, string> = {
+  objectstore: 'objectstore',
+  nessie: 'nessie',
+  trino: 'trino',
+  kafka: 'kafka',
+};
+/** Objects every component needs first (the namespace, the default-deny policy). */
+const SHARED_LABEL = 'platform';
+/** Optional parts applied by ensureAddons: the Flink job, the sensor producer, the worker, Jupyter. */
+export const ADDON_LABELS = ['streaming', 'orchestration', 'notebooks'];
+
+export interface KubernetesDriverOptions {
+  /** kubeconfig context; default the current one. */
+  context?: string;
+  namespace?: string;
+  /** Folder of the kustomizations: default <repo>/infra/manifests. */
+  manifestsDir?: string;
+  overlay?: Overlay;
+  /** Where the bring-up reaches the services: default their in-cluster DNS names (override for port-forwards). */
+  endpoints?: Partial<Pick<PlatformEndpoints, 's3' | 'nessieApi' | 'trino' | 'kafka'>>;
+  /** Default: clientNodeTransport(context). */
+  transport?: KubeTransport;
+  pollIntervalMs?: number;
+  readyTimeoutMs?: Partial<Record<string, number>>;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+  env?: NodeJS.ProcessEnv;
+}
+
+interface Snapshot {
+  exists: boolean;
+  ready: boolean;
+  generation?: number;
+}
+
+const FIELD_MANAGER = 'dp';
+const TYPED_PATCH_ERROR = /failed to create typed patch object|field not declared in schema/;
+const S3_SECRET = 's3-credentials';
+
+export class KubernetesDriver implements PlatformDriver {
+  readonly target = 'kubernetes' as const;
+  private rendered?: Rendered;
+  private credentials?: S3Credentials;
+  private readonly transport: KubeTransport;
+  private readonly namespace: string;
+  private readonly manifestsDir: string;
+  private readonly overlay: Overlay;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
+
+  constructor(
+    transport: KubeTransport,
+    private readonly options: KubernetesDriverOptions = {},
+  ) {
+    this.transport = transport;
+    this.namespace = options.namespace ?? NAMESPACE;
+    this.manifestsDir = options.manifestsDir ?? path.join(REPO_ROOT, 'infra', 'manifests');
+    this.overlay = options.overlay ?? 'dev';
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.now = options.now ?? Date.now;
+    const env = options.env ?? process.env;
+    const accessKey = env[S3_ACCESS_KEY_ENV];
+    const secretKey = env[S3_SECRET_KEY_ENV];
+    if (accessKey && secretKey) this.credentials = { accessKey, secretKey };
+  }
+
+  /** The overlay's objects, rendered once, with the namespace this driver was given. */
+  manifests(): Rendered {
+    if (!this.rendered) {
+      const dir = path.join(this.manifestsDir, 'overlays', this.overlay);
+      const r = renderKustomization(dir);
+      const ns = this.namespace;
+      this.rendered = {
+        objects: r.objects.map((o) =>
+          o.kind === 'Namespace'
+            ? { ...o, metadata: { ...o.metadata, name: ns } }
+            : { ...o, metadata: { ...o.metadata, namespace: ns } },
+        ),
+        secrets: r.secrets.map((s) => ({ ...s, namespace: ns })),
+      };
+    }
+    return this.rendered;
+  }
+
+  /** Objects with one of the component labels, sorted into apply order (stable within a kind). */
+  objectsFor(labels: string[]): KubeObject[] {
+    const wanted = new Set([SHARED_LABEL, ...labels]);
+    return this.manifests()
+      .objects.filter((o) => wanted.has(o.metadata.labels?.['app.kubernetes.io/component'] ?? ''))
+      .map((o, i) => ({ o, i }))
+      .sort((a, b) => APPLY_ORDER.indexOf(a.o.kind) - APPLY_ORDER.indexOf(b.o.kind) || a.i - b.i)
+      .map(({ o }) => o);
+  }
+
+  private async call(req: KubeRequest, what: string): Promise<KubeResponse> {
+    const res = await this.transport.request(req);
+    if (res.status >= 200 && res.status < 300) return res;
+    if (res.status === 404) return res;
+    const error = apiError(res, what);
+    // Invalid or refused objects and missing rights cannot be fixed by retrying.
+    if ([400, 401, 403, 422].includes(res.status)) throw new NeedsOperatorError(error.message);
+    // kube-apiserver answers a server-side apply whose object does not fit the schema (an unknown field, a
+    // string for a number) with HTTP 500 "failed to create typed patch object": no retry fixes that either.
+    if (res.status === 500 && TYPED_PATCH_ERROR.test(error.message))
+      throw new NeedsOperatorError(error.message);
+    throw error;
+  }
+
+  private async read(o: KubeObject): Promise<LiveObject | undefined> {
+    const res = await this.call({ method: 'GET', path: resourcePath(o) }, `read ${objectKey(o)}`);
+    return res.status === 404 ? undefined : (res.body as LiveObject);
+  }
+
+  /** Server-side apply of one object; undefined if its kind is optional and its CRD is not installed. */
+  async apply(o: KubeObject, progress: (message: string) => void): Promise<LiveObject | undefined> {
+    // Strict: an unknown or duplicated field is an error (HTTP 400) rather than a warning and a dropped field.
+    const query = `?fieldManager=${FIELD_MANAGER}&force=true&fieldValidation=Strict`;
+    const res = await this.call(
+      {
+        method: 'PATCH',
+        path: resourcePath(o) + query,
+        body: o,
+        contentType: 'application/apply-patch+yaml',
+      },
+      `apply ${objectKey(o)}`,
+    );
+    if (res.status === 404) {
+      const what = `${o.kind} ${o.metadata.name}: the API server does not serve ${o.apiVersion} ${o.kind}`;
+      if (OPTIONAL_KINDS.has(o.kind)) {
+        progress(`skipped ${what} (install its operator, see infra/helm-values)`);
+        return undefined;
+      }
+      throw new NeedsOperatorError(`${what}: install its operator first (see infra/helm-values)`);
+    }
+    return res.body as LiveObject;
+  }
+
+  /** Creates each generated Secret that does not exist yet, with random values; never overwrites one. */
+  async ensureSecrets(progress: (message: string) => void): Promise<void> {
+    for (const s of this.manifests().secrets) {
+      const ref: KubeObject = {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: s.name, namespace: this.namespace },
+      };
+      if (await this.read(ref)) continue;
+      const stringData = Object.fromEntries(
+        s.keys.map((k) => [
+          k,
+          k === 'accessKey' || k === 'username'
+            ? 'dp' + randomBytes(9).toString('hex')
+            : randomBytes(30).toString('base64url'),
+        ]),
+      );
+      await this.call(
+        {
+          method: 'POST',
+          path: resourcePath(ref, false),
+          body: {
+            ...ref,
+            type: 'Opaque',
+            metadata: { ...ref.metadata, labels: { 'app.kubernetes.io/part-of': 'lakehouse' } },
+            stringData,
+          },
+        },
+        `create Secret ${s.name}`,
+      );
+      progress(`created Secret ${s.name} (${s.keys.join(', ')})`);
+    }
+  }
+
+  /** Reads the S3 keys from the s3-credentials Secret (for a bring-up run outside the cluster). */
+  async loadCredentials(): Promise<S3Credentials | undefined> {
+    const ref: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: S3_SECRET, namespace: this.namespace },
+    };
+    const live = (await this.read(ref)) as { data?: Record<string, string> } | undefined;
+    const data = live?.data;
+    if (data?.accessKey && data.secretKey) {
+      const decode = (v: string) => Buffer.from(v, 'base64').toString('utf8');
+      this.credentials = { accessKey: decode(data.accessKey), secretKey: decode(data.secretKey) };
+    }
+    return this.credentials;
+  }
+
+  private async snapshot(o: KubeObject): Promise<Snapshot> {
+    const live = await this.read(o);
+    if (!live) return { exists: false, ready: false };
+    return { exists: true, ready: readiness(o.kind, live).ready, generation: live.metadata?.generation };
+  }
+
+  /** Polls a workload until it is ready; progress on every poll; fails after its kind's timeout. */
+  async waitReady(o: KubeObject, progress: (message: string) => void): Promise<string> {
+    const timeout = this.options.readyTimeoutMs?.[o.kind] ?? DEFAULT_READY_TIMEOUT_MS[o.kind] ?? 300_000;
+    const interval = this.options.pollIntervalMs ?? 5_000;
+    const started = this.now();
+    let last = 'not found';
+    for (;;) {
+      const live = await this.read(o);
+      if (live) {
+        const r = readiness(o.kind, live);
+        last = r.detail;
+        if (r.ready) return r.detail;
+      }
+      const waited = this.now() - started;
+      if (waited >= timeout) {
+        throw new Error(
+          `${o.kind} ${o.metadata.name} not ready after ${Math.round(waited / 1000)} s (${last}). ` +
+            `See \`kubectl -n ${this.namespace} describe ${o.kind.toLowerCase()} ${o.metadata.name}\`.`,
+        );
+      }
+      progress(`waiting for ${o.kind} ${o.metadata.name}: ${last} (${Math.round(waited / 1000)} s)`);
+      await this.sleep(interval);
+    }
+  }
+
+  /** Applies the objects of some components in order, waiting for each workload before the next kind. */
+  async applyComponents(
+    labels: string[],
+    progress: (message: string) => void,
+  ): Promise<{ changed: boolean; details: string[] }> {
+    const objects = this.objectsFor(labels);
+    const waitable = objects.filter((o) => o.kind in DEFAULT_READY_TIMEOUT_MS);
+    const before = new Map<string, Snapshot>();
+    for (const o of waitable) before.set(objectKey(o), await this.snapshot(o));
+    let changed = false;
+    let secretsDone = false;
+    const details: string[] = [];
+    for (const o of objects) {
+      // Secrets right after the namespace, before anything that refers to them.
+      if (!secretsDone && o.kind !== 'Namespace') {
+        await this.ensureSecrets(progress);
+        secretsDone = true;
+      }
+      const live = await this.apply(o, progress);
+      if (!live || !(o.kind in DEFAULT_READY_TIMEOUT_MS)) continue;
+      const prior = before.get(objectKey(o));
+      if (!prior?.exists || !prior.ready || prior.generation !== live.metadata?.generation) changed = true;
+      details.push(`${o.kind} ${o.metadata.name}: ${await this.waitReady(o, progress)}`);
+    }
+    return { changed, details };
+  }
+
+  probe = async (component: ManagedComponent): Promise<ComponentHealth> => {
+    const workloads = this.objectsFor([COMPONENT_LABELS[component]]).filter(
+      (o) => o.kind in DEFAULT_READY_TIMEOUT_MS,
+    );
+    const parts: string[] = [];
+    let healthy = workloads.length > 0;
+    for (const o of workloads) {
+      const live = await this.read(o);
+      const r = live ? readiness(o.kind, live) : { ready: false, detail: 'not found' };
+      healthy &&= r.ready;
+      parts.push(`${o.kind} ${o.metadata.name}: ${r.detail}`);
+    }
+    const e = this.serviceEndpoints();
+    const endpoint = { objectstore: e.s3, nessie: e.nessieApi, trino: e.trino, kafka: e.kafka }[component];
+    return { component, healthy, detail: parts.join('; ') || 'no workload in the manifests', endpoint };
+  };
+
+  async ensureRunning(
+    component: ManagedComponent,
+    progress: (message: string) => void,
+  ): Promise<EnsureResult> {
+    const { changed, details } = await this.applyComponents([COMPONENT_LABELS[component]], progress);
+    if (component === 'objectstore' && !this.credentials) await this.loadCredentials();
+    return { component, action: changed ? 'started' : 'adopted', detail: details.join('; ') };
+  }
+
+  /** The Flink job, the sensor producer, the Temporal worker and Jupyter (after the managed components). */
+  async ensureAddons(progress: (message: string) => void): Promise<{ changed: boolean; details: string[] }> {
+    return this.applyComponents(ADDON_LABELS, progress);
+  }
+
+  /** The platform's KafkaTopics (Strimzi) as the bring-up reports topics; created is true if not ready before. */
+  declaredTopics = async (): Promise<
+    { name: string; created: boolean; partitions: number; retentionMs: number | undefined }[]
+  > => {
+    const topics = this.objectsFor([COMPONENT_LABELS.kafka]).filter((o) => o.kind === 'KafkaTopic');
+    const out = [];
+    for (const o of topics) {
+      const live = (await this.read(o)) as
+        | (LiveObject & {
+            spec?: { topicName?: string; partitions?: number; config?: Record<string, unknown> };
+          })
+        | undefined;
+      if (!live || !readiness(o.kind, live).ready) {
+        throw new Error(
+          `KafkaTopic ${o.metadata.name} is ${live ? 'not ready' : 'missing'}: bring Kafka up first`,
+        );
+      }
+      const retention = live.spec?.config?.['retention.ms'];
+      out.push({
+        name: live.spec?.topicName ?? o.metadata.name,
+        created: false,
+        partitions: live.spec?.partitions ?? 0,
+        retentionMs: retention === undefined ? undefined : Number(retention),
+      });
+    }
+    return out;
+  };
+
+  private serviceEndpoints() {
+    return { ...clusterEndpoints(this.overlay), ...this.options.endpoints };
+  }
+
+  endpoints(): PlatformEndpoints {
+    if (!this.credentials) {
+      throw new Error(
+        `S3 credentials unknown: set ${S3_ACCESS_KEY_ENV}/${S3_SECRET_KEY_ENV} (as the worker Deployment does) ` +
+          `or run ensureRunning('objectstore') first, which reads the ${S3_SECRET} Secret.`,
+      );
+    }
+    const e = this.serviceEndpoints();
+    return {
+      ...e,
+      credentials: this.credentials,
+      warehouseBucket: WAREHOUSE_BUCKET,
+      catalog: CATALOG_NAME,
+      schemas: ['bronze', 'silver', 'gold', 'iot'],
+    };
+  }
+}
+
+/**
+ * The driver `dp up --target k8s [--context C]` uses. Reads the S3 keys from the cluster when the Secret
+ * exists already (a second bring-up from outside the cluster), so endpoints() works before ensureRunning.
+ */
+export async function createKubernetesDriver(
+  options: KubernetesDriverOptions = {},
+): Promise<KubernetesDriver> {
+  const transport = options.transport ?? (await clientNodeTransport(options.context));
+  const driver = new KubernetesDriver(transport, options);
+  try {
+    await driver.loadCredentials();
+  } catch (err) {
+    if (err instanceof NeedsOperatorError) throw err;
+    // The cluster may not be reachable yet: ensureRunning reports that with its own retries.
+  }
+  return driver;
+}

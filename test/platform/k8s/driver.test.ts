@@ -1,0 +1,206 @@
+// The Kubernetes driver against API responses in test/fixtures/k8s (kube-apiserver's response shapes), for
+// the cases a real API server cannot easily be made to give (driver.apiserver.test.ts runs the driver against a real
+// one). Requests without a fixture get the API server's usual answer: a GET 404s, an apply echoes the object
+// at generation 1, a create echoes it with 201.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  KubernetesDriver,
+  type KubeRequest,
+  type KubeResponse,
+  type KubeTransport,
+  type KubernetesDriverOptions,
+} from '../../../platform/k8s/driver';
+import { NeedsOperatorError } from '../../../platform/driver';
+import { REPO } from '../../infra/k8s/helpers';
+
+jest.mock('../../../clients/kafka/client', () => ({}));
+import { createPlatformActivities } from '../../../activities/platform-bring-up';
+
+interface Fixture {
+  description: string;
+  responses: Record<string, KubeResponse[]>;
+}
+
+class ReplayTransport implements KubeTransport {
+  readonly requests: KubeRequest[] = [];
+  private readonly used = new Map<string, number>();
+  constructor(private readonly fixture: Fixture) {}
+
+  async request(req: KubeRequest): Promise<KubeResponse> {
+    this.requests.push(req);
+    const key = `${req.method} ${req.path}`;
+    const script = this.fixture.responses[key];
+    if (script) {
+      const n = this.used.get(key) ?? 0;
+      this.used.set(key, n + 1);
+      return script[Math.min(n, script.length - 1)];
+    }
+    if (req.method === 'GET') return { status: 404, body: { kind: 'Status', reason: 'NotFound', code: 404 } };
+    const body = req.body as { metadata: Record<string, unknown> };
+    const echoed = { ...body, metadata: { ...body.metadata, generation: 1, resourceVersion: '1' } };
+    return { status: req.method === 'POST' ? 201 : 200, body: echoed };
+  }
+
+  paths(method: string): string[] {
+    return this.requests.filter((r) => r.method === method).map((r) => r.path.replace(/\?.*$/, ''));
+  }
+}
+
+function load(name: string): Fixture {
+  return JSON.parse(
+    fs.readFileSync(path.join(REPO, 'test', 'fixtures', 'k8s', `${name}.json`), 'utf8'),
+  ) as Fixture;
+}
+
+function driverFor(fixture: string, options: Partial<KubernetesDriverOptions> = {}) {
+  const transport = new ReplayTransport(load(fixture));
+  let clock = 0;
+  const driver = new KubernetesDriver(transport, {
+    overlay: 'dev',
+    env: {},
+    pollIntervalMs: 5_000,
+    now: () => clock,
+    sleep: async (ms) => {
+      clock += ms;
+    },
+    ...options,
+  });
+  return { driver, transport };
+}
+
+const NS = '/namespaces/data-platform';
+
+describe('KubernetesDriver', () => {
+  it('applies Trino in dependency order, creates a missing Secret, waits for each rollout with progress', async () => {
+    const { driver, transport } = driverFor('trino-fresh-rollout');
+    const progress: string[] = [];
+    const result = await driver.ensureRunning('trino', (m) => progress.push(m));
+
+    expect(result.action).toBe('started');
+    expect(transport.paths('PATCH')).toEqual([
+      '/api/v1/namespaces/data-platform',
+      `/api/v1${NS}/serviceaccounts/trino`,
+      `/apis/networking.k8s.io/v1${NS}/networkpolicies/default-deny-ingress`,
+      `/apis/networking.k8s.io/v1${NS}/networkpolicies/trino`,
+      `/api/v1${NS}/configmaps/trino-catalog`,
+      `/api/v1${NS}/configmaps/trino-config`,
+      `/api/v1${NS}/services/trino`,
+      `/apis/apps/v1${NS}/deployments/trino-coordinator`,
+      `/apis/apps/v1${NS}/deployments/trino-worker`,
+      `/apis/policy/v1${NS}/poddisruptionbudgets/trino-worker`,
+      `/apis/monitoring.coreos.com/v1${NS}/podmonitors/trino`,
+      `/apis/keda.sh/v1alpha1${NS}/scaledobjects/trino-worker`,
+    ]);
+    // Server-side apply: field manager dp, forced, apply-patch content type.
+    const apply = transport.requests.find((r) => r.method === 'PATCH')!;
+    expect(apply.path).toMatch(/\?fieldManager=dp&force=true&fieldValidation=Strict$/);
+    expect(apply.contentType).toBe('application/apply-patch+yaml');
+
+    // The missing Secret is created once, after the namespace and before anything else; none is overwritten.
+    const order = transport.requests.map((r) => `${r.method} ${r.path.replace(/\?.*$/, '')}`);
+    const created = transport.requests.filter((r) => r.method === 'POST');
+    expect(created.map((r) => (r.body as { metadata: { name: string } }).metadata.name)).toEqual([
+      'jupyter-token',
+    ]);
+    expect(Object.keys((created[0].body as { stringData: Record<string, string> }).stringData)).toEqual([
+      'token',
+    ]);
+    expect(order.indexOf(`POST /api/v1${NS}/secrets`)).toBeGreaterThan(
+      order.indexOf('PATCH /api/v1/namespaces/data-platform'),
+    );
+    expect(order.indexOf(`POST /api/v1${NS}/secrets`)).toBeLessThan(
+      order.indexOf(`PATCH /api/v1${NS}/serviceaccounts/trino`),
+    );
+
+    // The worker is applied only once the coordinator is available.
+    const lastCoordinatorPoll = order.lastIndexOf(`GET /apis/apps/v1${NS}/deployments/trino-coordinator`);
+    expect(lastCoordinatorPoll).toBeLessThan(
+      order.indexOf(`PATCH /apis/apps/v1${NS}/deployments/trino-worker`),
+    );
+
+    expect(progress).toEqual([
+      'created Secret jupyter-token (token)',
+      'waiting for Deployment trino-coordinator: 0/1 available, 0 updated (0 s)',
+      'waiting for Deployment trino-coordinator: 0/1 available, 1 updated (5 s)',
+      'waiting for Deployment trino-worker: 0/1 available, 1 updated (0 s)',
+      expect.stringMatching(
+        /^skipped PodMonitor trino: the API server does not serve monitoring.coreos.com\/v1/,
+      ),
+    ]);
+    expect(result.detail).toBe(
+      'Deployment trino-coordinator: 1/1 available, 1 updated; Deployment trino-worker: 1/1 available, 1 updated',
+    );
+  });
+
+  it('fails (retryably) when a rollout never becomes ready, after heartbeating on every poll', async () => {
+    const { driver } = driverFor('trino-worker-never-ready', { readyTimeoutMs: { Deployment: 60_000 } });
+    const progress: string[] = [];
+    const attempt = driver.ensureRunning('trino', (m) => progress.push(m));
+    await expect(attempt).rejects.toThrow(
+      /^Deployment trino-worker not ready after 60 s \(0\/1 available, 1 updated\)\. See `kubectl -n data-platform describe deployment trino-worker`/,
+    );
+    await attempt.catch((err: unknown) => expect(err).not.toBeInstanceOf(NeedsOperatorError));
+    const waits = progress.filter((m) => m.startsWith('waiting for Deployment trino-worker'));
+    expect(waits).toHaveLength(12);
+    expect(waits[11]).toBe('waiting for Deployment trino-worker: 0/1 available, 1 updated (55 s)');
+  });
+
+  it('reports an invalid manifest (HTTP 422) as needing an operator, and the activity fails non-retryably', async () => {
+    const { driver } = driverFor('nessie-invalid-422');
+    await expect(driver.ensureRunning('nessie', () => undefined)).rejects.toThrow(NeedsOperatorError);
+    await expect(driver.ensureRunning('nessie', () => undefined)).rejects.toThrow(
+      'apply Deployment/data-platform/nessie: HTTP 422 Invalid: Deployment.apps "nessie" is invalid: ' +
+        'spec.template.spec.containers[0].image: Required value',
+    );
+
+    const activities = createPlatformActivities(driverFor('nessie-invalid-422').driver);
+    const failure = await new MockActivityEnvironment()
+      .run(() => activities.ensureComponent('nessie'))
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect((failure as ApplicationFailure).nonRetryable).toBe(true);
+    expect((failure as ApplicationFailure).message).toContain('HTTP 422 Invalid');
+  });
+
+  it('adopts a ready, unchanged object store and reads the S3 keys from its Secret', async () => {
+    const { driver, transport } = driverFor('objectstore-adopt');
+    expect(() => driver.endpoints()).toThrow(/S3 credentials unknown/);
+    const result = await driver.ensureRunning('objectstore', () => undefined);
+    expect(result).toEqual({
+      component: 'objectstore',
+      action: 'adopted',
+      detail: 'StatefulSet seaweedfs: 1/1 ready',
+    });
+    expect(transport.requests.filter((r) => r.method === 'POST')).toEqual([]);
+    const e = driver.endpoints();
+    expect(e.credentials).toEqual({ accessKey: 'fixture-access', secretKey: 'fixture-value' });
+    expect(e.s3).toBe('http://objectstore.data-platform.svc.cluster.local:8333');
+    expect(e.kafka).toBe('lakehouse-kafka-bootstrap.data-platform.svc.cluster.local:9092');
+    const health = await driver.probe('objectstore');
+    expect(health).toMatchObject({
+      component: 'objectstore',
+      healthy: true,
+      detail: 'StatefulSet seaweedfs: 1/1 ready',
+    });
+  });
+
+  it('orders the add-ons: Kafka and its topics before the Deployments that produce to them', () => {
+    const { driver } = driverFor('objectstore-adopt');
+    const kinds = driver.objectsFor(['kafka', 'streaming']).map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(kinds.indexOf('Kafka/lakehouse')).toBeLessThan(kinds.indexOf('KafkaTopic/sensor-topic'));
+    expect(kinds.indexOf('KafkaTopic/sensor-topic')).toBeLessThan(
+      kinds.indexOf('Deployment/sensor-producer'),
+    );
+    expect(kinds.indexOf('KafkaNodePool/dual-role')).toBeLessThan(kinds.indexOf('Kafka/lakehouse'));
+  });
+
+  it("initKafka reports a declarative platform's topics from the driver, without a Kafka client", async () => {
+    const topics = [{ name: 'sensor-topic', created: false, partitions: 6, retentionMs: 604800000 }];
+    const driver = { ...driverFor('objectstore-adopt').driver, declaredTopics: async () => topics };
+    const activities = createPlatformActivities(driver as unknown as KubernetesDriver);
+    await expect(activities.initKafka()).resolves.toEqual({ topics });
+  });
+});

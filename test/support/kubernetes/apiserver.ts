@@ -1,0 +1,232 @@
+// A real Kubernetes API server for the driver's tests: etcd and kube-apiserver (built by
+// `dp install --kubernetes`, see infra/local/install-kube.ts) on free loopback ports, with a service-account
+// key, a bearer token in the system:masters group and a kubeconfig in a temporary folder. No controllers
+// run: a test that needs a workload to become ready patches its status itself (see TestController).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { KubeTransport } from '../../../platform/k8s/driver';
+import { parseYaml } from '../../../infra/k8s/yaml';
+import { kubeToolPaths, kubeToolsMissing } from '../../../infra/local/install-kube';
+import { loadConfig } from '../../../lib/config';
+
+export const CONTEXT = 'dp-test';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface ApiServer {
+  dir: string;
+  url: string;
+  kubeconfig: string;
+  /** The last lines of both servers' logs, for a failing test's message. */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function tail(file: string, lines = 30): string {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** Starts etcd and kube-apiserver; resolves once /readyz answers ok. */
+export async function startApiServer(timeoutMs = 120_000): Promise<ApiServer> {
+  const cacheDir = loadConfig().cacheDir;
+  const missing = kubeToolsMissing(cacheDir);
+  if (missing) throw new Error(`kube-apiserver and etcd are not installed: ${missing}`);
+  const tools = kubeToolPaths(cacheDir);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-kube-'));
+  const [etcdClient, etcdPeer, securePort] = [await freePort(), await freePort(), await freePort()];
+
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  fs.writeFileSync(path.join(dir, 'sa.pub'), publicKey);
+  fs.writeFileSync(path.join(dir, 'sa.key'), privateKey, { mode: 0o600 });
+  const token = randomBytes(24).toString('hex');
+  fs.writeFileSync(path.join(dir, 'tokens.csv'), `${token},dp-test,dp-test,"system:masters"\n`, {
+    mode: 0o600,
+  });
+
+  const etcdLog = path.join(dir, 'etcd.log');
+  const apiLog = path.join(dir, 'kube-apiserver.log');
+  const etcd = spawn(
+    tools.etcd,
+    [
+      '--name=default',
+      `--data-dir=${path.join(dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+      '--listen-metrics-urls=',
+    ],
+    { stdio: ['ignore', fs.openSync(etcdLog, 'a'), fs.openSync(etcdLog, 'a')] },
+  );
+  const certDir = path.join(dir, 'certs');
+  const apiserver = spawn(
+    tools.apiserver,
+    [
+      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      // The endpoint reconciler refuses a loopback address; nothing here needs the `kubernetes` Service.
+      '--endpoint-reconciler-type=none',
+      `--secure-port=${securePort}`,
+      `--cert-dir=${certDir}`,
+      `--token-auth-file=${path.join(dir, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc',
+      `--service-account-key-file=${path.join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${path.join(dir, 'sa.key')}`,
+      '--service-cluster-ip-range=10.96.0.0/16',
+    ],
+    { stdio: ['ignore', fs.openSync(apiLog, 'a'), fs.openSync(apiLog, 'a')] },
+  );
+  const url = `https://127.0.0.1:${securePort}`;
+  const logs = () => `--- etcd\n${tail(etcdLog)}\n--- kube-apiserver\n${tail(apiLog)}`;
+  const stop = async () => {
+    await stopChild(apiserver);
+    await stopChild(etcd);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+
+  // The server writes its self-signed certificate (and the CA that signed it) into cert-dir on start.
+  const started = Date.now();
+  const cert = path.join(certDir, 'apiserver.crt');
+  for (;;) {
+    if (apiserver.exitCode !== null || etcd.exitCode !== null) {
+      const why = logs();
+      await stop();
+      throw new Error(`kube-apiserver or etcd exited while starting:\n${why}`);
+    }
+    if (fs.existsSync(cert)) {
+      const ready = await fetchReadyz(url, token, fs.readFileSync(cert));
+      if (ready) break;
+    }
+    if (Date.now() - started > timeoutMs) {
+      const why = logs();
+      await stop();
+      throw new Error(`kube-apiserver not ready after ${timeoutMs / 1000} s:\n${why}`);
+    }
+    await sleep(500);
+  }
+
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  fs.writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      `  - name: ${CONTEXT}`,
+      '    cluster:',
+      `      server: ${url}`,
+      `      certificate-authority: ${cert}`,
+      'users:',
+      `  - name: ${CONTEXT}`,
+      '    user:',
+      `      token: ${token}`,
+      'contexts:',
+      `  - name: ${CONTEXT}`,
+      '    context:',
+      `      cluster: ${CONTEXT}`,
+      `      user: ${CONTEXT}`,
+      `current-context: ${CONTEXT}`,
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  return { dir, url, kubeconfig, logs, stop };
+}
+
+async function fetchReadyz(url: string, token: string, ca: Buffer): Promise<boolean> {
+  const https = await import('node:https');
+  return new Promise((resolve) => {
+    const req = https.request(
+      `${url}/readyz`,
+      { headers: { Authorization: `Bearer ${token}` }, ca, timeout: 5000 },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(res.statusCode === 200 && body.trim() === 'ok'));
+      },
+    );
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+/** Sends a request and fails on anything but 2xx, with the server's message. */
+export async function must(
+  transport: KubeTransport,
+  method: 'GET' | 'POST' | 'PATCH',
+  urlPath: string,
+  body?: unknown,
+  contentType?: string,
+): Promise<unknown> {
+  const res = await transport.request({ method, path: urlPath, body, contentType });
+  if (res.status < 200 || res.status >= 300) {
+    throw new Error(`${method} ${urlPath}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return res.body;
+}
+
+/** Creates a CustomResourceDefinition and waits until the server serves it (condition Established). */
+export async function installCrd(transport: KubeTransport, crd: { metadata: { name: string } }) {
+  const base = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+  await must(transport, 'POST', base, crd);
+  for (let i = 0; i < 100; i++) {
+    const live = (await must(transport, 'GET', `${base}/${crd.metadata.name}`)) as {
+      status?: { conditions?: { type: string; status: string }[] };
+    };
+    if (live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
+    await sleep(100);
+  }
+  throw new Error(`CRD ${crd.metadata.name} not established`);
+}
+
+/** The operators' CRDs the manifests need (Strimzi, Flink operator), from `dp install --kubernetes`. */
+export const OPERATOR_CRD_KINDS = ['Kafka', 'KafkaNodePool', 'KafkaTopic', 'FlinkDeployment'];
+
+export async function installOperatorCrds(transport: KubeTransport): Promise<void> {
+  const crds = kubeToolPaths(loadConfig().cacheDir).crds;
+  for (const kind of OPERATOR_CRD_KINDS) {
+    const crd = parseYaml(fs.readFileSync(path.join(crds, `${kind}.yaml`), 'utf8')) as {
+      metadata: { name: string };
+    };
+    await installCrd(transport, crd);
+  }
+}

@@ -1,0 +1,278 @@
+// Sequencing of the monthly ELT workflow and the backfill on a real Temporal dev server, with activities
+// replaced by recorders: the Write-Audit-Publish order, waiting for an unpublished month, failure paths.
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { EltActivities, PublishOutcome, RunBranch } from '../../activities/monthly-yellow-trips';
+import type { AuditReport } from '../../activities/elt/audit';
+import type { FetchOutcome, LandedFile } from '../../activities/elt/fetch';
+import { monthlyYellowTrips, yellowTripsBackfill } from '../../workflows';
+import { createTestEnvironment } from './env';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await createTestEnvironment();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+function landed(month: string): LandedFile {
+  return {
+    month,
+    bucket: 'warehouse',
+    key: `landing/yellow/yellow_tripdata_${month}.parquet`,
+    sourceFile: `yellow_tripdata_${month}.parquet`,
+    sourceUrl: `http://mirror/trip-data/yellow_tripdata_${month}.parquet`,
+    bytes: 1000,
+    sha256: 'ab'.repeat(32),
+    rows: 100,
+    version: { etag: '"1"', lastModified: 'x', size: 1000 },
+    reused: false,
+  };
+}
+
+function report(month: string, passed: boolean): AuditReport {
+  return {
+    month,
+    runId: 'r',
+    catalog: 'c',
+    passed,
+    checks: [
+      { name: 'bronze rows = source footer rows', passed: true, expected: '100', actual: '100' },
+      { name: 'gold monthly trips = silver rows', passed, expected: '90', actual: passed ? '90' : '89' },
+    ],
+    counts: { bronze: 100, silver: 90, rejected: 8, duplicatesRemoved: 2, sourceFooterRows: 100 },
+    failedDbtTests: [],
+    auditedAt: '',
+  };
+}
+
+interface Script {
+  fetch?: (month: string, call: number) => FetchOutcome;
+  audit?: (month: string) => AuditReport;
+  publish?: (month: string, call: number) => PublishOutcome;
+}
+
+function recorder(calls: string[], script: Script = {}): EltActivities {
+  const counts: Record<string, number> = {};
+  const count = (key: string) => (counts[key] = (counts[key] ?? 0) + 1);
+  return {
+    async fetchMonth({ month }) {
+      calls.push(`fetch:${month}`);
+      return script.fetch?.(month, count(`fetch:${month}`)) ?? { status: 'landed', file: landed(month) };
+    },
+    async createRunBranch({ branch, catalog }) {
+      calls.push(`branch:${branch}`);
+      return { branch, catalog, fromHash: 'h0' } satisfies RunBranch;
+    },
+    async appendBronze({ landed: l }) {
+      calls.push(`bronze:${l.month}`);
+      return { rows: l.rows, files: 1, seconds: 1 };
+    },
+    async runDbt({ month }) {
+      calls.push(`dbt:${month}`);
+      return { seconds: 1, passed: 10, failedTests: [] };
+    },
+    async audit({ landed: l }) {
+      calls.push(`audit:${l.month}`);
+      return script.audit?.(l.month) ?? report(l.month, true);
+    },
+    async publish({ month }) {
+      calls.push(`publish:${month}`);
+      return (
+        script.publish?.(month, count(`publish:${month}`)) ?? {
+          status: 'published',
+          mainHash: 'h1',
+          tag: `yellow-trips-${month}`,
+        }
+      );
+    },
+    async dropRunBranch({ run }) {
+      calls.push(`drop:${run.branch}`);
+    },
+  };
+}
+
+async function withWorker<T>(activities: EltActivities, taskQueue: string, fn: () => Promise<T>): Promise<T> {
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../../workflows'),
+    activities,
+  });
+  return worker.runUntil(fn());
+}
+
+const stages = (calls: string[]) => calls.map((c) => c.split(':')[0]);
+
+describe('monthlyYellowTrips', () => {
+  test('runs fetch, branch, bronze, dbt, audit, publish, then drops the run branch', async () => {
+    const calls: string[] = [];
+    const result = await withWorker(recorder(calls), 'wap', () =>
+      env.client.workflow.execute(monthlyYellowTrips, {
+        taskQueue: 'wap',
+        workflowId: 'yellow-trips-2025-03-wap',
+        args: [{ month: '2025-03' }],
+      }),
+    );
+    expect(stages(calls)).toEqual(['fetch', 'branch', 'bronze', 'dbt', 'audit', 'publish', 'drop']);
+    expect(calls[1]).toMatch(/^branch:etl-yellow-trips-2025-03-[0-9a-f]+-1$/);
+    expect(result).toMatchObject({
+      month: '2025-03',
+      tag: 'yellow-trips-2025-03',
+      attempts: 1,
+      mainHash: 'h1',
+    });
+    const described = await env.client.workflow.getHandle('yellow-trips-2025-03-wap').describe();
+    expect(described.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual(
+      expect.arrayContaining([
+        ['YellowTripsMonth', '2025-03'],
+        ['PipelineStage', 'published'],
+      ]),
+    );
+  });
+
+  test('waits durably for an unpublished month, checking again after the interval', async () => {
+    const calls: string[] = [];
+    const activities = recorder(calls, {
+      fetch: (month, call) =>
+        call < 3 ? { status: 'not-published', httpStatus: 404 } : { status: 'landed', file: landed(month) },
+    });
+    const handle = await env.client.workflow.start(monthlyYellowTrips, {
+      taskQueue: 'wait',
+      workflowId: 'yellow-trips-2025-11-wait',
+      args: [{ month: '2025-11', sourceCheckInterval: '1 second', maxWaitDays: 5 }],
+    });
+    const result = await withWorker(activities, 'wait', async () => {
+      // While it waits, the workflow says so.
+      for (let i = 0; i < 50; i++) {
+        const p = await handle.query<{ stage: string; detail: string }>('progress');
+        if (p.stage === 'waiting for source') {
+          expect(p.detail).toMatch(/HTTP 404; check \d of 5/);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return handle.result();
+    });
+    expect(calls.filter((c) => c.startsWith('fetch:'))).toHaveLength(3);
+    expect(result.tag).toBe('yellow-trips-2025-11');
+    const history = await handle.fetchHistory();
+    const timers = history.events?.filter((e) => e.timerStartedEventAttributes) ?? [];
+    expect(timers).toHaveLength(2);
+  });
+
+  test('gives up with a clear error when the month stays unpublished', async () => {
+    const calls: string[] = [];
+    const activities = recorder(calls, { fetch: () => ({ status: 'not-published', httpStatus: 403 }) });
+    const failure = await withWorker(activities, 'never', () =>
+      env.client.workflow.execute(monthlyYellowTrips, {
+        taskQueue: 'never',
+        workflowId: 'yellow-trips-2025-12-never',
+        args: [{ month: '2025-12', sourceCheckInterval: '100 milliseconds', maxWaitDays: 2 }],
+      }),
+    ).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect(((failure as WorkflowFailedError).cause as ApplicationFailure).message).toMatch(
+      /2025-12 is still not published \(HTTP 403\) after 2 daily checks/,
+    );
+    expect(stages(calls)).toEqual(['fetch', 'fetch', 'fetch']);
+  });
+
+  test('a failed audit fails the run without publishing and keeps the branch', async () => {
+    const calls: string[] = [];
+    const activities = recorder(calls, { audit: (m) => report(m, false) });
+    const failure = await withWorker(activities, 'audit', () =>
+      env.client.workflow.execute(monthlyYellowTrips, {
+        taskQueue: 'audit',
+        workflowId: 'yellow-trips-2025-04-audit',
+        args: [{ month: '2025-04' }],
+      }),
+    ).catch((err: unknown) => err);
+    const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('AuditFailed');
+    expect(cause.nonRetryable).toBe(true);
+    expect(cause.message).toMatch(/gold monthly trips = silver rows \(expected 90, got 89\)/);
+    expect(cause.message).toMatch(/main is unchanged/);
+    expect(stages(calls)).toEqual(['fetch', 'branch', 'bronze', 'dbt', 'audit']);
+  });
+
+  test('a publish conflict redoes the work on a fresh branch, then publishes', async () => {
+    const calls: string[] = [];
+    const activities = recorder(calls, {
+      publish: (month, call) =>
+        call === 1
+          ? { status: 'conflict', message: 'HTTP 409' }
+          : { status: 'published', mainHash: 'h2', tag: `yellow-trips-${month}` },
+    });
+    const result = await withWorker(activities, 'conflict', () =>
+      env.client.workflow.execute(monthlyYellowTrips, {
+        taskQueue: 'conflict',
+        workflowId: 'yellow-trips-2025-05-conflict',
+        args: [{ month: '2025-05' }],
+      }),
+    );
+    expect(result.attempts).toBe(2);
+    const branches = calls.filter((c) => c.startsWith('branch:'));
+    expect(branches).toHaveLength(2);
+    expect(branches[0]).toMatch(/-1$/);
+    expect(branches[1]).toMatch(/-2$/);
+    expect(stages(calls)).toEqual([
+      'fetch',
+      ...['branch', 'bronze', 'dbt', 'audit', 'publish', 'drop'],
+      ...['branch', 'bronze', 'dbt', 'audit', 'publish', 'drop'],
+    ]);
+  });
+
+  test('a month before the supported schema family is refused', async () => {
+    const failure = await withWorker(recorder([]), 'old', () =>
+      env.client.workflow.execute(monthlyYellowTrips, {
+        taskQueue: 'old',
+        workflowId: 'yellow-trips-2019-01-old',
+        args: [{ month: '2019-01' }],
+      }),
+    ).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('InvalidInput');
+    expect(cause.message).toMatch(/Month 2019-01 is not supported: the pipeline loads 2023-01 and later/);
+  });
+});
+
+describe('yellowTripsBackfill', () => {
+  test('runs every month as a child workflow with bounded parallelism and reports each one', async () => {
+    const calls: string[] = [];
+    let running = 0;
+    let peak = 0;
+    const base = recorder(calls, { audit: (m) => report(m, m !== '2025-02') });
+    const activities: EltActivities = {
+      ...base,
+      async appendBronze(input) {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, 300));
+        running--;
+        return base.appendBronze(input);
+      },
+    };
+    const result = await withWorker(activities, 'backfill', () =>
+      env.client.workflow.execute(yellowTripsBackfill, {
+        taskQueue: 'backfill',
+        workflowId: 'yellow-trips-backfill-test',
+        args: [{ from: '2025-01', to: '2025-04', parallel: 2 }],
+      }),
+    );
+    expect(result.months.map((m) => [m.month, m.status])).toEqual([
+      ['2025-01', 'published'],
+      ['2025-02', 'failed'],
+      ['2025-03', 'published'],
+      ['2025-04', 'published'],
+    ]);
+    expect(result.months[1].detail).toMatch(/Audit of 2025-02 failed/);
+    expect(result).toMatchObject({ published: 3, failed: 1 });
+    expect(peak).toBeLessThanOrEqual(2);
+    expect(peak).toBe(2);
+  });
+});
