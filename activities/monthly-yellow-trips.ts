@@ -12,10 +12,19 @@ import { appendBronzeMonth } from './elt/bronze/append';
 import { isMergeConflict, NessieClient, type NessieReference } from '../clients/nessie';
 import type { PlatformEndpoints } from '../platform/driver';
 import { s3Client } from '../clients/s3';
-import { fetchMonthToLanding, InvalidSourceFile, type FetchOutcome, type LandedFile } from './elt/fetch';
+import type {
+  AuditReport,
+  BronzeLoad,
+  DbtOutcome,
+  FetchOutcome,
+  LandedFile,
+  PublishOutcome,
+  RunBranch,
+} from '../domain/elt';
+import { fetchMonthToLanding, InvalidSourceFile } from './elt/fetch';
 import { validMonth } from '../domain/months';
 import { sqlIdentifier, sqlString, TrinoClient } from '../clients/trino';
-import { auditMonth, type AuditReport } from './elt/audit';
+import { auditMonth } from './elt/audit';
 import { publishTagName } from '../domain/names';
 
 export interface EltSettings {
@@ -26,30 +35,6 @@ export interface EltSettings {
   dbtExecutable: string;
   dbtProjectDir: string;
 }
-
-export interface RunBranch {
-  branch: string;
-  catalog: string;
-  /** The commit of main the branch was created from. */
-  fromHash: string;
-}
-
-export interface BronzeLoad {
-  rows: number;
-  files: number;
-  seconds: number;
-}
-
-export interface DbtOutcome {
-  seconds: number;
-  /** Models, seeds and tests that passed. */
-  passed: number;
-  /** Tests that failed (data-quality findings, for the audit). */
-  failedTests: { name: string; failures: number; message: string }[];
-}
-
-export type PublishOutcome =
-  { status: 'published'; mainHash: string; tag: string } | { status: 'conflict'; message: string };
 
 function progress(message: string) {
   Context.current().log.info(message);

@@ -4,40 +4,22 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { lakehouseCatalogProperties } from '../lib/catalog';
-import { ensureTopics, PLATFORM_TOPICS, type TopicState } from '../clients/kafka/topics';
+import { ensureTopics, PLATFORM_TOPICS } from '../clients/kafka/topics';
 import { NessieClient } from '../clients/nessie';
 import { ensureBucket, s3Client } from '../clients/s3';
 import { sqlIdentifier, sqlString, TrinoClient } from '../clients/trino';
-import {
-  NeedsOperatorError,
-  type EnsureResult,
-  type ManagedComponent,
-  type PlatformDriver,
-} from '../platform/driver';
+import type {
+  BucketInit,
+  EnsureResult,
+  KafkaInit,
+  ManagedComponent,
+  NessieInit,
+  TrinoInit,
+} from '../domain/platform';
+import { NeedsOperatorError, type PlatformDriver } from '../platform/driver';
 
 /** Nessie's hash of the empty history, the source for re-creating a deleted default branch. */
 const NESSIE_NO_ANCESTOR = '2e1cfa82b035c26cbbbdae632cea070514eb8b773f616aaeaf668e2f0be8f10d';
-
-export interface BucketInit {
-  bucket: string;
-  created: boolean;
-}
-export interface NessieInit {
-  branch: string;
-  hash: string;
-  created: boolean;
-}
-export interface TrinoInit {
-  catalog: string;
-  catalogCreated: boolean;
-  schemasCreated: string[];
-  schemasExisting: string[];
-}
-
-export interface KafkaInit {
-  /** Each platform topic: created now or already there, with its partitions and retention. */
-  topics: TopicState[];
-}
 
 function heartbeat(message: string) {
   Context.current().log.info(message);

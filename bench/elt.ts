@@ -27,12 +27,18 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
-import { defaultPayloadConverter, defineSearchAttributeKey } from '@temporalio/common';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { tsToMs } from '@temporalio/common/lib/time';
-import type { BronzeLoad, DbtOutcome } from '../activities/monthly-yellow-trips';
-import type { FetchOutcome } from '../activities/elt/fetch';
-import type { MonthlyYellowTripsInput, MonthlyYellowTripsResult } from '../workflows/monthly-yellow-trips';
+import type {
+  BronzeLoad,
+  DbtOutcome,
+  FetchOutcome,
+  MonthlyYellowTripsInput,
+  MonthlyYellowTripsResult,
+} from '../domain/elt';
+import { workflowIdForMonth } from '../domain/names';
+import { PIPELINE_STAGE } from '../domain/search-attributes';
 import { prepareMirror } from '../cli/elt';
 import { TrinoClient } from '../clients/trino';
 import { residentMiB } from '../platform/local/health';
@@ -41,6 +47,7 @@ import { componentFingerprint, LOCAL_COMPONENTS, tlcMirrorDir } from '../platfor
 import { manifestFile, readManifest, tripDataFile } from '../infra/local/tlc-mirror';
 import { endpoints, loadConfig, paths, REPO_ROOT, type PlatformConfig } from '../lib/config';
 import { connectClient } from '../worker/connection';
+import { monthlyYellowTrips } from '../workflows';
 import {
   benchBronzeAppend,
   benchMirrorDir,
@@ -51,14 +58,13 @@ import {
   type BronzeSummary,
 } from './elt-bronze';
 
-const WORKFLOW_ID = `yellow-trips-${MONTH}`;
+const WORKFLOW_ID = workflowIdForMonth(MONTH);
 const TARGETS = { month_end_to_end_s: 120, bronze_pyiceberg_ratio: 1.0, worker_peak_rss_mib: 1536 };
 const RSS_INTERVAL_MS = 250;
 const TRINO_SNAPSHOT_INTERVAL_MS = 15_000;
 const BENCH_TRINO_SOURCE = 'dp-bench-elt';
 /** Trino sources of the product's own work during a run (activities, Bronze, dbt). */
 const PRODUCT_SOURCES = [/^dp-elt$/, /^dp-bronze$/, /^dbt/];
-const STAGE_KEY = defineSearchAttributeKey('PipelineStage', 'KEYWORD');
 /** The stage each activity belongs to (the workflow's own stage names). */
 const STAGE_OF_ACTIVITY: Record<string, string> = {
   fetchMonth: 'fetching',
@@ -717,7 +723,7 @@ export async function eltCli(args: string[]): Promise<void> {
     try {
       const input: MonthlyYellowTripsInput = { month: MONTH, sourceBaseUrl };
       const handle = await client.workflow
-        .start('monthlyYellowTrips', {
+        .start(monthlyYellowTrips, {
           workflowId: WORKFLOW_ID,
           taskQueue: config.taskQueue,
           args: [input],
@@ -739,7 +745,7 @@ export async function eltCli(args: string[]): Promise<void> {
         while (running) {
           try {
             const d = await handle.describe();
-            const stage = d.typedSearchAttributes.get(STAGE_KEY);
+            const stage = d.typedSearchAttributes.get(PIPELINE_STAGE);
             if (stage && stage !== lastStage) {
               log(`${((Date.now() - started) / 1000).toFixed(1)} s: ${stage}`);
               lastStage = stage;

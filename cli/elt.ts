@@ -3,7 +3,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ScheduleOverlapPolicy, WorkflowFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
-import type { AuditReport } from '../activities/elt/audit';
 import { monthRange, supportedMonth, validMonth } from '../domain/months';
 import { TrinoClient } from '../clients/trino';
 import { ensureMirrorMonth, ensureZoneLookup, startTlcMirror } from '../infra/local/tlc-mirror';
@@ -12,18 +11,15 @@ import { ensureLocalComponent } from '../platform/local/supervisor';
 import { endpoints, loadConfig, type PlatformConfig } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
 import { connectClient } from '../worker/connection';
-import type { BackfillResult, MonthOutcome } from '../workflows/yellow-trips-backfill';
-import type { EltProgress, MonthlyYellowTripsResult } from '../workflows/monthly-yellow-trips';
+import type { AuditReport, MonthlyYellowTripsResult } from '../domain/elt';
+import { backfillWorkflowId, SCHEDULE_ID, SCHEDULED_WORKFLOW_ID, workflowIdForMonth } from '../domain/names';
+import { backfillProgressQuery, eltProgressQuery } from '../domain/queries';
+import { monthlyYellowTrips, scheduledYellowTrips, yellowTripsBackfill } from '../workflows';
 import { formatTable, resultAsTable } from './format';
 
-export const SCHEDULE_ID = 'yellow-trips-monthly';
 /** Rows of a generated mirror month unless --rows says otherwise: a quick demo, not a full month. */
 const DEFAULT_MIRROR_ROWS = 200_000;
 const DEFAULT_MIRROR_SEED = 20250301;
-
-function workflowIdForMonth(month: string) {
-  return `yellow-trips-${validMonth(month)}`;
-}
 
 /** Generates the months on the mirror (if missing) and makes sure the mirror serves; returns its URL. */
 export async function prepareMirror(
@@ -48,13 +44,15 @@ export async function prepareMirror(
   return endpoints(config).tlcMirror;
 }
 
-async function followMonth(handle: WorkflowHandle): Promise<MonthlyYellowTripsResult> {
+async function followMonth(
+  handle: WorkflowHandle<typeof monthlyYellowTrips>,
+): Promise<MonthlyYellowTripsResult> {
   let last = '';
   let done = false;
   const watcher = (async () => {
     while (!done) {
       try {
-        const p = await handle.query<EltProgress>('progress');
+        const p = await handle.query(eltProgressQuery);
         const line = `${p.stage}${p.detail ? ': ' + p.detail : ''}${p.attempt > 1 ? ` (attempt ${p.attempt})` : ''}`;
         if (line !== last) consoleReporter(`elt ${p.month}`, line);
         last = line;
@@ -65,7 +63,7 @@ async function followMonth(handle: WorkflowHandle): Promise<MonthlyYellowTripsRe
     }
   })();
   try {
-    return (await handle.result()) as MonthlyYellowTripsResult;
+    return await handle.result();
   } finally {
     done = true;
     await watcher;
@@ -86,7 +84,7 @@ export async function runMonth(
   month: string,
   sourceBaseUrl?: string,
 ): Promise<MonthlyYellowTripsResult> {
-  const handle = await client.workflow.start('monthlyYellowTrips', {
+  const handle = await client.workflow.start(monthlyYellowTrips, {
     workflowId: workflowIdForMonth(month),
     taskQueue: config.taskQueue,
     args: [{ month, sourceBaseUrl }],
@@ -166,8 +164,8 @@ export async function eltBackfillCommand(options: {
     : undefined;
   const client = await connectClient(config);
   try {
-    const handle = await client.workflow.start('yellowTripsBackfill', {
-      workflowId: `yellow-trips-backfill-${months[0]}-${months[months.length - 1]}`,
+    const handle = await client.workflow.start(yellowTripsBackfill, {
+      workflowId: backfillWorkflowId(months[0], months[months.length - 1]),
       taskQueue: config.taskQueue,
       args: [{ from: months[0], to: months[months.length - 1], parallel, sourceBaseUrl }],
       workflowIdConflictPolicy: 'USE_EXISTING',
@@ -181,10 +179,8 @@ export async function eltBackfillCommand(options: {
     const watcher = (async () => {
       while (!done) {
         try {
-          const states = await handle.query<MonthOutcome[]>('progress');
-          const line = states
-            .map((s) => `${s.month}:${s.detail === 'pending' ? 'running' : s.status}`)
-            .join(' ');
+          const states = await handle.query(backfillProgressQuery);
+          const line = states.map((s) => `${s.month}:${s.status}`).join(' ');
           if (line !== last) consoleReporter('backfill', line);
           last = line;
         } catch {
@@ -193,9 +189,9 @@ export async function eltBackfillCommand(options: {
         await new Promise((resolve) => setTimeout(resolve, 2000));
       }
     })();
-    const result = (await handle.result().finally(() => {
+    const result = await handle.result().finally(() => {
       done = true;
-    })) as BackfillResult;
+    });
     await watcher;
     console.log(
       formatTable(
@@ -223,10 +219,10 @@ export async function scheduleCommand(action: string, options: { hour: string })
           spec: { calendars: [{ dayOfMonth: 1, hour }] },
           action: {
             type: 'startWorkflow',
-            workflowType: 'scheduledYellowTrips',
+            workflowType: scheduledYellowTrips,
             taskQueue: config.taskQueue,
             args: [{ lagMonths: config.tlcLagMonths }],
-            workflowId: 'yellow-trips-scheduled',
+            workflowId: SCHEDULED_WORKFLOW_ID,
           },
           // Never drop a run silently: a run that overlaps the previous one waits for it.
           policies: { overlap: ScheduleOverlapPolicy.BUFFER_ALL, catchupWindow: '30 days' },

@@ -2,7 +2,8 @@
 // run by the local Temporal server and worker, with the Kubernetes driver (platform/k8s/driver.ts)
 // applying infra/manifests to the cluster of a kubeconfig context.
 import { Option, type Command } from 'commander';
-import { MANAGED_COMPONENTS, NeedsOperatorError, type ComponentHealth } from '../platform/driver';
+import { MANAGED_COMPONENTS } from '../domain/platform';
+import { NeedsOperatorError, type ComponentHealth } from '../platform/driver';
 import { clientNodeTransport, createKubernetesDriver } from '../platform/k8s/driver';
 import { OVERLAYS } from '../infra/k8s/cluster';
 import { probeLocal } from '../platform/local/health';

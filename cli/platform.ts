@@ -15,10 +15,11 @@ import { endpoints, paths, type PlatformConfig } from '../lib/config';
 import { formatSeconds, type Reporter } from '../lib/progress';
 import { connectClient } from '../worker/connection';
 import { targetEnv, type PlatformTarget } from '../platform/target';
-import type { BringUpReport } from '../workflows/platform-bring-up';
+import type { BringUpReport } from '../domain/platform';
+import { BRING_UP_WORKFLOW_ID } from '../domain/names';
+import { platformBringUp } from '../workflows';
 import { checkCluster } from './kubernetes';
 
-export const BRING_UP_WORKFLOW_ID = 'platform-bring-up';
 /** Closed runs stay visible in the Temporal UI this long (the dev server's default is one day). */
 const HISTORY_RETENTION_SECONDS = 30 * 24 * 3600;
 
@@ -45,7 +46,7 @@ export async function runBringUp(
   config: PlatformConfig,
   report: Reporter,
 ): Promise<BringUpReport> {
-  const handle = await client.workflow.start('platformBringUp', {
+  const handle = await client.workflow.start(platformBringUp, {
     workflowId: BRING_UP_WORKFLOW_ID,
     taskQueue: config.taskQueue,
     // A second `dp up` while one runs attaches to it instead of racing it.
@@ -75,7 +76,7 @@ export async function runBringUp(
     }
   })();
   try {
-    return (await handle.result()) as BringUpReport;
+    return await handle.result();
   } finally {
     done = true;
     await watcher;

@@ -1,4 +1,5 @@
-// Names of the per-run Nessie branch and Trino catalog. Pure, so workflows can compute them too.
+// Names the platform's workflows, the CLI and tests agree on: workflow and schedule ids, the per-run Nessie
+// branch and Trino catalog, the month's tag. Pure, so workflows can compute them too.
 import { validMonth } from './months';
 
 /** A short, SQL- and ref-safe token of a Temporal run id (hex digits of its start). */
@@ -22,3 +23,18 @@ export function runCatalogName(month: string, runId: string, attempt: number): s
 export function publishTagName(month: string): string {
   return `yellow-trips-${validMonth(month)}`;
 }
+
+/** One open run per month: the id of a month's ELT workflow, whoever starts it (CLI, backfill, schedule). */
+export function workflowIdForMonth(month: string): string {
+  return `yellow-trips-${validMonth(month)}`;
+}
+
+export function backfillWorkflowId(from: string, to: string): string {
+  return `yellow-trips-backfill-${validMonth(from)}-${validMonth(to)}`;
+}
+
+/** The Temporal Schedule that runs the ELT monthly, and the id of the runs it starts. */
+export const SCHEDULE_ID = 'yellow-trips-monthly';
+export const SCHEDULED_WORKFLOW_ID = 'yellow-trips-scheduled';
+
+export const BRING_UP_WORKFLOW_ID = 'platform-bring-up';

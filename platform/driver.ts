@@ -1,11 +1,8 @@
 // The seam between the bring-up workflow and where the platform runs. The workflow only names components;
 // a driver knows how to start, adopt and probe them (local processes today, Kubernetes objects later) and
 // where their endpoints are once they run.
+import type { EnsureResult, ManagedComponent } from '../domain/platform';
 import type { S3Credentials } from './local/credentials';
-
-/** Components the bring-up workflow manages (Temporal and the worker host the workflow itself). */
-export const MANAGED_COMPONENTS = ['objectstore', 'nessie', 'trino', 'kafka'] as const;
-export type ManagedComponent = (typeof MANAGED_COMPONENTS)[number];
 
 export interface ComponentHealth {
   component: string;
@@ -16,14 +13,6 @@ export interface ComponentHealth {
   /** Resident memory, where the driver can tell. */
   rssMiB?: number;
   endpoint?: string;
-}
-
-export type EnsureAction = 'adopted' | 'started';
-
-export interface EnsureResult {
-  component: ManagedComponent;
-  action: EnsureAction;
-  detail: string;
 }
 
 /** Where the initialisation steps reach the running components. */

@@ -6,19 +6,26 @@
 // redoes its work on a fresh branch from the new main, so concurrent months never overwrite each other.
 import {
   ApplicationFailure,
-  defineQuery,
   proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { defineSearchAttributeKey, type Duration, type RetryPolicy } from '@temporalio/common';
-import type { EltActivities, PublishOutcome } from '../activities/monthly-yellow-trips';
-import type { AuditReport } from '../activities/elt/audit';
-import { runBranchName, runCatalogName } from '../domain/names';
-import type { LandedFile } from '../activities/elt/fetch';
+import type { RetryPolicy } from '@temporalio/common';
+import type { EltActivities } from '../activities/monthly-yellow-trips';
+import type {
+  EltProgress,
+  EltStage,
+  LandedFile,
+  MonthlyYellowTripsInput,
+  MonthlyYellowTripsResult,
+  PublishOutcome,
+} from '../domain/elt';
 import { supportedMonth, validMonth } from '../domain/months';
+import { runBranchName, runCatalogName } from '../domain/names';
+import { eltProgressQuery } from '../domain/queries';
+import { PIPELINE_STAGE, YELLOW_TRIPS_MONTH } from '../domain/search-attributes';
 
 /** Downloading ~70 MB on a slow link, or generating it on the mirror, takes minutes at worst. */
 const FETCH_TIMEOUT = '30 minutes';
@@ -54,53 +61,6 @@ const { createRunBranch, publish, dropRunBranch } = proxyActivities<EltActivitie
   retry: { ...retry, maximumAttempts: 5 },
 });
 
-export const MONTH_KEY = defineSearchAttributeKey('YellowTripsMonth', 'KEYWORD');
-export const STAGE_KEY = defineSearchAttributeKey('PipelineStage', 'KEYWORD');
-
-export interface MonthlyYellowTripsInput {
-  month: string;
-  /** TLC base URL; the worker's configured one when absent. */
-  sourceBaseUrl?: string;
-  /** Checks of an unpublished month before failing (one a day by default). */
-  maxWaitDays?: number;
-  /** Time between two checks of an unpublished month; one day unless a test says otherwise. */
-  sourceCheckInterval?: Duration;
-}
-
-export interface MonthlyYellowTripsResult {
-  month: string;
-  landed: LandedFile;
-  audit: AuditReport;
-  mainHash: string;
-  tag: string;
-  attempts: number;
-  stageSeconds: Record<string, number>;
-}
-
-export type EltStage =
-  | 'fetching'
-  | 'waiting for source'
-  | 'branching'
-  | 'loading bronze'
-  | 'transforming'
-  | 'auditing'
-  | 'publishing'
-  | 'published'
-  | 'audit failed';
-
-export interface EltProgress {
-  month: string;
-  stage: EltStage;
-  detail: string;
-  attempt: number;
-}
-
-export const eltProgressQuery = defineQuery<EltProgress>('progress');
-
-export function workflowIdForMonth(month: string): string {
-  return `yellow-trips-${validMonth(month)}`;
-}
-
 /** Bad input fails the workflow at once (a plain error would only fail, and retry, the workflow task). */
 export function checkedInput<T>(check: () => T): T {
   try {
@@ -124,8 +84,8 @@ export async function monthlyYellowTrips(input: MonthlyYellowTripsInput): Promis
     progress.stage = stage;
     progress.detail = detail;
     upsertSearchAttributes([
-      { key: MONTH_KEY, value: month },
-      { key: STAGE_KEY, value: stage },
+      { key: YELLOW_TRIPS_MONTH, value: month },
+      { key: PIPELINE_STAGE, value: stage },
     ]);
   };
   enter('fetching');

@@ -1,14 +1,9 @@
 // The platform bring-up as a durable workflow: every component is started or adopted, then initialised.
 // It is idempotent (a healthy platform is left unchanged) and heals: a component that died is restarted.
-import { defineQuery, patched, proxyActivities, setHandler } from '@temporalio/workflow';
-import type {
-  BucketInit,
-  KafkaInit,
-  NessieInit,
-  PlatformActivities,
-  TrinoInit,
-} from '../activities/platform-bring-up';
-import type { EnsureResult, ManagedComponent } from '../platform/driver';
+import { patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { PlatformActivities } from '../activities/platform-bring-up';
+import type { BringUpReport, BringUpStage, ManagedComponent } from '../domain/platform';
+import { bringUpStageQuery } from '../domain/queries';
 
 /** Starting a JVM service on a loaded 2-core machine takes minutes at worst. */
 const COMPONENT_START_TIMEOUT = '10 minutes';
@@ -36,18 +31,6 @@ const { initObjectStore, initNessie, initTrino, initKafka } = proxyActivities<Pl
     maximumAttempts: 6,
   },
 });
-
-export interface BringUpReport {
-  components: EnsureResult[];
-  bucket: BucketInit;
-  nessie: NessieInit;
-  trino: TrinoInit;
-  /** Absent in runs that started before Kafka joined the platform. */
-  kafka?: KafkaInit;
-}
-
-export type BringUpStage = 'starting components' | 'initialising' | 'done';
-export const bringUpStageQuery = defineQuery<BringUpStage>('stage');
 
 // Start order matters only for initialisation; the processes themselves start side by side.
 const COMPONENTS: ManagedComponent[] = ['objectstore', 'nessie', 'trino'];

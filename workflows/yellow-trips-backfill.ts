@@ -1,38 +1,18 @@
 // Backfill and the monthly schedule's entry point: both run months as child workflows with the ids
 // `yellow-trips-YYYY-MM`, so a month is never processed twice at once and every run is visible on its own.
-import { defineQuery, executeChild, ParentClosePolicy, setHandler, workflowInfo } from '@temporalio/workflow';
-import { defineSearchAttributeKey } from '@temporalio/common';
+import { executeChild, ParentClosePolicy, setHandler, workflowInfo } from '@temporalio/workflow';
+import type {
+  BackfillInput,
+  BackfillResult,
+  MonthlyYellowTripsResult,
+  MonthOutcome,
+  ScheduledInput,
+} from '../domain/elt';
 import { laggedMonth, monthRange, supportedMonth } from '../domain/months';
-import {
-  checkedInput,
-  monthlyYellowTrips,
-  workflowIdForMonth,
-  type MonthlyYellowTripsInput,
-  type MonthlyYellowTripsResult,
-} from './monthly-yellow-trips';
-
-export interface BackfillInput {
-  from: string;
-  to: string;
-  /** Months running at once. */
-  parallel?: number;
-  sourceBaseUrl?: string;
-}
-
-export interface MonthOutcome {
-  month: string;
-  status: 'published' | 'failed';
-  detail: string;
-  attempts?: number;
-}
-
-export interface BackfillResult {
-  months: MonthOutcome[];
-  published: number;
-  failed: number;
-}
-
-export const backfillProgressQuery = defineQuery<MonthOutcome[]>('progress');
+import { workflowIdForMonth } from '../domain/names';
+import { backfillProgressQuery } from '../domain/queries';
+import { TEMPORAL_SCHEDULED_START_TIME } from '../domain/search-attributes';
+import { checkedInput, monthlyYellowTrips } from './monthly-yellow-trips';
 
 function describeFailure(err: unknown): string {
   const messages: string[] = [];
@@ -45,16 +25,16 @@ export async function yellowTripsBackfill(input: BackfillInput): Promise<Backfil
   const parallel = Math.max(1, Math.min(input.parallel ?? 1, 12));
   const outcomes = new Map<string, MonthOutcome>();
   setHandler(backfillProgressQuery, () =>
-    months.map((m) => outcomes.get(m) ?? { month: m, status: 'failed', detail: 'pending' }),
+    months.map((m) => outcomes.get(m) ?? { month: m, status: 'pending', detail: '' }),
   );
 
   const queue = [...months];
   const runOne = async (month: string) => {
-    const args: MonthlyYellowTripsInput = { month, sourceBaseUrl: input.sourceBaseUrl };
+    outcomes.set(month, { month, status: 'running', detail: '' });
     try {
       const result: MonthlyYellowTripsResult = await executeChild(monthlyYellowTrips, {
         workflowId: workflowIdForMonth(month),
-        args: [args],
+        args: [{ month, sourceBaseUrl: input.sourceBaseUrl }],
         // A backfill that is cancelled or fails stops its months too: nothing runs unseen.
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       });
@@ -78,19 +58,11 @@ export async function yellowTripsBackfill(input: BackfillInput): Promise<Backfil
   return { months: results, published: results.length - failed, failed };
 }
 
-export interface ScheduledInput {
-  /** How many months behind the schedule's date the processed month is (TLC publishes ~2 months late). */
-  lagMonths: number;
-  sourceBaseUrl?: string;
-}
-
-const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');
-
 /** Started by the Temporal Schedule: works out the month from the scheduled time and runs it. */
 export async function scheduledYellowTrips(input: ScheduledInput): Promise<MonthlyYellowTripsResult> {
   const info = workflowInfo();
   // The scheduled time (not the actual start) decides the month, so schedule backfills pick the right one.
-  const scheduled = info.typedSearchAttributes.get(SCHEDULED_START_TIME);
+  const scheduled = info.typedSearchAttributes.get(TEMPORAL_SCHEDULED_START_TIME);
   const month = checkedInput(() =>
     supportedMonth(laggedMonth(scheduled ?? new Date(info.startTime), input.lagMonths)),
   );

@@ -1,34 +1,9 @@
 // The audit of a month on its run branch, before anything is published: dbt's tests plus reconciliations
 // computed here, independently of the dbt models (Bronze against the source footer, Bronze against
 // Silver + rejected + duplicates, Gold against Silver).
-import type { LandedFile } from './fetch';
+import type { AuditCheck, AuditReport, LandedFile } from '../../domain/elt';
 import { sqlIdentifier, sqlString, type TrinoClient } from '../../clients/trino';
 import { BRONZE_SOURCE_COLUMNS } from '../../domain/bronze-schema';
-
-export interface AuditCheck {
-  name: string;
-  passed: boolean;
-  expected: string;
-  actual: string;
-}
-
-export interface AuditReport {
-  month: string;
-  runId: string;
-  catalog: string;
-  passed: boolean;
-  checks: AuditCheck[];
-  counts: {
-    bronze: number;
-    silver: number;
-    rejected: number;
-    duplicatesRemoved: number;
-    sourceFooterRows: number;
-  };
-  failedDbtTests: { name: string; failures: number; message: string }[];
-  reportLocation?: string;
-  auditedAt: string;
-}
 
 /** The Silver rules, restated for the audit; a NULL in a checked column fails the rule. */
 function passesRulesSql(month: string): string {

@@ -12,6 +12,7 @@ import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CopyObjectCommand, DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import type { FetchOutcome, SourceVersion } from '../../domain/elt';
 import { validMonth } from '../../domain/months';
 
 export const LANDING_PREFIX = 'landing/yellow';
@@ -27,31 +28,6 @@ export function sourceUrl(baseUrl: string, month: string): string {
 export function landingKey(month: string): string {
   return `${LANDING_PREFIX}/${sourceFileName(month)}`;
 }
-
-/** The identity of one published version of a source file. */
-export interface SourceVersion {
-  etag: string;
-  lastModified: string;
-  size: number;
-}
-
-export interface LandedFile {
-  month: string;
-  bucket: string;
-  key: string;
-  sourceFile: string;
-  sourceUrl: string;
-  bytes: number;
-  sha256: string;
-  /** Rows according to the Parquet footer. */
-  rows: number;
-  version: SourceVersion;
-  /** True when the same source version was already landed and nothing was downloaded. */
-  reused: boolean;
-}
-
-export type FetchOutcome =
-  { status: 'landed'; file: LandedFile } | { status: 'not-published'; httpStatus: number };
 
 /** A problem with the source file itself: fetching it again would give the same bytes. */
 export class InvalidSourceFile extends Error {

@@ -1,5 +1,6 @@
 // The platform's Kafka topics and an idempotent way to create them: a topic that exists is left as it
 // is (partitions can only grow and retention may have been tuned by hand) and reported as existing.
+import type { TopicState } from '../../domain/platform';
 import { createAdmin, type KafkaConnection } from './client';
 
 export interface TopicSpec {
@@ -28,13 +29,6 @@ export const SENSOR_DLQ_TOPIC: TopicSpec = {
 };
 
 export const PLATFORM_TOPICS: TopicSpec[] = [SENSOR_TOPIC, SENSOR_DLQ_TOPIC];
-
-export interface TopicState {
-  name: string;
-  created: boolean;
-  partitions: number;
-  retentionMs: number | undefined;
-}
 
 export interface TopicDescription {
   name: string;

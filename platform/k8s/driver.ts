@@ -22,11 +22,10 @@ import {
 import { objectKey, renderKustomization, type KubeObject, type Rendered } from '../../infra/k8s/kustomize';
 import { S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV } from '../../lib/catalog';
 import { REPO_ROOT } from '../../lib/config';
+import type { EnsureResult, ManagedComponent } from '../../domain/platform';
 import {
   NeedsOperatorError,
   type ComponentHealth,
-  type EnsureResult,
-  type ManagedComponent,
   type PlatformDriver,
   type PlatformEndpoints,
 } from '../driver';

@@ -3,13 +3,8 @@ import { ensureS3Credentials } from './credentials';
 import { probeLocal } from './health';
 import { ensureLocalComponent } from './supervisor';
 import { endpoints, paths, type PlatformConfig } from '../../lib/config';
-import type {
-  ComponentHealth,
-  EnsureResult,
-  ManagedComponent,
-  PlatformDriver,
-  PlatformEndpoints,
-} from '../driver';
+import type { EnsureResult, ManagedComponent } from '../../domain/platform';
+import type { ComponentHealth, PlatformDriver, PlatformEndpoints } from '../driver';
 
 export class LocalDriver implements PlatformDriver {
   readonly target = 'local' as const;

@@ -1,4 +1,5 @@
 // How each component of the embedded platform is configured, started and probed on one machine.
+import { devServerSearchAttributeFlags } from '../../domain/search-attributes';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -92,10 +93,7 @@ function temporalSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pi
       '--log-level',
       'warn',
       // Search attributes the ELT workflows set, so the UI can filter runs by month and stage.
-      '--search-attribute',
-      'YellowTripsMonth=Keyword',
-      '--search-attribute',
-      'PipelineStage=Keyword',
+      ...devServerSearchAttributeFlags(),
     ],
     cwd: dataDir,
   };

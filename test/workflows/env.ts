@@ -1,8 +1,8 @@
 // A Temporal dev server for workflow tests: the project's own binary (no download), with the search
 // attributes the ELT workflows set.
-import { defineSearchAttributeKey } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { toolPaths } from '../../infra/local/install';
 import { loadConfig } from '../../lib/config';
 
@@ -13,10 +13,7 @@ export function createTestEnvironment(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: toolPaths(loadConfig().cacheDir).temporal },
-      searchAttributes: [
-        defineSearchAttributeKey('YellowTripsMonth', 'KEYWORD'),
-        defineSearchAttributeKey('PipelineStage', 'KEYWORD'),
-      ],
+      searchAttributes: CUSTOM_SEARCH_ATTRIBUTES,
     },
   });
 }

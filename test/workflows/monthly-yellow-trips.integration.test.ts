@@ -11,7 +11,10 @@ import { tlcMirrorDir } from '../../platform/local/services';
 import { tripDataFile, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
 import { endpoints, loadConfig, paths } from '../../lib/config';
 import { connectClient } from '../../worker/connection';
-import type { MonthlyYellowTripsResult } from '../../workflows/monthly-yellow-trips';
+import type { MonthlyYellowTripsResult } from '../../domain/elt';
+import { workflowIdForMonth } from '../../domain/names';
+import { eltProgressQuery } from '../../domain/queries';
+import { monthlyYellowTrips } from '../../workflows';
 import {
   countRows,
   diffGold,
@@ -45,15 +48,15 @@ async function generate(month: string, rows = ROWS): Promise<ReferenceResult> {
 }
 
 function startMonth(month: string, extra: { workflowId?: string } = {}) {
-  return client.workflow.start('monthlyYellowTrips', {
-    workflowId: extra.workflowId ?? `yellow-trips-${month}`,
+  return client.workflow.start(monthlyYellowTrips, {
+    workflowId: extra.workflowId ?? workflowIdForMonth(month),
     taskQueue: config.taskQueue,
     args: [{ month, sourceBaseUrl: mirrorUrl }],
   });
 }
 
 async function runMonth(month: string): Promise<MonthlyYellowTripsResult> {
-  return (await startMonth(month)).result() as Promise<MonthlyYellowTripsResult>;
+  return (await startMonth(month)).result();
 }
 
 /** Silver and every Gold row of the month on main equal the reference computation. */
@@ -179,7 +182,7 @@ describe('the monthly Yellow Taxi ELT', () => {
     await generate('2025-01', 60_000);
     const handle = await startMonth('2025-01');
     for (let i = 0; i < 600; i++) {
-      const progress = await handle.query<{ stage: string }>('progress').catch(() => ({ stage: '' }));
+      const progress = await handle.query(eltProgressQuery).catch(() => ({ stage: '' }));
       if (progress.stage === 'loading bronze' || progress.stage === 'transforming') break;
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -4,10 +4,10 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { EltActivities, PublishOutcome, RunBranch } from '../../activities/monthly-yellow-trips';
-import type { AuditReport } from '../../activities/elt/audit';
-import type { FetchOutcome, LandedFile } from '../../activities/elt/fetch';
+import type { EltActivities } from '../../activities/monthly-yellow-trips';
+import type { AuditReport, FetchOutcome, LandedFile, PublishOutcome, RunBranch } from '../../domain/elt';
 import { monthlyYellowTrips, yellowTripsBackfill } from '../../workflows';
+import { eltProgressQuery } from '../../domain/queries';
 import { createTestEnvironment } from './env';
 
 let env: TestWorkflowEnvironment;
@@ -148,7 +148,7 @@ describe('monthlyYellowTrips', () => {
     const result = await withWorker(activities, 'wait', async () => {
       // While it waits, the workflow says so.
       for (let i = 0; i < 50; i++) {
-        const p = await handle.query<{ stage: string; detail: string }>('progress');
+        const p = await handle.query(eltProgressQuery);
         if (p.stage === 'waiting for source') {
           expect(p.detail).toMatch(/HTTP 404; check \d of 5/);
           break;

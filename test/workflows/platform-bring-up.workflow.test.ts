@@ -5,7 +5,7 @@ import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { PlatformActivities } from '../../activities/platform-bring-up';
-import type { ManagedComponent } from '../../platform/driver';
+import type { ManagedComponent } from '../../domain/platform';
 import { platformBringUp } from '../../workflows';
 import { createTestEnvironment } from './env';
 
