@@ -13,11 +13,11 @@
 // waits (up to 5 minutes) for a quiet machine and a quiet Trino. When the workflow fails, the figures up to
 // the failure are still printed (month_end_to_end_s is null) and the exit code is 1.
 //
-//   tsx bench/run.ts elt [--runs N] [--skip-bronze] [--worker-path] [--reuse-landed] [--no-up]
+//   tsx bench/run.ts elt [--runs N] [--skip-bronze] [--reuse-landed] [--no-up]
 //
-// --skip-bronze leaves part 1 out (its JSON fields are null); --worker-path also times Bronze's worker path
-// in part 1; --reuse-landed lets the fetch reuse an already landed copy of the month (by default the mirror
-// file's modification time is moved to now, like TLC re-publishing the same bytes, so the run downloads it);
+// --skip-bronze leaves part 1 out (its JSON fields are null); --reuse-landed lets the fetch reuse an already
+// landed copy of the month (by default the mirror file's modification time is moved to now, like TLC
+// re-publishing the same bytes, so the run downloads it);
 // --no-up measures whatever worker runs (reported in the JSON) instead of running `dp up`.
 // Needs the local platform. Runs `dp up` at the start (and again before the workflow if the worker's sources
 // changed meanwhile) so the worker runs the current sources. Replaces 2025-03 on main (the month's workflow
@@ -555,13 +555,12 @@ export function analyseHistory(history: History): HistoryFigures {
 interface Options {
   runs: number;
   skipBronze: boolean;
-  workerPath: boolean;
   reuseLanded: boolean;
   noUp: boolean;
 }
 
 function parseArgs(args: string[]): Options {
-  const options: Options = { runs: 3, skipBronze: false, workerPath: false, reuseLanded: false, noUp: false };
+  const options: Options = { runs: 3, skipBronze: false, reuseLanded: false, noUp: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--runs') {
@@ -569,13 +568,10 @@ function parseArgs(args: string[]): Options {
       if (!Number.isInteger(options.runs) || options.runs < 1)
         throw new Error('--runs needs a positive integer');
     } else if (arg === '--skip-bronze') options.skipBronze = true;
-    else if (arg === '--worker-path') options.workerPath = true;
     else if (arg === '--reuse-landed') options.reuseLanded = true;
     else if (arg === '--no-up') options.noUp = true;
     else
-      throw new Error(
-        `unknown argument '${arg}': use [--runs N] [--skip-bronze] [--worker-path] [--reuse-landed] [--no-up]`,
-      );
+      throw new Error(`unknown argument '${arg}': use [--runs N] [--skip-bronze] [--reuse-landed] [--no-up]`);
   }
   return options;
 }
@@ -635,7 +631,7 @@ export async function eltCli(args: string[]): Promise<void> {
     else {
       quietWaits.push({ before: 'bronze comparison', ...(await waitForQuietMachine(config)) });
       log(`Bronze append: product path vs PyIceberg, ${options.runs} runs each`);
-      bronze = await benchBronzeAppend({ runs: options.runs, withWorkerPath: options.workerPath });
+      bronze = await benchBronzeAppend({ runs: options.runs });
     }
 
     // 2. The month on the mirror, and a worker running the current sources.
@@ -963,7 +959,6 @@ export async function eltCli(args: string[]): Promise<void> {
             pyiceberg_append_only_s: bronze.pyiceberg_append_only_s,
             bronze_child_peak_rss_mib: bronze.worker_peak_rss_mib,
             pyiceberg_peak_rss_mib: bronze.pyiceberg_peak_rss_mib,
-            worker_path_append_s: bronze.worker_path_append_s,
             files: bronze.files,
             counts_verified_in_trino: bronze.counts_verified_in_trino,
             trino_foreign_queries_seen: bronze.trino_foreign_queries_seen,
