@@ -1,7 +1,7 @@
 // Benchmark of the Bronze append (activities/elt/bronze/append.ts) against the original design's baseline,
 // PyIceberg appending the same month as an Arrow table through Nessie's Iceberg REST catalog.
 //
-//   node --import tsx bench/elt-bronze.ts [--runs N] [--no-worker-path]
+//   node --import tsx bench/elt-bronze.ts [--runs N]
 //   (or `tsx bench/run.ts elt-bronze ...`; bench/elt.ts calls benchBronzeAppend() from here)
 //
 // Needs the local platform running (`dp up`). One full-size synthetic month (2025-03, 4,145,257 rows) is
@@ -15,11 +15,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import {
-  appendBronzeMonth,
-  type AppendBronzeOptions,
-  type BronzePath,
-} from '../activities/elt/bronze/append';
+import { appendBronzeMonth, type AppendBronzeOptions } from '../activities/elt/bronze/append';
 import { s3Client } from '../clients/s3';
 import { TrinoClient } from '../clients/trino';
 import { ensureMirrorMonth } from '../infra/local/tlc-mirror';
@@ -32,11 +28,7 @@ export const SEED = 20250301;
 const SOURCE_FILE = `yellow_tripdata_${MONTH}.parquet`;
 const SOURCE_KEY = `bench/landing/yellow/${SOURCE_FILE}`;
 const BENCH_SCHEMA = 'bench';
-const TABLES: Record<'trino' | 'worker' | 'pyiceberg', string> = {
-  trino: 'yellow_trips',
-  worker: 'yellow_trips_worker',
-  pyiceberg: 'yellow_trips_pyiceberg',
-};
+const TABLES = { bronze: 'yellow_trips', pyiceberg: 'yellow_trips_pyiceberg' };
 const PYICEBERG_VERSION = '0.12.0';
 const PYARROW_VERSION = '26.0.1';
 const CHILD_FLAG = '--child';
@@ -45,8 +37,6 @@ const RESULT_PREFIX = 'BENCH_CHILD_RESULT ';
 export interface BronzeBenchOptions {
   /** Runs of each of the two paths (product path, PyIceberg); the figures are their medians. */
   runs: number;
-  /** Also time the worker path once (normalise in Node). */
-  withWorkerPath: boolean;
 }
 
 /** Where the full-size synthetic month is generated once and cached (shared by bench/elt.ts). */
@@ -140,13 +130,10 @@ function ensurePyIcebergVenv(venv: string): string {
 }
 
 /**
- * Times the product path against PyIceberg, alternating, `runs` times each (plus the worker path once when
- * asked); every load is verified in Trino. Progress goes to stderr; the caller prints the summary.
+ * Times the product path against PyIceberg, alternating, `runs` times each; every load is verified in
+ * Trino. Progress goes to stderr; the caller prints the summary.
  */
-export async function benchBronzeAppend({
-  runs,
-  withWorkerPath,
-}: BronzeBenchOptions): Promise<BronzeSummary> {
+export async function benchBronzeAppend({ runs }: BronzeBenchOptions): Promise<BronzeSummary> {
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs needs a positive integer');
   const config = loadConfig();
   const e = endpoints(config);
@@ -207,20 +194,19 @@ export async function benchBronzeAppend({
     return monthRows;
   };
 
-  const bronzeRun = async (bronzePath: BronzePath, run: number): Promise<ChildResult> => {
+  const bronzeRun = async (run: number): Promise<ChildResult> => {
     const options: AppendBronzeOptions = {
       trinoUrl: e.trino,
       catalog: config.catalog,
       schema: BENCH_SCHEMA,
-      table: TABLES[bronzePath],
+      table: TABLES.bronze,
       s3,
       bucket,
       sourceKey: SOURCE_KEY,
       month: MONTH,
       sourceFile: SOURCE_FILE,
       sourceSha256: month.manifest.sha256,
-      runId: `bench-${bronzePath}-${Date.now()}-${run}`,
-      path: bronzePath,
+      runId: `bench-trino-${Date.now()}-${run}`,
       trinoSource: 'dp-bench-bronze',
     };
     const stdout = await runProcess(
@@ -229,11 +215,11 @@ export async function benchBronzeAppend({
       process.env,
     );
     const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
-    if (!line) throw new Error(`the ${bronzePath} run printed no result: ${stdout.slice(-1000)}`);
+    if (!line) throw new Error(`the trino run printed no result: ${stdout.slice(-1000)}`);
     const result = JSON.parse(line.slice(RESULT_PREFIX.length)) as ChildResult;
-    await verify(TABLES[bronzePath], `${bronzePath} run ${run}`);
+    await verify(TABLES.bronze, `trino run ${run}`);
     log(
-      `${bronzePath} path run ${run}: ${round(result.seconds)}s, ${result.rows} rows in ${result.files} files, ` +
+      `trino path run ${run}: ${round(result.seconds)}s, ${result.rows} rows in ${result.files} files, ` +
         `peak RSS ${round(result.peakRssMib, 0)} MiB (Trino count verified)`,
     );
     return result;
@@ -333,13 +319,11 @@ export async function benchBronzeAppend({
   // 3. Alternate the two, `runs` times each; every run after the first replaces the month again.
   const bronze: ChildResult[] = [];
   const pyiceberg: PyIcebergResult[] = [];
-  let worker: ChildResult | undefined;
   try {
     for (let run = 1; run <= runs; run++) {
-      bronze.push(await measured(() => bronzeRun('trino', run)));
+      bronze.push(await measured(() => bronzeRun(run)));
       pyiceberg.push(await measured(() => pyicebergRun(run)));
     }
-    if (withWorkerPath) worker = await measured(() => bronzeRun('worker', 1));
   } finally {
     clearInterval(sampler);
   }
@@ -358,8 +342,6 @@ export async function benchBronzeAppend({
     pyiceberg_runs_s: pyiceberg.map((r) => round(r.total_s)),
     pyiceberg_append_only_s: round(median(pyiceberg.map((r) => r.append_s))),
     pyiceberg_peak_rss_mib: round(Math.max(...pyiceberg.map((r) => r.peak_rss_mib)), 0),
-    worker_path_append_s: worker ? round(worker.seconds) : null,
-    worker_path_peak_rss_mib: worker ? round(worker.peakRssMib, 0) : null,
     counts_verified_in_trino: true,
     trino_foreign_queries_seen: [...foreign].sort(),
     trino_heap_used_mib_before_runs: heapBefore,
@@ -380,8 +362,6 @@ export type BronzeSummary = {
   pyiceberg_runs_s: number[];
   pyiceberg_append_only_s: number;
   pyiceberg_peak_rss_mib: number;
-  worker_path_append_s: number | null;
-  worker_path_peak_rss_mib: number | null;
   counts_verified_in_trino: boolean;
   trino_foreign_queries_seen: string[];
   trino_heap_used_mib_before_runs: number[];
@@ -398,10 +378,6 @@ export function bronzeSummaryLines(summary: BronzeSummary): string[] {
     `  ratio bronze/pyiceberg: ${summary.ratio}`,
     `  worker peak RSS (product path): ${summary.worker_peak_rss_mib} MiB; PyIceberg process: ` +
       `${summary.pyiceberg_peak_rss_mib} MiB`,
-    summary.worker_path_append_s !== null
-      ? `  worker path (normalise in Node, add_files to staging, INSERT): ${summary.worker_path_append_s}s, ` +
-        `peak RSS ${summary.worker_path_peak_rss_mib} MiB`
-      : '  worker path: skipped',
     `  every load verified in Trino: ${summary.rows} rows for ${MONTH}, no duplicates after re-runs`,
     summary.trino_foreign_queries_seen.length > 0
       ? `  WARNING: ${summary.trino_foreign_queries_seen.length} other Trino queries ran during the measurements ` +
@@ -410,11 +386,11 @@ export function bronzeSummaryLines(summary: BronzeSummary): string[] {
   ];
 }
 
-/** The command line: `[--runs N] [--no-worker-path]`; prints the summary, the JSON line last. */
+/** The command line: `[--runs N]`; prints the summary, the JSON line last. */
 export async function bronzeCli(args: string[]): Promise<void> {
   const runsArg = args.indexOf('--runs');
   const runs = runsArg >= 0 ? Number(args[runsArg + 1]) : 3;
-  const summary = await benchBronzeAppend({ runs, withWorkerPath: !args.includes('--no-worker-path') });
+  const summary = await benchBronzeAppend({ runs });
   process.stdout.write([...bronzeSummaryLines(summary), JSON.stringify(summary), ''].join('\n'));
 }
 

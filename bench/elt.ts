@@ -13,23 +13,21 @@
 // waits (up to 5 minutes) for a quiet machine and a quiet Trino. When the workflow fails, the figures up to
 // the failure are still printed (month_end_to_end_s is null) and the exit code is 1.
 //
-//   tsx bench/run.ts elt [--runs N] [--skip-bronze] [--worker-path] [--reuse-landed] [--no-up]
+//   tsx bench/run.ts elt [--runs N] [--skip-bronze] [--reuse-landed] [--no-up]
 //
-// --skip-bronze leaves part 1 out (its JSON fields are null); --worker-path also times Bronze's worker path
-// in part 1; --reuse-landed lets the fetch reuse an already landed copy of the month (by default the mirror
-// file's modification time is moved to now, like TLC re-publishing the same bytes, so the run downloads it);
+// --skip-bronze leaves part 1 out (its JSON fields are null); --reuse-landed lets the fetch reuse an already
+// landed copy of the month (by default the mirror file's modification time is moved to now, like TLC
+// re-publishing the same bytes, so the run downloads it);
 // --no-up measures whatever worker runs (reported in the JSON) instead of running `dp up`.
 // Needs the local platform. Runs `dp up` at the start (and again before the workflow if the worker's sources
 // changed meanwhile) so the worker runs the current sources. Replaces 2025-03 on main (the month's workflow
 // id is the contract: one open run per month; the benchmark refuses to start while one is open).
 // The last line of output is one JSON object.
-import { spawn, spawnSync } from 'node:child_process';
+// This file runs the benchmark; bench/elt/ holds its parts: sampling.ts (processes' CPU and memory from
+// /proc), trino.ts (Trino's queries and heap during the run), history.ts (the workflow history's activity
+// spans), platform.ts (dp up, the mirror, open workflows) and report.ts (the lines and JSON printed).
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
-import type { History } from '@temporalio/common/lib/proto-utils';
-import { tsToMs } from '@temporalio/common/lib/time';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import type {
   BronzeLoad,
   DbtOutcome,
@@ -37,523 +35,32 @@ import type {
   MonthlyYellowTripsInput,
   MonthlyYellowTripsResult,
 } from '../domain/elt';
-import { workflowIdForMonth } from '../domain/names';
 import { PIPELINE_STAGE } from '../domain/search-attributes';
+import { monthlyYellowTrips } from '../workflows';
 import { prepareMirror } from '../cli/elt';
 import { TrinoClient } from '../clients/trino';
-import { residentMiB } from '../platform/local/health';
 import { readPid, runningPid } from '../lib/process';
 import { componentFingerprint, LOCAL_COMPONENTS, tlcMirrorDir } from '../platform/local/services';
-import { manifestFile, readManifest, tripDataFile } from '../infra/local/tlc-mirror';
-import { endpoints, loadConfig, paths, REPO_ROOT, type PlatformConfig } from '../lib/config';
+import { readManifest, tripDataFile } from '../infra/local/tlc-mirror';
+import { endpoints, loadConfig, paths } from '../lib/config';
 import { connectClient } from '../worker/connection';
-import { monthlyYellowTrips } from '../workflows';
+import { benchBronzeAppend, MONTH, ROWS, SEED, type BronzeSummary } from './elt-bronze';
+import { clip, log, round, sleep, unionLength, type Interval } from './elt/common';
+import { analyseHistory, errorChain } from './elt/history';
+import { dpUp, openWorkflows, seedMirrorFromBenchCache } from './elt/platform';
+import { reportLines, TARGETS, WORKFLOW_ID } from './elt/report';
+import { machineBusySeconds, procStat, RssSampler, statusMib, waitForQuietMachine } from './elt/sampling';
 import {
-  benchBronzeAppend,
-  benchMirrorDir,
-  bronzeSummaryLines,
-  MONTH,
-  ROWS,
-  SEED,
-  type BronzeSummary,
-} from './elt-bronze';
-
-const WORKFLOW_ID = workflowIdForMonth(MONTH);
-const TARGETS = { month_end_to_end_s: 120, bronze_pyiceberg_ratio: 1.0, worker_peak_rss_mib: 1536 };
-const RSS_INTERVAL_MS = 250;
-const TRINO_SNAPSHOT_INTERVAL_MS = 15_000;
-const BENCH_TRINO_SOURCE = 'dp-bench-elt';
-/** Trino sources of the product's own work during a run (activities, Bronze, dbt). */
-const PRODUCT_SOURCES = [/^dp-elt$/, /^dp-bronze$/, /^dbt/];
-/** The stage each activity belongs to (the workflow's own stage names). */
-const STAGE_OF_ACTIVITY: Record<string, string> = {
-  fetchMonth: 'fetching',
-  createRunBranch: 'branching',
-  appendBronze: 'loading bronze',
-  runDbt: 'transforming',
-  audit: 'auditing',
-  publish: 'publishing',
-  dropRunBranch: 'publishing',
-};
-
-// History event types (temporal.api.enums.v1.EventType).
-const EVENT = {
-  workflowStarted: 1,
-  workflowCompleted: 2,
-  workflowFailed: 3,
-  workflowTaskScheduled: 5,
-  workflowTaskCompleted: 7,
-  activityScheduled: 10,
-  activityStarted: 11,
-  activityCompleted: 12,
-  activityFailed: 13,
-  activityTimedOut: 14,
-  activityCanceled: 16,
-} as const;
-const ACTIVITY_CLOSED: readonly number[] = [
-  EVENT.activityCompleted,
-  EVENT.activityFailed,
-  EVENT.activityTimedOut,
-  EVENT.activityCanceled,
-];
-
-const round = (n: number, digits = 2) => Number(n.toFixed(digits));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function log(message: string): void {
-  process.stderr.write(`[bench elt] ${message}\n`);
-}
-
-/** Protobuf int64 fields arrive as Long objects (or numbers). */
-function int64(value: unknown): number {
-  if (value === null || value === undefined) return 0;
-  return typeof value === 'number' ? value : Number(String(value));
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Intervals
-
-type Interval = [start: number, end: number];
-
-/** Total length covered by a set of intervals (overlaps counted once). */
-export function unionLength(intervals: Interval[]): number {
-  const sorted = intervals.filter(([s, e]) => e > s).sort((a, b) => a[0] - b[0]);
-  let total = 0;
-  let current: Interval | undefined;
-  for (const [start, end] of sorted) {
-    if (current && start <= current[1]) current[1] = Math.max(current[1], end);
-    else {
-      if (current) total += current[1] - current[0];
-      current = [start, end];
-    }
-  }
-  return current ? total + current[1] - current[0] : total;
-}
-
-/** The parts of `intervals` that fall inside [from, to]. */
-function clip(intervals: Interval[], from: number, to: number): Interval[] {
-  return intervals.map(([s, e]): Interval => [Math.max(s, from), Math.min(e, to)]).filter(([s, e]) => e > s);
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// /proc sampling
-
-interface ProcStat {
-  /** CPU seconds of the process itself plus its waited-for children (dbt for the worker). */
-  cpuSeconds: number;
-}
-
-let clockTicks: number | undefined;
-function ticksPerSecond(): number {
-  if (clockTicks === undefined) {
-    const out = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-    clockTicks = Number(out.stdout?.trim()) || 100;
-  }
-  return clockTicks;
-}
-
-function procStat(pid: number): ProcStat | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after "pid (comm) ": state is [0]; utime, stime, cutime, cstime are [11..14].
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
-    return { cpuSeconds: ticks / ticksPerSecond() };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Busy CPU seconds of the whole machine so far (all cores), from /proc/stat. */
-function machineBusySeconds(): number {
-  try {
-    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
-    // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
-    const [user, nice, system, , , irq, softirq, steal] = line.split(/\s+/).slice(1, 9).map(Number);
-    return (user + nice + system + irq + softirq + steal) / ticksPerSecond();
-  } catch {
-    return NaN;
-  }
-}
-
-function statusMib(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
-  try {
-    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Every descendant of `pid` (dbt and its Python, esbuild, ...), from /proc/<pid>/task/<tid>/children,
- * leaving out `exclude` and their own descendants (platform components the worker started detached).
- */
-function descendants(pid: number, exclude: ReadonlySet<number> = new Set()): number[] {
-  const found: number[] = [];
-  const visit = (parent: number) => {
-    let tasks: string[];
-    try {
-      tasks = fs.readdirSync(`/proc/${parent}/task`);
-    } catch {
-      return;
-    }
-    for (const tid of tasks) {
-      let children: string;
-      try {
-        children = fs.readFileSync(`/proc/${parent}/task/${tid}/children`, 'utf8');
-      } catch {
-        continue;
-      }
-      for (const child of children.trim().split(/\s+/).filter(Boolean).map(Number)) {
-        if (!found.includes(child) && !exclude.has(child)) {
-          found.push(child);
-          visit(child);
-        }
-      }
-    }
-  };
-  visit(pid);
-  return found;
-}
-
-/**
- * Samples the worker's VmRSS (and that of the worker with its child processes) on a timer. The pid is
- * looked up at every sample, so a worker replaced mid-run (another `dp up`) is followed, and noted.
- */
-class RssSampler {
-  peakMib = 0;
-  peakTreeMib = 0;
-  samples = 0;
-  readonly pids = new Set<number>();
-  private timer?: NodeJS.Timeout;
-
-  constructor(
-    private readonly currentPid: () => number | undefined,
-    /** Processes that are not the worker's even when it is their parent (components it started). */
-    private readonly notTheWorkers: () => ReadonlySet<number>,
-  ) {}
-
-  start(): void {
-    this.sample();
-    this.timer = setInterval(() => this.sample(), RSS_INTERVAL_MS);
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-    this.sample();
-  }
-
-  private sample(): void {
-    const pid = this.currentPid();
-    if (pid === undefined) return;
-    const rss = statusMib(pid, 'VmRSS') ?? residentMiB(pid);
-    if (rss === undefined) return;
-    const children = descendants(pid, this.notTheWorkers()).reduce(
-      (sum, child) => sum + (statusMib(child, 'VmRSS') ?? 0),
-      0,
-    );
-    this.pids.add(pid);
-    this.samples += 1;
-    this.peakMib = Math.max(this.peakMib, rss);
-    this.peakTreeMib = Math.max(this.peakTreeMib, rss + children);
-  }
-}
-
-/**
- * Waits (up to 5 minutes) until processes outside the platform use under 0.3 cores for two 5-second
- * windows in a row: other work on the 2 cores (tests, builds) would slow every figure. Returns the wait.
- */
-async function waitForQuietMachine(config: PlatformConfig): Promise<{ waitedS: number; otherCores: number }> {
-  const platformCpu = () =>
-    LOCAL_COMPONENTS.map((c) => runningPid(paths(config).pid(c)))
-      .filter((pid): pid is number => pid !== undefined)
-      .reduce((sum, pid) => sum + (procStat(pid)?.cpuSeconds ?? 0), 0);
-  const started = performance.now();
-  let otherCores = 0;
-  for (let quiet = 0; quiet < 2;) {
-    const [machine0, platform0, self0] = [machineBusySeconds(), platformCpu(), process.cpuUsage()];
-    await sleep(5000);
-    const self = process.cpuUsage(self0);
-    const other =
-      machineBusySeconds() - machine0 - (platformCpu() - platform0) - (self.user + self.system) / 1e6;
-    otherCores = Math.max(0, other / 5);
-    quiet = otherCores < 0.3 ? quiet + 1 : 0;
-    if (quiet === 0) log(`other processes use ${otherCores.toFixed(1)} cores; waiting for a quiet machine`);
-    if (performance.now() - started > 300_000) {
-      log('the machine stayed busy for 5 minutes; measuring anyway');
-      break;
-    }
-  }
-  return { waitedS: round((performance.now() - started) / 1000, 0), otherCores: round(otherCores, 2) };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Trino
-
-interface TrinoQueryRecord {
-  id: string;
-  user: string;
-  source: string;
-  state: string;
-  created: number;
-  end: number | null;
-  error: string | null;
-  text: string;
-}
-
-async function trinoQueriesSince(trino: TrinoClient, sinceMs: number): Promise<TrinoQueryRecord[]> {
-  const result = await trino.query(
-    `SELECT query_id, "user", coalesce(source, ''), state, to_unixtime(created), to_unixtime("end"), ` +
-      `substr(query, 1, 2000), error_code FROM system.runtime.queries ` +
-      `WHERE created >= from_unixtime(${(sinceMs / 1000).toFixed(3)}) AND coalesce(source, '') <> '${BENCH_TRINO_SOURCE}'`,
-  );
-  return result.rows.map(([id, user, source, state, created, end, text, error]) => ({
-    id: String(id),
-    user: String(user),
-    source: String(source),
-    state: String(state),
-    created: Number(created) * 1000,
-    end: end === null ? null : Number(end) * 1000,
-    error: error === null || error === undefined ? null : String(error),
-    text: String(text),
-  }));
-}
-
-/** First words of a statement, without dbt's leading comment, on one line. */
-function statementSummary(text: string, width = 100): string {
-  const oneLine = text
-    .replace(/\/\*[\s\S]*?\*\//g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return oneLine.length > width ? `${oneLine.slice(0, width - 3)}...` : oneLine;
-}
-
-/**
- * The dbt node a query belongs to: its query comment's node_id when dbt added one, else the table that a
- * write statement targets (dbt-trino sends the model's own INSERT/CREATE without the comment).
- */
-export function dbtNode(text: string): string | undefined {
-  const node = /"node_id":\s*"([^"]+)"/.exec(text)?.[1];
-  if (node) return node;
-  const target =
-    /^\s*(?:insert\s+into|create\s+(?:or\s+replace\s+)?table|delete\s+from|merge\s+into|drop\s+table(?:\s+if\s+exists)?|alter\s+table)\s+"?\w+"?\."?(\w+)"?\."?(\w+)"?/i.exec(
-      text.replace(/\/\*[\s\S]*?\*\//g, ' '),
-    );
-  return target ? `table ${target[1]}.${target[2].replace(/__dbt_tmp$/, '')}` : undefined;
-}
-
-async function trinoHeapUsedMib(trinoUrl: string): Promise<number | undefined> {
-  try {
-    const response = await fetch(`${trinoUrl}/v1/status`, {
-      headers: { 'X-Trino-User': 'dp-bench' },
-      signal: AbortSignal.timeout(3000),
-    });
-    const status = (await response.json()) as { heapUsed?: number };
-    return status.heapUsed === undefined ? undefined : status.heapUsed / 2 ** 20;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Waits (up to 2 minutes) until Trino runs nothing but the benchmark's own queries for 3 s in a row. */
-async function waitForQuietTrino(trino: TrinoClient): Promise<string[]> {
-  const busy = async () =>
-    (
-      await trino.query(
-        `SELECT query_id, coalesce(source, '') FROM system.runtime.queries ` +
-          `WHERE state IN ('QUEUED', 'RUNNING') AND coalesce(source, '') <> '${BENCH_TRINO_SOURCE}'`,
-      )
-    ).rows.map(([id, source]) => `${String(source)}:${String(id)}`);
-  const deadline = performance.now() + 120_000;
-  for (let quiet = 0; quiet < 3;) {
-    const last = await busy();
-    quiet = last.length === 0 ? quiet + 1 : 0;
-    if (performance.now() > deadline) {
-      log(`Trino stayed busy with other work for 2 minutes (${last.join(', ')}); measuring anyway`);
-      return last;
-    }
-    if (quiet < 3) await sleep(1000);
-  }
-  return [];
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Platform helpers
-
-/** `dp up`: installs/starts what is missing and replaces the worker when its sources changed. */
-function dpUp(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // Its output goes to our stderr: stdout is reserved for the figures and the JSON line.
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'dp.js'), 'up'], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 2, 2],
-    });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`dp up exited with ${code}`))));
-  });
-}
-
-/**
- * The mirror month, with the parameters prepareMirror asks for. The benchmark cache (bench/elt-bronze.ts)
- * holds the same month generated with the same parameters and generator version (the generator is
- * deterministic), so it is copied into the mirror when the mirror lacks it, instead of generating it again.
- */
-async function seedMirrorFromBenchCache(config: PlatformConfig): Promise<boolean> {
-  const dir = tlcMirrorDir(config);
-  const cacheDir = benchMirrorDir(config.cacheDir);
-  const [mirror, cached] = await Promise.all([readManifest(dir, MONTH), readManifest(cacheDir, MONTH)]);
-  const wanted = (m: typeof mirror) => m !== undefined && m.rows === ROWS && m.seed === SEED;
-  if (wanted(mirror) || !wanted(cached) || cached === undefined) return false;
-  const source = tripDataFile(cacheDir, MONTH);
-  if (fs.statSync(source, { throwIfNoEntry: false })?.size !== cached.bytes) return false;
-  const target = tripDataFile(dir, MONTH);
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  const temporary = `${target}.tmp-${process.pid}-bench`;
-  try {
-    fs.copyFileSync(source, temporary);
-    fs.rmSync(manifestFile(dir, MONTH), { force: true });
-    fs.renameSync(temporary, target);
-    fs.writeFileSync(
-      `${manifestFile(dir, MONTH)}.tmp-${process.pid}`,
-      `${JSON.stringify(cached, null, 2)}\n`,
-    );
-    fs.renameSync(`${manifestFile(dir, MONTH)}.tmp-${process.pid}`, manifestFile(dir, MONTH));
-  } finally {
-    fs.rmSync(temporary, { force: true });
-  }
-  return true;
-}
-
-async function openWorkflows(client: Client): Promise<string[]> {
-  const ids: string[] = [];
-  for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
-    ids.push(`${wf.type}:${wf.workflowId}`);
-  }
-  return ids;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// History
-
-interface ActivitySpan {
-  name: string;
-  stage: string;
-  attempt: number;
-  outcome: 'completed' | 'failed' | 'timed out' | 'canceled' | 'open';
-  scheduled: number;
-  started: number;
-  closed: number;
-  /** The failure and its causes, for an activity that failed or timed out. */
-  failure?: string;
-  /** What a completed activity returned. */
-  result?: unknown;
-}
-
-interface HistoryFigures {
-  workflowStarted: number;
-  workflowClosed: number;
-  activities: ActivitySpan[];
-  /** Summed time from a workflow task being scheduled to its completion. */
-  workflowTaskSeconds: number;
-  workflowTasks: number;
-}
-
-interface FailureLike {
-  message?: string | null;
-  cause?: FailureLike | null;
-}
-
-function failureChain(failure: FailureLike): string {
-  const messages: string[] = [];
-  for (let f: FailureLike | null | undefined = failure; f; f = f.cause)
-    if (f.message) messages.push(f.message);
-  return messages.join(' <- ');
-}
-
-function errorChain(err: unknown): string {
-  const messages: string[] = [];
-  for (let e: unknown = err; e instanceof Error; e = e.cause) messages.push(e.message);
-  return messages.join(' <- ');
-}
-
-export function analyseHistory(history: History): HistoryFigures {
-  const events = history.events ?? [];
-  const time = (e: (typeof events)[number]) => tsToMs(e.eventTime);
-  let workflowStarted = NaN;
-  let workflowClosed = NaN;
-  const scheduled = new Map<number, { name: string; at: number }>();
-  const started = new Map<number, { at: number; attempt: number }>();
-  const activities: ActivitySpan[] = [];
-  const workflowTasks = new Map<number, number>();
-  let workflowTaskSeconds = 0;
-  let workflowTaskCount = 0;
-  for (const e of events) {
-    const type = Number(e.eventType);
-    const id = int64(e.eventId);
-    if (type === EVENT.workflowStarted) workflowStarted = time(e);
-    else if (type === EVENT.workflowCompleted || type === EVENT.workflowFailed) workflowClosed = time(e);
-    else if (type === EVENT.workflowTaskScheduled) workflowTasks.set(id, time(e));
-    else if (type === EVENT.workflowTaskCompleted) {
-      const from = workflowTasks.get(int64(e.workflowTaskCompletedEventAttributes?.scheduledEventId));
-      if (from !== undefined) {
-        workflowTaskSeconds += (time(e) - from) / 1000;
-        workflowTaskCount += 1;
-      }
-    } else if (type === EVENT.activityScheduled) {
-      const name = e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
-      scheduled.set(id, { name, at: time(e) });
-    } else if (type === EVENT.activityStarted) {
-      const a = e.activityTaskStartedEventAttributes;
-      started.set(int64(a?.scheduledEventId), { at: time(e), attempt: a?.attempt ?? 1 });
-    } else if (ACTIVITY_CLOSED.includes(type)) {
-      const a =
-        e.activityTaskCompletedEventAttributes ??
-        e.activityTaskFailedEventAttributes ??
-        e.activityTaskTimedOutEventAttributes ??
-        e.activityTaskCanceledEventAttributes;
-      const scheduledId = int64(a?.scheduledEventId);
-      const s = scheduled.get(scheduledId);
-      const st = started.get(scheduledId);
-      if (!s) continue;
-      activities.push({
-        name: s.name,
-        stage: STAGE_OF_ACTIVITY[s.name] ?? s.name,
-        attempt: st?.attempt ?? 1,
-        outcome:
-          type === EVENT.activityCompleted
-            ? 'completed'
-            : type === EVENT.activityFailed
-              ? 'failed'
-              : type === EVENT.activityTimedOut
-                ? 'timed out'
-                : 'canceled',
-        scheduled: s.at,
-        started: st?.at ?? time(e),
-        closed: time(e),
-      });
-      const failure =
-        e.activityTaskFailedEventAttributes?.failure ?? e.activityTaskTimedOutEventAttributes?.failure;
-      if (failure) activities[activities.length - 1].failure = failureChain(failure);
-      const payload = e.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
-      if (payload) {
-        try {
-          activities[activities.length - 1].result = defaultPayloadConverter.fromPayload(payload);
-        } catch {
-          // not JSON: leave it out
-        }
-      }
-      scheduled.delete(scheduledId);
-    }
-  }
-  return {
-    workflowStarted,
-    workflowClosed,
-    activities,
-    workflowTaskSeconds,
-    workflowTasks: workflowTaskCount,
-  };
-}
+  BENCH_TRINO_SOURCE,
+  dbtNode,
+  PRODUCT_SOURCES,
+  statementSummary,
+  TRINO_SNAPSHOT_INTERVAL_MS,
+  trinoHeapUsedMib,
+  trinoQueriesSince,
+  waitForQuietTrino,
+  type TrinoQueryRecord,
+} from './elt/trino';
 
 // ---------------------------------------------------------------------------------------------------------
 // The benchmark
@@ -561,13 +68,12 @@ export function analyseHistory(history: History): HistoryFigures {
 interface Options {
   runs: number;
   skipBronze: boolean;
-  workerPath: boolean;
   reuseLanded: boolean;
   noUp: boolean;
 }
 
 function parseArgs(args: string[]): Options {
-  const options: Options = { runs: 3, skipBronze: false, workerPath: false, reuseLanded: false, noUp: false };
+  const options: Options = { runs: 3, skipBronze: false, reuseLanded: false, noUp: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--runs') {
@@ -575,19 +81,13 @@ function parseArgs(args: string[]): Options {
       if (!Number.isInteger(options.runs) || options.runs < 1)
         throw new Error('--runs needs a positive integer');
     } else if (arg === '--skip-bronze') options.skipBronze = true;
-    else if (arg === '--worker-path') options.workerPath = true;
     else if (arg === '--reuse-landed') options.reuseLanded = true;
     else if (arg === '--no-up') options.noUp = true;
     else
-      throw new Error(
-        `unknown argument '${arg}': use [--runs N] [--skip-bronze] [--worker-path] [--reuse-landed] [--no-up]`,
-      );
+      throw new Error(`unknown argument '${arg}': use [--runs N] [--skip-bronze] [--reuse-landed] [--no-up]`);
   }
   return options;
 }
-
-const verdict = (ok: boolean | null) => (ok === null ? '-' : ok ? 'met' : 'MISSED');
-const seconds = (n: number | null) => (n === null ? 'n/a' : `${n.toFixed(1)} s`);
 
 export async function eltCli(args: string[]): Promise<void> {
   const options = parseArgs(args);
@@ -641,7 +141,7 @@ export async function eltCli(args: string[]): Promise<void> {
     else {
       quietWaits.push({ before: 'bronze comparison', ...(await waitForQuietMachine(config)) });
       log(`Bronze append: product path vs PyIceberg, ${options.runs} runs each`);
-      bronze = await benchBronzeAppend({ runs: options.runs, withWorkerPath: options.workerPath });
+      bronze = await benchBronzeAppend({ runs: options.runs });
     }
 
     // 2. The month on the mirror, and a worker running the current sources.
@@ -969,7 +469,6 @@ export async function eltCli(args: string[]): Promise<void> {
             pyiceberg_append_only_s: bronze.pyiceberg_append_only_s,
             bronze_child_peak_rss_mib: bronze.worker_peak_rss_mib,
             pyiceberg_peak_rss_mib: bronze.pyiceberg_peak_rss_mib,
-            worker_path_append_s: bronze.worker_path_append_s,
             files: bronze.files,
             counts_verified_in_trino: bronze.counts_verified_in_trino,
             trino_foreign_queries_seen: bronze.trino_foreign_queries_seen,
@@ -978,105 +477,35 @@ export async function eltCli(args: string[]): Promise<void> {
         : null,
     };
 
-    const row = (label: string, measured: string, target: string, met: boolean | null) =>
-      `  ${label.padEnd(34)} ${measured.padStart(10)}   ${target.padEnd(12)} ${verdict(met)}`;
-    const lines = [
-      '',
-      ...(bronze ? [...bronzeSummaryLines(bronze), ''] : []),
-      `ELT benchmark, ${MONTH} (${ROWS} rows, synthetic, offline TLC mirror), workflow ${WORKFLOW_ID}:`,
-      `  ${'figure'.padEnd(34)} ${'measured'.padStart(10)}   ${'target'.padEnd(12)} verdict`,
-      row(
-        'month end to end',
-        failure ? `FAILED ${monthSeconds.toFixed(1)} s` : seconds(monthSeconds),
-        '<= 120 s',
-        summary.targets_met.month_end_to_end_s,
-      ),
-      row('bronze append (product path)', seconds(summary.bronze_append_s), '', null),
-      row('pyiceberg append (baseline)', seconds(summary.pyiceberg_append_s), '', null),
-      row(
-        'ratio bronze/pyiceberg',
-        ratio === null ? 'n/a' : ratio.toFixed(3),
-        '<= 1.0',
-        summary.targets_met.bronze_pyiceberg_ratio,
-      ),
-      row(
-        'worker peak RSS (VmRSS, 250 ms)',
-        `${summary.worker_peak_rss_mib} MiB`,
-        '<= 1536 MiB',
-        summary.targets_met.worker_peak_rss_mib,
-      ),
-      row('temporal overhead', seconds(summary.temporal_overhead_s), '', null),
-      '',
-      ...(failure
-        ? [
-            `  THE WORKFLOW FAILED after ${seconds(monthSeconds)}; main is unchanged. ${failure}`,
-            ...(failedActivity
-              ? [
-                  `  failed activity: ${failedActivity.name} (attempt ${failedActivity.attempt}): ${failedActivity.failure}`,
-                ]
-              : []),
-          ]
-        : []),
-      `  published on main after ${seconds(summary.published_on_main_s)}; the workflow ` +
-        `${failure ? 'failed' : 'returned'} after ${seconds(monthSeconds)} (history ${seconds(historySeconds)}, ` +
-        `activities ${seconds(activitySeconds)})`,
-      `  Temporal overhead ${seconds(temporalOverhead)}: ${seconds(summary.temporal_overhead_in_history_s)} inside ` +
-        `the workflow (activity queueing ${seconds(summary.activity_schedule_to_start_s)}, earlier attempts of ` +
-        `retried activities and their backoff ${seconds(summary.retried_attempts_and_backoff_s)}, ${history.workflowTasks} ` +
-        `workflow tasks ${seconds(summary.workflow_task_s)}), ${seconds(summary.client_overhead_s)} start/result calls`,
-      `  worker: pid ${workerPid}, with its children (dbt) peak ${summary.worker_with_children_peak_rss_mib} MiB; VmHWM ` +
-        (vmhwmFresh !== null
-          ? `${vmhwmFresh} MiB (worker started by this benchmark's dp up)`
-          : `n/a (worker not restarted; lifetime high-water mark ${summary.worker_vmhwm_lifetime_mib} MiB)`),
-      `  fetch: ${landed ? (landed.reused ? 'reused the landed copy' : 'downloaded the month from the mirror') : '?'}` +
-        `; Bronze in the workflow: ${bronzeLoad ? `${bronzeLoad.rows} rows, ${bronzeLoad.seconds.toFixed(1)} s` : '-'}` +
-        `; dbt build: ${dbtOutcome ? `${dbtOutcome.seconds.toFixed(1)} s` : '-'}`,
-      `  audit: ${
-        result
-          ? `${result.audit.passed ? 'passed' : 'FAILED'} (${result.audit.checks.length} checks): ` +
-            Object.entries(result.audit.counts)
-              .map(([k, v]) => `${k} ${v}`)
-              .join(', ')
-          : 'not reached'
-      }; main has ${mainRows} Bronze rows for ${MONTH}`,
-      '',
-      '  stage              workflow s  activity s  Trino busy s  queries',
-      ...stageFigures.map(
-        (s) =>
-          `  ${s.stage.padEnd(18)} ${(s.workflow_s === null ? '-' : s.workflow_s.toFixed(1)).padStart(10)}  ` +
-          `${s.activity_s.toFixed(1).padStart(10)}  ` +
-          `${s.trino_busy_s.toFixed(1).padStart(12)}  ${String(s.trino_queries).padStart(7)}`,
-      ),
-      '',
-      '  CPU seconds during the month: ' +
-        Object.entries(cpuSeconds)
-          .map(([c, v]) => `${c} ${v}`)
-          .join(', ') +
-        `; machine ${machineCpu.toFixed(0)} of ${(2 * monthSeconds).toFixed(0)} core-s, other processes ` +
-        `${otherCpu.toFixed(0)} core-s`,
-      `  Trino heap used: ${summary.trino_heap_used_mib.before ?? '?'} MiB before, peak ${summary.trino_heap_used_mib.peak} MiB`,
-      '  longest Trino queries of the run:',
-      ...topQueries.map(
-        (q) =>
-          `    ${q.seconds.toFixed(1).padStart(6)} s  [${q.stage}${q.node ? ` ${q.node}` : ''}]` +
-          `${q.error ? ` ${q.state} ${q.error}` : ''} ${q.sql}`,
-      ),
-      ...(topDbtNodes.length > 0
-        ? [
-            '  dbt nodes by Trino time:',
-            ...topDbtNodes.map(
-              (n) => `    ${n.seconds.toFixed(1).padStart(6)} s  ${n.node} (${n.queries} queries)`,
-            ),
-          ]
-        : []),
-      otherQueries.length > 0 || otherOpen.length > 0
-        ? `  WARNING: other work during the month: ${otherQueries.length} other Trino queries, open workflows ` +
-          `${otherOpen.join(', ') || 'none'}`
-        : '  no other Trino queries and no other open workflows during the month',
-      JSON.stringify(summary),
-      '',
-    ];
-    process.stdout.write(lines.join('\n'));
+    process.stdout.write(
+      reportLines({
+        summary,
+        bronze,
+        result,
+        failure,
+        failedActivity,
+        monthSeconds,
+        historySeconds,
+        activitySeconds,
+        temporalOverhead,
+        ratio,
+        history,
+        workerPid,
+        vmhwmFresh,
+        landed,
+        bronzeLoad,
+        dbtOutcome,
+        mainRows,
+        stageFigures,
+        cpuSeconds,
+        machineCpu,
+        otherCpu,
+        topQueries,
+        topDbtNodes,
+        otherQueries,
+        otherOpen,
+      }).join('\n'),
+    );
     if (failure) process.exitCode = 1;
   } finally {
     await client.connection.close();

@@ -15,12 +15,12 @@ const BENCHMARKS: Record<string, Benchmark> = {
     description:
       'the monthly ELT on a full-size synthetic month (2025-03, 4,145,257 rows): Bronze append vs ' +
       'PyIceberg, the whole workflow end to end, Temporal overhead, worker peak RSS',
-    args: '[--runs N] [--skip-bronze] [--worker-path] [--reuse-landed] [--no-up]',
+    args: '[--runs N] [--skip-bronze] [--reuse-landed] [--no-up]',
     run: async (args) => (await import('./elt')).eltCli(args),
   },
   'elt-bronze': {
     description: 'the Bronze append alone: product path vs the PyIceberg append baseline',
-    args: '[--runs N] [--no-worker-path]',
+    args: '[--runs N]',
     run: async (args) => (await import('./elt-bronze')).bronzeCli(args),
   },
   stream: {

@@ -23,10 +23,6 @@ export function monthFromIndex(index: number): string {
   return `${year}-${String(month).padStart(2, '0')}`;
 }
 
-export function addMonths(month: string, delta: number): string {
-  return monthFromIndex(monthIndex(month) + delta);
-}
-
 /** Every month from `from` to `to`, inclusive. */
 export function monthRange(from: string, to: string): string[] {
   const start = monthIndex(from);

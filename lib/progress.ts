@@ -6,8 +6,6 @@ export const consoleReporter: Reporter = (component, message) => {
   process.stderr.write(`[${component}] ${message}\n`);
 };
 
-export const silentReporter: Reporter = () => undefined;
-
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ['KiB', 'MiB', 'GiB'];

@@ -11,6 +11,11 @@ import { REPO_ROOT, type PlatformConfig } from '../lib/config';
 import { targetFromEnv } from '../platform/target';
 import { temporalAddress } from './connection';
 
+/** The dbt the ELT runs: DP_DBT_VENV's when set (the worker image's virtualenv), else the one `dp install` built. */
+export function dbtExecutable(cacheDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(env.DP_DBT_VENV || toolPaths(cacheDir).dbtVenv, 'bin', 'dbt');
+}
+
 export async function runWorker(config: PlatformConfig): Promise<void> {
   const connection = await NativeConnection.connect({ address: temporalAddress(config) });
   const target = targetFromEnv();
@@ -33,7 +38,7 @@ export async function runWorker(config: PlatformConfig): Promise<void> {
       ...createEltActivities({
         endpoints: () => driver.endpoints(),
         tlcBaseUrl: config.tlcBaseUrl,
-        dbtExecutable: path.join(toolPaths(config.cacheDir).dbtVenv, 'bin', 'dbt'),
+        dbtExecutable: dbtExecutable(config.cacheDir),
         dbtProjectDir: path.join(REPO_ROOT, 'dbt'),
       }),
     },

@@ -380,16 +380,3 @@ async function installAllComponents(config: PlatformConfig, report: Reporter): P
   report('install', `all components ready (${formatSeconds(Date.now() - started)})`);
   return { seconds };
 }
-
-/** True when every tool is installed, without building anything. */
-export function isInstalled(config: PlatformConfig): boolean {
-  const t = toolPaths(config.cacheDir);
-  return [
-    path.dirname(t.temporal),
-    path.dirname(t.weed),
-    t.trinoHome,
-    path.dirname(t.nessieJar),
-    t.kafkaHome,
-    t.dbtVenv,
-  ].every((dir) => readStamp(dir) !== undefined);
-}

@@ -2,6 +2,7 @@
 // build context, entrypoints that exist; build-images.sh builds each, with the tags the manifests use.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { dbtExecutable } from '../../worker/worker';
 import { byKind, MANIFESTS, REPO, rendered } from '../infra/k8s/helpers';
 
 interface Image {
@@ -42,6 +43,67 @@ function instructions(text: string): Instruction[] {
       const [op, ...rest] = l.split(/\s+/);
       return { op: op.toUpperCase(), args: rest.join(' ') };
     });
+}
+
+/** The variables ENV instructions set (KEY=value form, several per instruction). */
+function envOf(list: Instruction[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const i of list.filter((x) => x.op === 'ENV')) {
+    for (const pair of i.args.split(/\s+/)) {
+      const at = pair.indexOf('=');
+      if (at > 0) env[pair.slice(0, at)] = pair.slice(at + 1);
+    }
+  }
+  return env;
+}
+
+/** COPY instructions as [options, sources, destination]. */
+function copies(list: Instruction[]): { from?: string; sources: string[]; dest: string }[] {
+  return list
+    .filter((i) => i.op === 'COPY')
+    .map((i) => {
+      const parts = i.args.split(/\s+/);
+      const from = parts.find((p) => p.startsWith('--from='))?.slice('--from='.length);
+      const paths = parts.filter((p) => !p.startsWith('--'));
+      return { from, sources: paths.slice(0, -1), dest: paths[paths.length - 1] };
+    });
+}
+
+/** The stage named `name` (FROM ... AS name). */
+function stageNamed(all: Instruction[][], name: string): Instruction[] {
+  const stage = all.find((s) => new RegExp(`\\sAS\\s+${name}$`, 'i').test(s[0].args));
+  if (!stage) throw new Error(`no stage ${name}`);
+  return stage;
+}
+
+/** The virtualenv a stage creates (RUN python -m venv <dir>). */
+function venvCreated(stage: Instruction[]): string | undefined {
+  for (const run of stage.filter((i) => i.op === 'RUN')) {
+    const m = /python3? -m venv (\S+)/.exec(run.args);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/** The repository's files that a TypeScript entry point imports, transitively. */
+function importedFiles(entry: string): string[] {
+  const seen = new Set<string>();
+  const pending = [path.join(REPO, entry)];
+  for (let file = pending.pop(); file; file = pending.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = fs.readFileSync(file, 'utf8');
+    for (const m of text.matchAll(
+      /(?:from\s+|import\(|require\(|require\.resolve\()\s*'(\.{1,2}\/[^']+)'/g,
+    )) {
+      const base = path.resolve(path.dirname(file), m[1]);
+      const resolved = [`${base}.ts`, path.join(base, 'index.ts'), base].find(
+        (f) => fs.existsSync(f) && fs.statSync(f).isFile(),
+      );
+      if (resolved) pending.push(resolved);
+    }
+  }
+  return [...seen].map((f) => path.relative(REPO, f));
 }
 
 function stages(list: Instruction[]): Instruction[][] {
@@ -109,14 +171,46 @@ describe('images', () => {
     it('has an exec-form entrypoint whose program the image provides', () => {
       const entry = final.filter((i) => i.op === 'ENTRYPOINT').map((i) => JSON.parse(i.args) as string[]);
       if (image.name === 'flink-job') {
-        // The flink base image's own entrypoint; the operator runs the jar from /opt/flink/usrlib.
+        // The flink base image's own entrypoint; the operator runs the FlinkDeployment's jarURI, which the
+        // runtime stage copies from the build stage's Maven output.
         expect(entry).toEqual([]);
-        expect(text).toContain('/opt/flink/usrlib/');
+        const [deployment] = byKind(
+          rendered(path.join(MANIFESTS, 'overlays', 'dev')).objects,
+          'FlinkDeployment',
+        );
+        const jar = (deployment.spec as { job: { jarURI: string } }).job.jarURI.replace(/^local:\/\//, '');
+        const copy = copies(final).find((c) => c.dest === jar);
+        expect(copy?.from).toBe('build');
+        const workdir = stageNamed(all, 'build').find((i) => i.op === 'WORKDIR')?.args;
+        expect(copy?.sources).toEqual([
+          expect.stringMatching(new RegExp(`^${workdir}/target/[\\w.-]+\\.jar$`)),
+        ]);
         return;
       }
       if (image.name === 'airflow') {
         // The Airflow base image's entrypoint; the Helm chart picks the command per component.
         expect(entry).toEqual([]);
+        // The DAG runs dbt from DBT_VENV on the project in DBT_PROJECT_DIR: the image sets both to where it
+        // puts them, and the DAG's defaults agree.
+        const env = envOf(final);
+        const venv = venvCreated(stageNamed(all, 'dbt'));
+        expect(env.DBT_VENV).toBe(venv);
+        expect(copies(final)).toContainEqual({ from: 'dbt', sources: [venv], dest: env.DBT_VENV });
+        expect(copies(final)).toContainEqual({
+          from: undefined,
+          sources: ['dbt'],
+          dest: env.DBT_PROJECT_DIR,
+        });
+        const dag = fs.readFileSync(path.join(REPO, 'images', 'airflow', 'dags', 'lakehouse_dbt.py'), 'utf8');
+        const defaults = Object.fromEntries(
+          [...dag.matchAll(/os\.environ\.get\("(\w+)", "([^"]*)"\)/g)].map((m) => [m[1], m[2]]),
+        );
+        expect(defaults).toEqual({ DBT_VENV: env.DBT_VENV, DBT_PROJECT_DIR: env.DBT_PROJECT_DIR });
+        expect(copies(final)).toContainEqual({
+          from: undefined,
+          sources: ['images/airflow/dags'],
+          dest: '/opt/airflow/dags',
+        });
         return;
       }
       expect(entry.length).toBe(1);
@@ -125,7 +219,24 @@ describe('images', () => {
         expect([program, rest[0], rest[1]]).toEqual(['/usr/bin/tini', '--', 'node']);
         expect(rest[2]).toBe('bin/dp.js');
         expect(fs.existsSync(path.join(REPO, 'bin', 'dp.js'))).toBe(true);
-        expect(final.some((i) => i.op === 'COPY' && /^bin\s+\.\/bin$/.test(i.args))).toBe(true);
+        // Every source the CLI imports is copied to its place in the working directory (REPO_ROOT).
+        expect(final.find((i) => i.op === 'WORKDIR')?.args).toBe('/app');
+        const copied = copies(final).filter(
+          (c) => !c.from && c.sources.length === 1 && c.dest === `./${c.sources[0]}`,
+        );
+        const missing = importedFiles('cli/main.ts').filter(
+          (f) => !copied.some(({ sources: [src] }) => f.startsWith(`${src}/`)),
+        );
+        expect(missing).toEqual([]);
+        expect(copies(final)).toContainEqual({ from: undefined, sources: ['bin'], dest: './bin' });
+        if (image.name === 'worker') {
+          // The ELT's dbt: the virtualenv the dbt stage builds, where the worker looks for it.
+          const env = envOf(final);
+          const venv = venvCreated(stageNamed(all, 'dbt'));
+          expect(copies(final)).toContainEqual({ from: 'dbt', sources: [venv], dest: venv });
+          expect(dbtExecutable(env.DP_CACHE_DIR, env)).toBe(`${venv}/bin/dbt`);
+          expect(copies(final)).toContainEqual({ from: undefined, sources: ['dbt'], dest: './dbt' });
+        }
         const command = image.name === 'worker' ? 'worker' : 'sensors';
         const cli = fs
           .readdirSync(path.join(REPO, 'cli'))
@@ -133,10 +244,16 @@ describe('images', () => {
         expect(cli.some((src) => src.includes(`command('${command}')`))).toBe(true);
       } else if (image.name === 'trino') {
         expect(program).toBe('/opt/trino/bin/launcher');
-        expect(final.some((i) => i.op === 'COPY' && i.args === '--from=fetch /opt/trino /opt/trino')).toBe(
-          true,
-        );
-        expect(text).toContain('/opt/trino/plugin/iceberg');
+        expect(copies(final)).toContainEqual({ from: 'fetch', sources: ['/opt/trino'], dest: '/opt/trino' });
+        // The fetch stage installs exactly the plugin of the connector the lakehouse catalog names.
+        const catalog = fs.readFileSync(path.join(MANIFESTS, 'base', 'trino-catalog.generated.yaml'), 'utf8');
+        const connector = /connector\.name=(\w+)/.exec(catalog)?.[1];
+        const fetchRuns = stageNamed(all, 'fetch')
+          .filter((i) => i.op === 'RUN')
+          .map((i) => i.args)
+          .join(' && ');
+        const plugins = [...fetchRuns.matchAll(/\bmv\s+\S+\s+\/opt\/trino\/plugin\/(\S+)/g)].map((m) => m[1]);
+        expect(plugins).toEqual([connector]);
       } else if (image.name === 'jupyter') {
         expect(program).toBe('jupyter');
         expect(fs.readFileSync(path.join(REPO, 'images', 'jupyter', 'requirements.txt'), 'utf8')).toMatch(

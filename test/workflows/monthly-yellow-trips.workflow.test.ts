@@ -1,13 +1,14 @@
 // Sequencing of the monthly ELT workflow and the backfill on a real Temporal dev server, with activities
 // replaced by recorders: the Write-Audit-Publish order, waiting for an unpublished month, failure paths.
 import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { EltActivities } from '../../activities/monthly-yellow-trips';
 import type { AuditReport, FetchOutcome, LandedFile, PublishOutcome, RunBranch } from '../../domain/elt';
-import { monthlyYellowTrips, yellowTripsBackfill } from '../../workflows';
+import { laggedMonth } from '../../domain/months';
 import { eltProgressQuery } from '../../domain/queries';
+import { monthlyYellowTrips, scheduledYellowTrips, yellowTripsBackfill } from '../../workflows';
 import { createTestEnvironment } from './env';
 
 let env: TestWorkflowEnvironment;
@@ -107,6 +108,16 @@ async function withWorker<T>(activities: EltActivities, taskQueue: string, fn: (
 
 const stages = (calls: string[]) => calls.map((c) => c.split(':')[0]);
 
+/** Resolves once `condition` holds, checking every 10 ms; false if it still does not after `timeoutMs`. */
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}
+
 describe('monthlyYellowTrips', () => {
   test('runs fetch, branch, bronze, dbt, audit, publish, then drops the run branch', async () => {
     const calls: string[] = [];
@@ -145,18 +156,17 @@ describe('monthlyYellowTrips', () => {
       workflowId: 'yellow-trips-2025-11-wait',
       args: [{ month: '2025-11', sourceCheckInterval: '1 second', maxWaitDays: 5 }],
     });
+    let waiting: { stage: string; detail: string } | undefined;
     const result = await withWorker(activities, 'wait', async () => {
-      // While it waits, the workflow says so.
-      for (let i = 0; i < 50; i++) {
+      // While it waits (two 1-second timers), the workflow says so.
+      await until(async () => {
         const p = await handle.query(eltProgressQuery);
-        if (p.stage === 'waiting for source') {
-          expect(p.detail).toMatch(/HTTP 404; check \d of 5/);
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
+        if (p.stage === 'waiting for source') waiting = p;
+        return waiting !== undefined;
+      }, 10_000);
       return handle.result();
     });
+    expect(waiting?.detail).toMatch(/HTTP 404; check \d of 5/);
     expect(calls.filter((c) => c.startsWith('fetch:'))).toHaveLength(3);
     expect(result.tag).toBe('yellow-trips-2025-11');
     const history = await handle.fetchHistory();
@@ -244,15 +254,30 @@ describe('monthlyYellowTrips', () => {
 describe('yellowTripsBackfill', () => {
   test('runs every month as a child workflow with bounded parallelism and reports each one', async () => {
     const calls: string[] = [];
+    const workflowId = 'yellow-trips-backfill-test';
+    const months = 4;
+    let started = 0;
     let running = 0;
     let peak = 0;
+    let childrenWhileTwoRan: number | undefined;
     const base = recorder(calls, { audit: (m) => report(m, m !== '2025-02') });
     const activities: EltActivities = {
       ...base,
       async appendBronze(input) {
+        const index = ++started;
         running++;
         peak = Math.max(peak, running);
-        await new Promise((r) => setTimeout(r, 300));
+        if (running === 2 && childrenWhileTwoRan === undefined) {
+          // Two months in flight: a backfill bounded to 2 cannot have started a third child yet.
+          const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+          childrenWhileTwoRan = history.events?.filter(
+            (e) => e.startChildWorkflowExecutionInitiatedEventAttributes,
+          ).length;
+        }
+        // Each month's Bronze stage holds until the next month's has started beside it (the last one
+        // runs alone), so the overlap does not hang on timing; without parallelism it gives up and the
+        // peak says so.
+        await until(() => started > index || started === months, 10_000);
         running--;
         return base.appendBronze(input);
       },
@@ -260,7 +285,7 @@ describe('yellowTripsBackfill', () => {
     const result = await withWorker(activities, 'backfill', () =>
       env.client.workflow.execute(yellowTripsBackfill, {
         taskQueue: 'backfill',
-        workflowId: 'yellow-trips-backfill-test',
+        workflowId,
         args: [{ from: '2025-01', to: '2025-04', parallel: 2 }],
       }),
     );
@@ -272,7 +297,62 @@ describe('yellowTripsBackfill', () => {
     ]);
     expect(result.months[1].detail).toMatch(/Audit of 2025-02 failed/);
     expect(result).toMatchObject({ published: 3, failed: 1 });
-    expect(peak).toBeLessThanOrEqual(2);
     expect(peak).toBe(2);
+    expect(childrenWhileTwoRan).toBe(2);
+  });
+});
+
+describe('scheduledYellowTrips', () => {
+  const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');
+
+  test('runs the month lagMonths before the scheduled time, as the child yellow-trips-YYYY-MM', async () => {
+    const calls: string[] = [];
+    const result = await withWorker(recorder(calls), 'scheduled', () =>
+      env.client.workflow.execute(scheduledYellowTrips, {
+        taskQueue: 'scheduled',
+        workflowId: 'scheduled-yellow-trips-test',
+        args: [{ lagMonths: 2 }],
+        // What a Temporal Schedule sets: a schedule backfill starts now for a time in the past.
+        typedSearchAttributes: new TypedSearchAttributes([
+          { key: SCHEDULED_START_TIME, value: new Date('2024-02-01T00:00:00Z') },
+        ]),
+      }),
+    );
+    expect(result).toMatchObject({ month: '2023-12', tag: 'yellow-trips-2023-12' });
+    expect(calls[0]).toBe('fetch:2023-12');
+    const child = await env.client.workflow.getHandle('yellow-trips-2023-12').describe();
+    expect(child.type).toBe('monthlyYellowTrips');
+    expect(child.parentExecution?.workflowId).toBe('scheduled-yellow-trips-test');
+  });
+
+  test('without a scheduled time it uses the start time', async () => {
+    const calls: string[] = [];
+    const before = new Date();
+    const result = await withWorker(recorder(calls), 'unscheduled', () =>
+      env.client.workflow.execute(scheduledYellowTrips, {
+        taskQueue: 'unscheduled',
+        workflowId: 'scheduled-yellow-trips-now',
+        args: [{ lagMonths: 3 }],
+      }),
+    );
+    const after = new Date();
+    const expected = [before, after].map((d) => laggedMonth(d, 3));
+    expect(expected).toContain(result.month);
+  });
+
+  test('a scheduled time whose lagged month is before the supported family is refused', async () => {
+    const failure = await withWorker(recorder([]), 'scheduled-old', () =>
+      env.client.workflow.execute(scheduledYellowTrips, {
+        taskQueue: 'scheduled-old',
+        workflowId: 'scheduled-yellow-trips-old',
+        args: [{ lagMonths: 2 }],
+        typedSearchAttributes: new TypedSearchAttributes([
+          { key: SCHEDULED_START_TIME, value: new Date('2023-02-28T23:00:00Z') },
+        ]),
+      }),
+    ).catch((err: unknown) => err);
+    const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('InvalidInput');
+    expect(cause.message).toMatch(/Month 2022-12 is not supported/);
   });
 });

@@ -1,7 +1,7 @@
 // Appends one landed month of yellow-taxi trips to the Iceberg table <catalog>.bronze.yellow_trips in the
 // canonical Bronze schema, replacing that month's partition (a re-run never duplicates).
 //
-// Product path ('trino', the default; chosen by measurement, see bench/elt-bronze.ts):
+// How (chosen by measurement against PyIceberg, see bench/elt-bronze.ts):
 //   1. read the source file's footer from the object store (a few KB): a truncated or non-Parquet file
 //      fails here, naming the file, before anything changes; the footer says which year's layout it has;
 //   2. register the landed file, untouched, as the only data file of a throw-away unpartitioned Iceberg
@@ -13,34 +13,24 @@
 // If the INSERT fails after the DELETE (e.g. a corrupt data page that the footer check cannot see), the
 // table is rolled back to its snapshot before the DELETE, unless someone else committed in between.
 //
-// Why not register normalised files in Bronze directly (the 'worker' path below)? Trino's add_files refuses
-// partitioned tables ("The procedure does not support partitioned tables", Trino 476) and
-// add_files_from_table needs a Hive-metastore catalog, so files written by the worker still have to be
-// copied into the partitioned table by Trino: the worker path does all of the product path's Trino work
-// plus a read, normalise, write and upload in the worker. It is kept as an option for comparison.
-// Measured on the 2-core machine, 4,145,257 rows: product path ~8 s (worker RSS ~150 MiB), worker path
-// ~23 s (RSS ~600 MiB), PyIceberg baseline ~13 s (RSS ~4.4 GiB).
+// Why not normalise the file in the worker and register the result in Bronze directly? Trino's add_files
+// refuses partitioned tables ("The procedure does not support partitioned tables", Trino 476) and
+// add_files_from_table needs a Hive-metastore catalog, so files written by the worker would still have to
+// be copied into the partitioned table by Trino: all of this path's Trino work plus a read, normalise,
+// write and upload in the worker. Measured on the 2-core machine, 4,145,257 rows: this path ~8 s (worker
+// RSS ~150 MiB), normalising in the worker ~23 s (RSS ~600 MiB), PyIceberg baseline ~13 s (RSS ~4.4 GiB).
 //
 // One month must not be loaded into the same table by two runs at once (the Temporal workflow id per
 // month prevents it); if it happens anyway, the row-count check after the INSERT fails the later run.
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { s3Client, type ObjectStoreAccess } from '../../../clients/s3';
-import { normaliseToCanonicalParquet } from './normalize';
 import { InvalidSourceFileError, readParquetFooter } from './parquet-footer';
 import {
   CANONICAL_COLUMNS,
   createBronzeTableSql,
-  createCanonicalStagingTableSql,
   createStagingTableSql,
   deleteMonthSql,
-  insertFromCanonicalStagingSql,
   insertFromStagingSql,
   metadataTable,
   planSource,
@@ -60,8 +50,6 @@ import {
   validateSha256,
   validateSourceKey,
 } from './validate';
-
-export type BronzePath = 'trino' | 'worker';
 
 export interface AppendBronzeOptions {
   trinoUrl: string;
@@ -85,12 +73,8 @@ export interface AppendBronzeOptions {
   table?: string;
   /** Create the table (and schema) when missing; default true. */
   createTable?: boolean;
-  /** 'trino' (default, fastest) or 'worker' (normalise in this process; slower, for comparison). */
-  path?: BronzePath;
   /** Parallel table writers in Trino for the month's partition; default 2. */
   writers?: number;
-  /** Local scratch folder for the worker path; default the OS temp folder. */
-  tempDir?: string;
   /** X-Trino-Source of the statements (shows in Trino's query list); default 'dp-bronze'. */
   trinoSource?: string;
   /** Accept a source file without rows (it empties the month); default false: such a file is refused. */
@@ -105,7 +89,6 @@ export interface AppendBronzeResult {
   seconds: number;
   /** Rows of the month that were there before and were replaced. */
   replacedRows: number;
-  path: BronzePath;
 }
 
 interface Context {
@@ -322,75 +305,6 @@ async function loadThroughTrino(
   }
 }
 
-async function downloadToFile(client: S3Client, bucket: string, key: string, file: string): Promise<void> {
-  const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  if (!response.Body) throw new Error(`empty body for s3://${bucket}/${key}`);
-  await pipeline(response.Body as Readable, createWriteStream(file));
-}
-
-async function loadThroughWorker(
-  ctx: Context,
-  bucket: string,
-  sourceKey: string,
-  plan: SourcePlan,
-  lineage: Lineage,
-  writers: number,
-  tempDir: string,
-): Promise<[number, number, number]> {
-  const scratch = await fs.mkdtemp(path.join(tempDir, 'dp-bronze-'));
-  const staging = newStagingRef(ctx);
-  let uploadedKey: string | undefined;
-  try {
-    const sourceFile = path.join(scratch, 'source.parquet');
-    const canonicalFile = path.join(scratch, 'canonical.parquet');
-    ctx.log(`downloading s3://${bucket}/${sourceKey}`);
-    await downloadToFile(ctx.s3, bucket, sourceKey, sourceFile);
-    const normalised = await normaliseToCanonicalParquet({
-      inputFile: sourceFile,
-      outputFile: canonicalFile,
-      plan,
-      lineage,
-      onProgress: (rows) => ctx.log(`normalised ${rows} rows`),
-    });
-    await fs.rm(sourceFile, { force: true });
-    await ctx.trino.query(createCanonicalStagingTableSql(staging));
-    const location = await ctx.trino.query(
-      `SELECT value FROM ${metadataTable(staging, 'properties')} WHERE key = 'location'`,
-    );
-    const stagingLocation = String(location.rows[0]?.[0] ?? '');
-    const prefix = `s3://${bucket}/`;
-    if (!stagingLocation.startsWith(prefix)) {
-      throw new Error(`staging table location ${stagingLocation} is not in bucket ${bucket}`);
-    }
-    const dataDir = `${stagingLocation.slice(prefix.length)}/data/source_month=${ctx.month}`;
-    uploadedKey = `${dataDir}/part-00000.parquet`;
-    const stat = await fs.stat(canonicalFile);
-    ctx.log(`uploading ${normalised.rows} normalised rows (${stat.size} bytes)`);
-    await ctx.s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: uploadedKey,
-        Body: createReadStream(canonicalFile),
-        ContentLength: stat.size,
-      }),
-    );
-    await addFiles(ctx, staging, `${prefix}${dataDir}`);
-    const expected = checkSourceRows(ctx, await stagedRows(ctx, staging));
-    const [replaced, inserted] = await replaceMonth(
-      ctx,
-      insertFromCanonicalStagingSql(ctx.target, staging),
-      writers,
-    );
-    return [expected, replaced, inserted];
-  } finally {
-    await ctx.trino.query(`DROP TABLE IF EXISTS ${qualified(staging)}`).catch(() => undefined);
-    if (uploadedKey) {
-      await ctx.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: uploadedKey })).catch(() => undefined);
-    }
-    await fs.rm(scratch, { recursive: true, force: true });
-  }
-}
-
 /** Appends one month to Bronze, replacing that month's rows. See the top of this file. */
 export async function appendBronzeMonth(opts: AppendBronzeOptions): Promise<AppendBronzeResult> {
   const started = performance.now();
@@ -405,10 +319,6 @@ export async function appendBronzeMonth(opts: AppendBronzeOptions): Promise<Appe
     ingestedAt: new Date(),
   };
   const target = tableRef(opts.catalog, opts.schema, opts.table);
-  const bronzePath: BronzePath = opts.path ?? 'trino';
-  if (bronzePath !== 'trino' && bronzePath !== 'worker') {
-    throw new BronzeInputError(`unknown path ${String(bronzePath)}: use 'trino' or 'worker'`);
-  }
   const writers = opts.writers ?? 2;
   if (!Number.isInteger(writers) || writers < 1 || writers > 64) {
     throw new BronzeInputError(`writers must be an integer in 1..64, got ${writers}`);
@@ -446,18 +356,13 @@ export async function appendBronzeMonth(opts: AppendBronzeOptions): Promise<Appe
     if (plan.ignored.length > 0) log(`columns not in Bronze, ignored: ${plan.ignored.join(', ')}`);
     await ensureTarget(ctx, opts.createTable ?? true);
     await dropStaleStaging(ctx);
-    const [expected, replacedRows, inserted] =
-      bronzePath === 'trino'
-        ? await loadThroughTrino(ctx, footer.location, plan, lineage, writers)
-        : await loadThroughWorker(
-            ctx,
-            bucket,
-            sourceKey,
-            plan,
-            lineage,
-            writers,
-            opts.tempDir ?? os.tmpdir(),
-          );
+    const [expected, replacedRows, inserted] = await loadThroughTrino(
+      ctx,
+      footer.location,
+      plan,
+      lineage,
+      writers,
+    );
     const stats = await monthStats(ctx);
     if (inserted !== expected || stats.rows !== expected) {
       throw new Error(
@@ -467,8 +372,8 @@ export async function appendBronzeMonth(opts: AppendBronzeOptions): Promise<Appe
       );
     }
     const seconds = (performance.now() - started) / 1000;
-    log(`loaded ${stats.rows} rows in ${stats.files} files (${seconds.toFixed(1)}s, ${bronzePath} path)`);
-    return { rows: stats.rows, files: stats.files, seconds, replacedRows, path: bronzePath };
+    log(`loaded ${stats.rows} rows in ${stats.files} files (${seconds.toFixed(1)}s)`);
+    return { rows: stats.rows, files: stats.files, seconds, replacedRows };
   } finally {
     ctx.s3.destroy();
   }

@@ -140,12 +140,6 @@ export function createStagingTableSql(ref: TableRef, plan: SourcePlan): string {
   return `CREATE TABLE ${qualified(ref)} (\n${columns.join(',\n')}\n) WITH (format = 'PARQUET')`;
 }
 
-/** Unpartitioned staging table in the canonical layout, lineage included: the worker path's files. */
-export function createCanonicalStagingTableSql(ref: TableRef): string {
-  const columns = CANONICAL_COLUMNS.map((c) => `  ${c.name} ${c.type}`);
-  return `CREATE TABLE ${qualified(ref)} (\n${columns.join(',\n')}\n) WITH (format = 'PARQUET')`;
-}
-
 export interface Lineage {
   month: string;
   sourceFile: string;
@@ -191,12 +185,6 @@ export function insertFromStagingSql(
   const expressions = [...plan.columns.map(sourceExpression), ...lineageExpressions(lineage)];
   const select = expressions.map((e, i) => `  ${e} AS ${names[i]}`).join(',\n');
   return `INSERT INTO ${qualified(target)} (${names.join(', ')})\nSELECT\n${select}\nFROM ${qualified(staging)}`;
-}
-
-/** INSERT of an already-normalised staging table (worker path): the columns are the canonical ones. */
-export function insertFromCanonicalStagingSql(target: TableRef, staging: TableRef): string {
-  const names = CANONICAL_COLUMNS.map((c) => c.name).join(', ');
-  return `INSERT INTO ${qualified(target)} (${names})\nSELECT ${names}\nFROM ${qualified(staging)}`;
 }
 
 export function deleteMonthSql(target: TableRef, month: string): string {

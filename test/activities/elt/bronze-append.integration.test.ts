@@ -397,24 +397,6 @@ describe('appendBronzeMonth', () => {
     expect(runIds.rows).toEqual([['run-1-2024-06']]);
   });
 
-  test('the worker path (normalise in Node) loads the same values', async () => {
-    const workerTable = `${TABLE}_worker`;
-    try {
-      for (const month of ['2023-01', '2024-06']) {
-        const source = landed.get(month)!;
-        const result = await appendBronzeMonth({
-          ...options(month, source.key, source.sha256, `run-w-${month}`),
-          table: workerTable,
-          path: 'worker',
-        });
-        expect(result).toMatchObject({ rows: source.expected.rows, path: 'worker' });
-        await checkMonth(`${config.catalog}.${SCHEMA}.${workerTable}`, month, `run-w-${month}`);
-      }
-    } finally {
-      await trino.query(`DROP TABLE IF EXISTS ${config.catalog}.${SCHEMA}.${workerTable}`);
-    }
-  });
-
   test('inputs that would end up in SQL or in a key are validated before any work', async () => {
     const source = landed.get('2025-02')!;
     const good = options('2025-02', source.key, source.sha256, 'run-x');

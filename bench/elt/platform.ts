@@ -1,0 +1,61 @@
+// The platform around the run: `dp up`, the mirror seeded from the benchmark's cache, open workflows.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { REPO_ROOT, type PlatformConfig } from '../../lib/config';
+import { tlcMirrorDir } from '../../platform/local/services';
+import { readManifest, tripDataFile, manifestFile } from '../../infra/local/tlc-mirror';
+import { benchMirrorDir, MONTH, ROWS, SEED } from '../elt-bronze';
+
+/** `dp up`: installs/starts what is missing and replaces the worker when its sources changed. */
+export function dpUp(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // Its output goes to our stderr: stdout is reserved for the figures and the JSON line.
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'dp.js'), 'up'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 2, 2],
+    });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`dp up exited with ${code}`))));
+  });
+}
+
+/**
+ * The mirror month, with the parameters prepareMirror asks for. The benchmark cache (bench/elt-bronze.ts)
+ * holds the same month generated with the same parameters and generator version (the generator is
+ * deterministic), so it is copied into the mirror when the mirror lacks it, instead of generating it again.
+ */
+export async function seedMirrorFromBenchCache(config: PlatformConfig): Promise<boolean> {
+  const dir = tlcMirrorDir(config);
+  const cacheDir = benchMirrorDir(config.cacheDir);
+  const [mirror, cached] = await Promise.all([readManifest(dir, MONTH), readManifest(cacheDir, MONTH)]);
+  const wanted = (m: typeof mirror) => m !== undefined && m.rows === ROWS && m.seed === SEED;
+  if (wanted(mirror) || !wanted(cached) || cached === undefined) return false;
+  const source = tripDataFile(cacheDir, MONTH);
+  if (fs.statSync(source, { throwIfNoEntry: false })?.size !== cached.bytes) return false;
+  const target = tripDataFile(dir, MONTH);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const temporary = `${target}.tmp-${process.pid}-bench`;
+  try {
+    fs.copyFileSync(source, temporary);
+    fs.rmSync(manifestFile(dir, MONTH), { force: true });
+    fs.renameSync(temporary, target);
+    fs.writeFileSync(
+      `${manifestFile(dir, MONTH)}.tmp-${process.pid}`,
+      `${JSON.stringify(cached, null, 2)}\n`,
+    );
+    fs.renameSync(`${manifestFile(dir, MONTH)}.tmp-${process.pid}`, manifestFile(dir, MONTH));
+  } finally {
+    fs.rmSync(temporary, { force: true });
+  }
+  return true;
+}
+
+export async function openWorkflows(client: Client): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
+    ids.push(`${wf.type}:${wf.workflowId}`);
+  }
+  return ids;
+}
