@@ -74,6 +74,8 @@ public final class Pipeline {
 
   /** Valid records pass on; malformed ones become dead letters on a side output and are counted. */
   static class RouteMalformed extends ProcessFunction<SensorRecord, SensorRecord> implements CheckpointListener {
+    private static final long serialVersionUID = 1L;
+
     private static final Logger LOG = LoggerFactory.getLogger(RouteMalformed.class);
     private transient Counter malformed;
     private transient Counter validCount;
@@ -109,6 +111,8 @@ public final class Pipeline {
 
   /** Adds the window bounds and the key to the incremental aggregate. */
   static class EmitWindow extends ProcessWindowFunction<TemperatureAggregate.Acc, SensorWindow, String, TimeWindow> {
+    private static final long serialVersionUID = 1L;
+
     @Override
     public void process(String sensorId, Context ctx, Iterable<TemperatureAggregate.Acc> accs, Collector<SensorWindow> out) {
       for (TemperatureAggregate.Acc a : accs) {
@@ -119,6 +123,8 @@ public final class Pipeline {
 
   /** Events past window end + allowed lateness: counted, and written to the DLQ with reason "late". */
   static class CountLate extends ProcessFunction<SensorRecord, String> implements CheckpointListener {
+    private static final long serialVersionUID = 1L;
+
     private static final Logger LOG = LoggerFactory.getLogger(CountLate.class);
     private transient Counter late;
 

@@ -8,6 +8,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /** Kafka record -> parsed SensorRecord. Never throws, so a poison message cannot stop the job. */
 public class SensorDeserializer implements KafkaRecordDeserializationSchema<SensorRecord> {
+  private static final long serialVersionUID = 1L;
+
   @Override
   public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<SensorRecord> out) {
     String value = record.value() == null ? null : new String(record.value(), StandardCharsets.UTF_8);

@@ -4,6 +4,7 @@ import org.apache.flink.api.common.functions.AggregateFunction;
 
 /** Incremental count/sum/min/max of one sensor's window (constant state per window, whatever the rate). */
 public class TemperatureAggregate implements AggregateFunction<SensorRecord, TemperatureAggregate.Acc, TemperatureAggregate.Acc> {
+  private static final long serialVersionUID = 1L;
 
   public static class Acc {
     public long count;
