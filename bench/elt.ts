@@ -50,6 +50,7 @@ import {
   SEED,
   type BronzeSummary,
 } from './elt-bronze';
+import { sleep } from '../lib/time';
 
 const WORKFLOW_ID = `yellow-trips-${MONTH}`;
 const TARGETS = { month_end_to_end_s: 120, bronze_pyiceberg_ratio: 1.0, worker_peak_rss_mib: 1536 };
@@ -92,8 +93,6 @@ const ACTIVITY_CLOSED: readonly number[] = [
 ];
 
 const round = (n: number, digits = 2) => Number(n.toFixed(digits));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 function log(message: string): void {
   process.stderr.write(`[bench elt] ${message}\n`);
 }

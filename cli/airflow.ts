@@ -22,6 +22,7 @@ import { toolPaths } from '../infra/local/install';
 import { ensurePythonTool, pythonToolBin } from '../infra/local/install-python-tools';
 import { runningPid, startDetached, stopProcess, tailFile } from '../lib/process';
 import { prepareMirror } from './elt';
+import { sleep } from '../lib/time';
 
 export const AIRFLOW_DAG_ID = 'nyc_yellow_trips';
 export const AIRFLOW_DAGS_DIR = path.join(REPO_ROOT, 'airflow', 'dags');
@@ -150,8 +151,6 @@ async function prepareAirflow(config: PlatformConfig, report: Reporter, env: Nod
 function processName(p: AirflowProcess): string {
   return `airflow-${p}`;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function apiHealthy(config: PlatformConfig): Promise<boolean> {
   try {

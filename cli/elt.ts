@@ -15,6 +15,7 @@ import { connectClient } from '../worker/connection';
 import type { BackfillResult, MonthOutcome } from '../workflows/yellow-trips-backfill';
 import type { EltProgress, MonthlyYellowTripsResult } from '../workflows/monthly-yellow-trips';
 import { formatTable, resultAsTable } from './format';
+import { sleep } from '../lib/time';
 
 export const SCHEDULE_ID = 'yellow-trips-monthly';
 /** Rows of a generated mirror month unless --rows says otherwise: a quick demo, not a full month. */
@@ -61,7 +62,7 @@ async function followMonth(handle: WorkflowHandle): Promise<MonthlyYellowTripsRe
       } catch {
         // not started yet, or finished
       }
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await sleep(1000);
     }
   })();
   try {
@@ -190,7 +191,7 @@ export async function eltBackfillCommand(options: {
         } catch {
           // finished
         }
-        await new Promise((resolve) => setTimeout(resolve, 2000));
+        await sleep(2000);
       }
     })();
     const result = (await handle.result().finally(() => {

@@ -17,6 +17,7 @@ import { connectClient } from '../worker/connection';
 import { targetEnv, type PlatformTarget } from '../platform/target';
 import type { BringUpReport } from '../workflows/platform-bring-up';
 import { checkCluster } from './kubernetes';
+import { sleep } from '../lib/time';
 
 export const BRING_UP_WORKFLOW_ID = 'platform-bring-up';
 /** Closed runs stay visible in the Temporal UI this long (the dev server's default is one day). */
@@ -71,7 +72,7 @@ export async function runBringUp(
       } catch {
         // progress is best effort
       }
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await sleep(1500);
     }
   })();
   try {

@@ -12,6 +12,7 @@ import { consoleReporter, formatBytes, formatSeconds, type Reporter } from '../l
 import { ensureS3Credentials } from '../platform/local/credentials';
 import { javaFeatureVersion, MissingPrerequisite, requireCommand } from '../infra/local/prereqs';
 import { readPid, runningPid, startDetached, stopProcess, tailFile } from '../lib/process';
+import { sleep } from '../lib/time';
 
 export const STREAM_COMPONENT = 'flink';
 export const FLINK_PROJECT_DIR = path.join(REPO_ROOT, 'flink');
@@ -202,8 +203,6 @@ function portOpen(hostPort: string, timeoutMs = 2000): Promise<boolean> {
     socket.once('error', () => done(false));
   });
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface StreamStartOptions {
   build?: boolean;

@@ -1,5 +1,6 @@
 // A small client for Trino's HTTP statement protocol: POST the SQL, then follow nextUri until the query is
 // finished, collecting columns and rows. A failed query always throws, with Trino's own message.
+import { sleep } from '../lib/time';
 
 export interface TrinoColumn {
   name: string;
@@ -61,8 +62,6 @@ export interface StatementOptions {
 
 const SESSION_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
 const SESSION_VALUE = /^[A-Za-z0-9_.-]+$/;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class TrinoClient {
   constructor(

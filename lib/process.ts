@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { sleep } from './time';
 
 export interface ProcessSpec {
   /** Component name, used for the pid and log file names. */
@@ -89,8 +90,6 @@ export function startDetached(spec: ProcessSpec): number {
   child.unref();
   return child.pid;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** SIGTERM to the process group, then SIGKILL after `graceMs`. Returns whether something was running. */
 export async function stopProcess(pidFile: string, graceMs = 20000): Promise<boolean> {

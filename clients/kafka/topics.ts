@@ -1,6 +1,7 @@
 // The platform's Kafka topics and an idempotent way to create them: a topic that exists is left as it
 // is (partitions can only grow and retention may have been tuned by hand) and reported as existing.
 import { createAdmin, type KafkaConnection } from './client';
+import { sleep } from '../../lib/time';
 
 export interface TopicSpec {
   name: string;
@@ -98,7 +99,7 @@ export async function ensureTopics(connection: KafkaConnection, specs: TopicSpec
     let description = await describeTopic(connection, spec.name);
     for (let wait = 0; wait < 40 && (!description || description.partitions < spec.partitions); wait++) {
       if (!created.has(spec.name) && description) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(250);
       description = await describeTopic(connection, spec.name);
     }
     if (!description) throw new Error(`Topic ${spec.name} is still missing 10 s after it was created.`);

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Reporter } from '../../lib/progress';
+import { sleep } from '../../lib/time';
 
 function alive(pid: number): boolean {
   try {
@@ -12,8 +13,6 @@ function alive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs `fn` holding `<cacheDir>/install.lock` (created exclusively, holding the owner's pid). A lock whose owner

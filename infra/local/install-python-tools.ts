@@ -13,6 +13,7 @@ import { run } from '../../lib/exec';
 import { formatSeconds, type Reporter } from '../../lib/progress';
 import { findPython } from './prereqs';
 import { isAlive } from '../../lib/process';
+import { sleep } from '../../lib/time';
 
 export type PythonTool = 'airflow' | 'jupyter';
 
@@ -119,8 +120,6 @@ async function buildVenv(venv: string, python: string, tool: PythonTool, report:
   fs.writeFileSync(path.join(venv, STAMP), JSON.stringify({ version: path.basename(venv) }));
   report('install', `${label}: installed ${venv} (${formatSeconds(Date.now() - started)})`);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An exclusive lock file holding the owner's pid; a lock left by a dead process is taken over. */
 async function acquireLock(file: string, label: string, report: Reporter): Promise<() => void> {

@@ -22,6 +22,7 @@ import {
 import { objectKey, renderKustomization, type KubeObject, type Rendered } from '../../infra/k8s/kustomize';
 import { S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV } from '../../lib/catalog';
 import { REPO_ROOT } from '../../lib/config';
+import { sleep } from '../../lib/time';
 import {
   NeedsOperatorError,
   type ComponentHealth,
@@ -367,7 +368,7 @@ export class KubernetesDriver implements PlatformDriver {
     this.namespace = options.namespace ?? NAMESPACE;
     this.manifestsDir = options.manifestsDir ?? path.join(REPO_ROOT, 'infra', 'manifests');
     this.overlay = options.overlay ?? 'dev';
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? sleep;
     this.now = options.now ?? Date.now;
     const env = options.env ?? process.env;
     const accessKey = env[S3_ACCESS_KEY_ENV];

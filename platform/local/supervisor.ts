@@ -21,6 +21,7 @@ import {
   STARTUP_TIMEOUT_MS,
   type LocalComponent,
 } from './services';
+import { sleep } from '../../lib/time';
 
 export class PortInUseError extends NeedsOperatorError {
   constructor(readonly conflicts: PortConflict[]) {
@@ -50,8 +51,6 @@ export interface PortConflict {
   configFile: string;
   envVar: string;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Ports of the given components that something other than our own running process holds. */
 export async function findPortConflicts(

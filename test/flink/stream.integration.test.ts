@@ -16,6 +16,7 @@ import { readPid, runningPid } from '../../lib/process';
 import { latestCheckpoint, type CheckpointInfo } from '../../cli/stream';
 import { consumeAll, produceExact, type ExactRecord } from '../support/kafka-records';
 import { dp, dpQuery } from '../support/platform/dp';
+import { sleep } from '../../lib/time';
 
 const MINUTE = 60_000;
 const OUT_OF_ORDERNESS_MS = 5_000; // the job's bounded out-of-orderness (set for this test)
@@ -205,8 +206,6 @@ function tableRows(): WindowRow[] {
     }))
     .sort(byKey);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls the table until `done(rows)` holds; returns the last rows read either way. */
 async function waitForRows(done: (rows: WindowRow[]) => boolean, timeoutMs = 120_000): Promise<WindowRow[]> {

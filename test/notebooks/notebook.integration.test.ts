@@ -11,6 +11,7 @@ import { tripDataFile, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
 import { endpoints, loadConfig } from '../../lib/config';
 import { computeReference } from '../support/reference-elt';
 import { dp } from '../support/platform/dp';
+import { sleep } from '../../lib/time';
 
 const config = loadConfig();
 const trino = new TrinoClient(endpoints(config).trino, { source: 'notebook.test' });
@@ -24,8 +25,6 @@ const CHARTS = [
   'time_travel',
   'sensor_windows',
 ];
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface NotebookCell {
   cell_type: string;

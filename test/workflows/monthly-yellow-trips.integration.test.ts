@@ -24,6 +24,7 @@ import {
 import { computeReference, type ReferenceResult } from '../support/reference-elt';
 import { writeWithPaymentType } from '../support/parquet-edit';
 import { dp } from '../support/platform/dp';
+import { sleep } from '../../lib/time';
 
 const config = loadConfig();
 const trino = new TrinoClient(endpoints(config).trino, { source: 'elt.test' });
@@ -181,7 +182,7 @@ describe('the monthly Yellow Taxi ELT', () => {
     for (let i = 0; i < 600; i++) {
       const progress = await handle.query<{ stage: string }>('progress').catch(() => ({ stage: '' }));
       if (progress.stage === 'loading bronze' || progress.stage === 'transforming') break;
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     const worker = readPid(paths(config).pid('worker'))?.pid as number;
     process.kill(worker, 'SIGKILL');

@@ -9,6 +9,7 @@ import type { AuditReport } from '../../activities/elt/audit';
 import type { FetchOutcome, LandedFile } from '../../activities/elt/fetch';
 import { monthlyYellowTrips, yellowTripsBackfill } from '../../workflows';
 import { createTestEnvironment } from './env';
+import { sleep } from '../../lib/time';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -153,7 +154,7 @@ describe('monthlyYellowTrips', () => {
           expect(p.detail).toMatch(/HTTP 404; check \d of 5/);
           break;
         }
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
       return handle.result();
     });
@@ -252,7 +253,7 @@ describe('yellowTripsBackfill', () => {
       async appendBronze(input) {
         running++;
         peak = Math.max(peak, running);
-        await new Promise((r) => setTimeout(r, 300));
+        await sleep(300);
         running--;
         return base.appendBronze(input);
       },

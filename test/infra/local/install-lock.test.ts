@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { withInstallLock } from '../../../infra/local/install-lock';
+import { sleep } from '../../../lib/time';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dp-lock-'));
 
@@ -47,7 +48,7 @@ describe('withInstallLock', () => {
         order.push('installed');
       },
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     expect(order).toEqual([]);
     order.push('owner done');
     fs.rmSync(path.join(dir, 'install.lock'));

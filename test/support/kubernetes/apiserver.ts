@@ -12,6 +12,7 @@ import type { KubeTransport } from '../../../platform/k8s/driver';
 import { parseYaml } from '../../../infra/k8s/yaml';
 import { kubeToolPaths, kubeToolsMissing } from '../../../infra/local/install-kube';
 import { loadConfig } from '../../../lib/config';
+import { sleep } from '../../../lib/time';
 
 export const CONTEXT = 'dp-test';
 
@@ -25,8 +26,6 @@ export function freePort(): Promise<number> {
     });
   });
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ApiServer {
   dir: string;
