@@ -22,7 +22,7 @@ import { toolPaths } from '../infra/local/install';
 import { ensurePythonTool, pythonToolBin } from '../infra/local/install-python-tools';
 import { runningPid, startDetached, stopProcess, tailFile } from '../lib/process';
 import { prepareMirror } from './elt';
-import { sleep } from '../lib/time';
+import { pollUntil } from '../lib/time';
 
 export const AIRFLOW_DAG_ID = 'nyc_yellow_trips';
 export const AIRFLOW_DAGS_DIR = path.join(REPO_ROOT, 'airflow', 'dags');
@@ -190,21 +190,24 @@ export async function airflowUp(
     });
     report('airflow', `${proc}: started (pid ${pid}); log ${p.log(name)}`);
   }
-  const deadline = Date.now() + 180_000;
-  while (!(await apiHealthy(config))) {
-    for (const proc of AIRFLOW_PROCESSES) {
-      if (runningPid(p.pid(processName(proc))) === undefined) {
-        throw new Error(
-          `airflow ${proc} exited during start-up; last log lines:\n${tailFile(p.log(processName(proc)), 30)}`,
-        );
+  const healthy = await pollUntil(
+    async () => {
+      if (await apiHealthy(config)) return true;
+      for (const proc of AIRFLOW_PROCESSES) {
+        if (runningPid(p.pid(processName(proc))) === undefined) {
+          throw new Error(
+            `airflow ${proc} exited during start-up; last log lines:\n${tailFile(p.log(processName(proc)), 30)}`,
+          );
+        }
       }
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `the Airflow API server did not answer within 180 s; see ${p.log(processName('api-server'))}`,
-      );
-    }
-    await sleep(2000);
+      return false;
+    },
+    { timeoutMs: 180_000, intervalMs: 2000 },
+  );
+  if (!healthy) {
+    throw new Error(
+      `the Airflow API server did not answer within 180 s; see ${p.log(processName('api-server'))}`,
+    );
   }
 }
 

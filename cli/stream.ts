@@ -12,7 +12,7 @@ import { consoleReporter, formatBytes, formatSeconds, type Reporter } from '../l
 import { ensureS3Credentials } from '../platform/local/credentials';
 import { javaFeatureVersion, MissingPrerequisite, requireCommand } from '../infra/local/prereqs';
 import { readPid, runningPid, startDetached, stopProcess, tailFile } from '../lib/process';
-import { sleep } from '../lib/time';
+import { pollUntil } from '../lib/time';
 
 export const STREAM_COMPONENT = 'flink';
 export const FLINK_PROJECT_DIR = path.join(REPO_ROOT, 'flink');
@@ -291,21 +291,23 @@ export async function streamStart(
   });
   report(STREAM_COMPONENT, `started (pid ${pid}); log ${sp.log}`);
   const logStart = fs.existsSync(sp.log) ? fs.statSync(sp.log).size : 0;
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    await sleep(1000);
-    if (runningPid(sp.pid) === undefined) {
-      throw new Error(`the job exited during start-up; last log lines:\n${tailFile(sp.log, 30)}`);
-    }
-    const text = readFrom(sp.log, logStart);
-    if (/Exception in thread "main"/.test(text)) {
-      await stopProcess(sp.pid, 5000);
-      throw new Error(`the job failed during start-up; last log lines:\n${tailFile(sp.log, 30)}`);
-    }
-    if (/switched from state CREATED to RUNNING/.test(text)) {
-      report(STREAM_COMPONENT, 'job RUNNING; rows reach the table on each completed checkpoint');
-      return pid;
-    }
+  const jobRunning = await pollUntil(
+    async () => {
+      if (runningPid(sp.pid) === undefined) {
+        throw new Error(`the job exited during start-up; last log lines:\n${tailFile(sp.log, 30)}`);
+      }
+      const text = readFrom(sp.log, logStart);
+      if (/Exception in thread "main"/.test(text)) {
+        await stopProcess(sp.pid, 5000);
+        throw new Error(`the job failed during start-up; last log lines:\n${tailFile(sp.log, 30)}`);
+      }
+      return /switched from state CREATED to RUNNING/.test(text);
+    },
+    { timeoutMs: 60_000, intervalMs: 1000 },
+  );
+  if (jobRunning) {
+    report(STREAM_COMPONENT, 'job RUNNING; rows reach the table on each completed checkpoint');
+    return pid;
   }
   report(STREAM_COMPONENT, `still starting after 60 s; see ${sp.log}`);
   return pid;

@@ -1,7 +1,7 @@
 // The platform's Kafka topics and an idempotent way to create them: a topic that exists is left as it
 // is (partitions can only grow and retention may have been tuned by hand) and reported as existing.
 import { createAdmin, type KafkaConnection } from './client';
-import { sleep } from '../../lib/time';
+import { pollUntil } from '../../lib/time';
 
 export interface TopicSpec {
   name: string;
@@ -96,12 +96,15 @@ export async function ensureTopics(connection: KafkaConnection, specs: TopicSpec
   const states: TopicState[] = [];
   for (const spec of specs) {
     // The broker learns of a new topic from the controller a moment after CreateTopics answered.
-    let description = await describeTopic(connection, spec.name);
-    for (let wait = 0; wait < 40 && (!description || description.partitions < spec.partitions); wait++) {
-      if (!created.has(spec.name) && description) break;
-      await sleep(250);
-      description = await describeTopic(connection, spec.name);
-    }
+    let description: TopicDescription | undefined;
+    await pollUntil(
+      async () => {
+        description = await describeTopic(connection, spec.name);
+        // A topic that was there already is taken as it is; one created now, once it has every partition.
+        return description && (!created.has(spec.name) || description.partitions >= spec.partitions);
+      },
+      { timeoutMs: 10_000, intervalMs: 250 },
+    );
     if (!description) throw new Error(`Topic ${spec.name} is still missing 10 s after it was created.`);
     const retention = description.configs['retention.ms'];
     states.push({

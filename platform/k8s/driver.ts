@@ -22,7 +22,7 @@ import {
 import { objectKey, renderKustomization, type KubeObject, type Rendered } from '../../infra/k8s/kustomize';
 import { S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV } from '../../lib/catalog';
 import { REPO_ROOT } from '../../lib/config';
-import { sleep } from '../../lib/time';
+import { pollUntil, sleep } from '../../lib/time';
 import {
   NeedsOperatorError,
   type ComponentHealth,
@@ -509,23 +509,28 @@ export class KubernetesDriver implements PlatformDriver {
     const interval = this.options.pollIntervalMs ?? 5_000;
     const started = this.now();
     let last = 'not found';
-    for (;;) {
-      const live = await this.read(o);
-      if (live) {
+    const ready = await pollUntil(
+      async () => {
+        const live = await this.read(o);
+        if (!live) return undefined;
         const r = readiness(o.kind, live);
         last = r.detail;
-        if (r.ready) return r.detail;
-      }
-      const waited = this.now() - started;
-      if (waited >= timeout) {
-        throw new Error(
-          `${o.kind} ${o.metadata.name} not ready after ${Math.round(waited / 1000)} s (${last}). ` +
-            `See \`kubectl -n ${this.namespace} describe ${o.kind.toLowerCase()} ${o.metadata.name}\`.`,
-        );
-      }
-      progress(`waiting for ${o.kind} ${o.metadata.name}: ${last} (${Math.round(waited / 1000)} s)`);
-      await this.sleep(interval);
-    }
+        return r.ready && r.detail;
+      },
+      {
+        timeoutMs: timeout,
+        intervalMs: interval,
+        sleep: this.sleep,
+        now: this.now,
+        onWait: (waited) =>
+          progress(`waiting for ${o.kind} ${o.metadata.name}: ${last} (${Math.round(waited / 1000)} s)`),
+      },
+    );
+    if (ready !== undefined) return ready;
+    throw new Error(
+      `${o.kind} ${o.metadata.name} not ready after ${Math.round((this.now() - started) / 1000)} s (${last}). ` +
+        `See \`kubectl -n ${this.namespace} describe ${o.kind.toLowerCase()} ${o.metadata.name}\`.`,
+    );
   }
 
   /** Applies the objects of some components in order, waiting for each workload before the next kind. */
