@@ -4,7 +4,6 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { lakehouseCatalogProperties } from '../lib/catalog';
@@ -17,6 +16,7 @@ import { validMonth } from '../domain/months';
 import { sqlIdentifier, sqlString, TrinoClient } from '../clients/trino';
 import { auditMonth, type AuditReport } from './elt/audit';
 import { publishTagName } from '../domain/names';
+import { heartbeat, withHeartbeat } from './heartbeat';
 
 export interface EltSettings {
   endpoints: () => PlatformEndpoints;
@@ -51,28 +51,6 @@ export interface DbtOutcome {
 export type PublishOutcome =
   { status: 'published'; mainHash: string; tag: string } | { status: 'conflict'; message: string };
 
-function progress(message: string) {
-  Context.current().log.info(message);
-  Context.current().heartbeat(message);
-}
-
-/**
- * Heartbeats on a timer while `work` runs, so a long step that prints nothing (one big SQL statement) still
- * shows it is alive, and a dead worker is noticed within the heartbeat timeout.
- */
-async function withHeartbeat<T>(label: string, work: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  const timer = setInterval(
-    () => progress(`${label} (${Math.round((Date.now() - started) / 1000)} s)`),
-    5000,
-  );
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
-}
-
 export function createEltActivities(settings: EltSettings) {
   const trino = (catalog?: string) =>
     new TrinoClient(settings.endpoints().trino, { source: 'dp-elt', catalog, requestTimeoutMs: 600_000 });
@@ -91,7 +69,7 @@ export function createEltActivities(settings: EltSettings) {
           bucket: settings.endpoints().warehouseBucket,
           baseUrl: input.baseUrl ?? settings.tlcBaseUrl,
           month: validMonth(input.month),
-          progress,
+          progress: heartbeat,
         });
       } catch (err) {
         if (err instanceof InvalidSourceFile) throw ApplicationFailure.nonRetryable(err.message, err.name);
@@ -147,7 +125,7 @@ export function createEltActivities(settings: EltSettings) {
             sourceFile: input.landed.sourceFile,
             sourceSha256: input.landed.sha256,
             runId: input.runId,
-            onProgress: progress,
+            onProgress: heartbeat,
           }),
         );
       } catch (err) {
@@ -271,7 +249,8 @@ async function runDbtBuild(settings: EltSettings, catalog: string, month: string
         for (const line of lines) {
           tail.push(line);
           if (tail.length > 60) tail.shift();
-          if (/ (OK|PASS|FAIL|ERROR|WARN) /.test(line) || /START/.test(line)) progress(`dbt: ${line.trim()}`);
+          if (/ (OK|PASS|FAIL|ERROR|WARN) /.test(line) || /START/.test(line))
+            heartbeat(`dbt: ${line.trim()}`);
         }
       };
       child.stdout.on('data', onData);

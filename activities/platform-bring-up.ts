@@ -1,7 +1,6 @@
 // Activities of the platform bring-up: start or adopt each component through a driver, then initialise
 // what the lakehouse needs (bucket, Nessie's main branch, the Trino catalog and its schemas, Kafka's topics). Each one
 // checks before it changes anything, so running them on a healthy platform changes nothing.
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { lakehouseCatalogProperties } from '../lib/catalog';
 import { ensureTopics, PLATFORM_TOPICS, type TopicState } from '../clients/kafka/topics';
@@ -14,6 +13,7 @@ import {
   type ManagedComponent,
   type PlatformDriver,
 } from '../platform/driver';
+import { heartbeat } from './heartbeat';
 
 /** Nessie's hash of the empty history, the source for re-creating a deleted default branch. */
 const NESSIE_NO_ANCESTOR = '2e1cfa82b035c26cbbbdae632cea070514eb8b773f616aaeaf668e2f0be8f10d';
@@ -37,11 +37,6 @@ export interface TrinoInit {
 export interface KafkaInit {
   /** Each platform topic: created now or already there, with its partitions and retention. */
   topics: TopicState[];
-}
-
-function heartbeat(message: string) {
-  Context.current().log.info(message);
-  Context.current().heartbeat(message);
 }
 
 export function createPlatformActivities(driver: PlatformDriver) {
