@@ -13,7 +13,7 @@ import type { PlatformEndpoints } from '../platform/driver';
 import { s3Client } from '../clients/s3';
 import { fetchMonthToLanding, InvalidSourceFile, type FetchOutcome, type LandedFile } from './elt/fetch';
 import { validMonth } from '../domain/months';
-import { sqlIdentifier, sqlString, TrinoClient } from '../clients/trino';
+import { sqlIdentifier, TrinoClient } from '../clients/trino';
 import { auditMonth, type AuditReport } from './elt/audit';
 import { publishTagName } from '../domain/names';
 import { heartbeat, withHeartbeat } from './heartbeat';
@@ -93,21 +93,16 @@ export function createEltActivities(settings: EltSettings) {
         await n.createReference(input.branch, 'BRANCH', { name: 'main', hash: main.hash });
         fromHash = main.hash;
       }
-      const t = trino();
       const catalog = sqlIdentifier(input.catalog);
-      const catalogs = (await t.query('SHOW CATALOGS')).rows.map((r) => String(r[0]));
-      if (!catalogs.includes(catalog)) {
-        const { ['connector.name']: connector, ...properties } = lakehouseCatalogProperties({
+      await trino().ensureCatalog(
+        catalog,
+        lakehouseCatalogProperties({
           nessieApiUri: e.nessieApi,
           s3Endpoint: e.s3,
           warehouseBucket: e.warehouseBucket,
           ref: input.branch,
-        });
-        const withClause = Object.entries(properties)
-          .map(([k, v]) => `"${k}" = ${sqlString(v)}`)
-          .join(', ');
-        await t.query(`CREATE CATALOG ${catalog} USING ${sqlIdentifier(connector)} WITH (${withClause})`);
-      }
+        }),
+      );
       return { branch: input.branch, catalog, fromHash };
     },
 
@@ -196,8 +191,7 @@ export function createEltActivities(settings: EltSettings) {
     /** Drops the run's Trino catalog and Nessie branch (after a publish, or before a fresh attempt). */
     async dropRunBranch(input: { run: RunBranch }): Promise<void> {
       const t = trino();
-      const catalogs = (await t.query('SHOW CATALOGS')).rows.map((r) => String(r[0]));
-      if (catalogs.includes(input.run.catalog))
+      if ((await t.catalogs()).includes(input.run.catalog))
         await t.query(`DROP CATALOG ${sqlIdentifier(input.run.catalog)}`);
       const n = nessie();
       const branch = await n.getReference(input.run.branch);

@@ -6,7 +6,7 @@ import { lakehouseCatalogProperties } from '../lib/catalog';
 import { ensureTopics, PLATFORM_TOPICS, type TopicState } from '../clients/kafka/topics';
 import { NessieClient } from '../clients/nessie';
 import { ensureBucket, s3Client } from '../clients/s3';
-import { sqlIdentifier, sqlString, TrinoClient } from '../clients/trino';
+import { sqlIdentifier, TrinoClient } from '../clients/trino';
 import {
   NeedsOperatorError,
   type EnsureResult,
@@ -77,22 +77,15 @@ export function createPlatformActivities(driver: PlatformDriver) {
       const e = driver.endpoints();
       const trino = new TrinoClient(e.trino, { source: 'dp-bring-up' });
       const catalog = sqlIdentifier(e.catalog);
-      const catalogs = (await trino.query('SHOW CATALOGS')).rows.map((r) => String(r[0]));
-      let catalogCreated = false;
-      if (!catalogs.includes(catalog)) {
-        const properties = lakehouseCatalogProperties({
+      const catalogCreated = await trino.ensureCatalog(
+        catalog,
+        lakehouseCatalogProperties({
           nessieApiUri: e.nessieApi,
           s3Endpoint: e.s3,
           warehouseBucket: e.warehouseBucket,
           ref: 'main',
-        });
-        const { ['connector.name']: connector, ...rest } = properties;
-        const withClause = Object.entries(rest)
-          .map(([k, v]) => `"${k}" = ${sqlString(v)}`)
-          .join(', ');
-        await trino.query(`CREATE CATALOG ${catalog} USING ${sqlIdentifier(connector)} WITH (${withClause})`);
-        catalogCreated = true;
-      }
+        }),
+      );
       const schemas = (await trino.query(`SHOW SCHEMAS FROM ${catalog}`)).rows.map((r) => String(r[0]));
       const schemasCreated: string[] = [];
       const schemasExisting: string[] = [];

@@ -145,6 +145,17 @@ export class TrinoClient {
     return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c.name, row[i]])) as T);
   }
 
+  async catalogs(): Promise<string[]> {
+    return (await this.query('SHOW CATALOGS')).rows.map((r) => String(r[0]));
+  }
+
+  /** Creates the catalog unless it exists (by name: its properties are not compared). True when created. */
+  async ensureCatalog(name: string, properties: Record<string, string>): Promise<boolean> {
+    if ((await this.catalogs()).includes(name)) return false;
+    await this.query(createCatalogSql(name, properties));
+    return true;
+  }
+
   async isReady(): Promise<boolean> {
     try {
       const response = await fetch(`${this.baseUrl}/v1/info`, { signal: AbortSignal.timeout(3000) });
@@ -169,4 +180,14 @@ export function sqlIdentifier(name: string): string {
 
 export function sqlString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** CREATE CATALOG from the properties of a catalog file (connector.name picks the connector, the rest go to WITH). */
+export function createCatalogSql(name: string, properties: Record<string, string>): string {
+  const { ['connector.name']: connector, ...rest } = properties;
+  if (!connector) throw new Error(`Catalog ${name} has no connector.name.`);
+  const withClause = Object.entries(rest)
+    .map(([key, value]) => `"${key}" = ${sqlString(value)}`)
+    .join(', ');
+  return `CREATE CATALOG ${sqlIdentifier(name)} USING ${sqlIdentifier(connector)} WITH (${withClause})`;
 }

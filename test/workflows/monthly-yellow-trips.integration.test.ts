@@ -120,7 +120,7 @@ describe('the monthly Yellow Taxi ELT', () => {
     expect(tag?.hash).toBe(await mainHash());
     // The run's branch and catalog are gone once published.
     expect(await runBranches()).toEqual(branchesBefore);
-    const catalogs = (await trino.query('SHOW CATALOGS')).rows.map((r) => String(r[0]));
+    const catalogs = await trino.catalogs();
     expect(catalogs.filter((c) => c.startsWith('etl_'))).toEqual([]);
   });
 
