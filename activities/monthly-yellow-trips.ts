@@ -1,6 +1,5 @@
 // Activities of the monthly Yellow Taxi ELT: fetch, branch, Bronze, dbt, audit, publish.
 // Each one is safe to retry: it checks what is already done before it changes anything.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +16,7 @@ import { sqlIdentifier, TrinoClient } from '../clients/trino';
 import { auditMonth, type AuditReport } from './elt/audit';
 import { publishTagName } from '../domain/names';
 import { heartbeat, withHeartbeat } from './heartbeat';
+import { runLines } from '../lib/exec';
 
 export interface EltSettings {
   endpoints: () => PlatformEndpoints;
@@ -232,33 +232,17 @@ async function runDbtBuild(settings: EltSettings, catalog: string, month: string
     DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
   };
   try {
-    const output = await new Promise<{ code: number | null; tail: string[] }>((resolve, reject) => {
-      const child = spawn(settings.dbtExecutable, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const tail: string[] = [];
-      let buffered = '';
-      const onData = (chunk: Buffer) => {
-        buffered += chunk.toString('utf8');
-        const lines = buffered.split('\n');
-        buffered = lines.pop() ?? '';
-        for (const line of lines) {
-          tail.push(line);
-          if (tail.length > 60) tail.shift();
-          if (/ (OK|PASS|FAIL|ERROR|WARN) /.test(line) || /START/.test(line))
-            heartbeat(`dbt: ${line.trim()}`);
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.on('error', (err) =>
-        reject(new Error(`Cannot run dbt (${settings.dbtExecutable}): ${err.message}`)),
-      );
-      child.on('close', (code) => resolve({ code, tail }));
+    // dbt exits non-zero when a test fails: run_results.json, not the exit code, says what happened.
+    const { code, output } = await runLines(settings.dbtExecutable, args, {
+      env,
+      keepLines: 60,
+      onLine: (line) => {
+        if (/ (OK|PASS|FAIL|ERROR|WARN) /.test(line) || /START/.test(line)) heartbeat(`dbt: ${line.trim()}`);
+      },
     });
     const resultsFile = path.join(targetDir, 'run_results.json');
     if (!fs.existsSync(resultsFile)) {
-      throw new Error(
-        `dbt build failed before running anything (exit ${output.code}):\n${output.tail.join('\n')}`,
-      );
+      throw new Error(`dbt build failed before running anything (exit ${code}):\n${output}`);
     }
     const results = (JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as DbtRunResults).results;
     const errors = results.filter((r) => r.status === 'error');

@@ -7,7 +7,6 @@
 // logs DP_HOME/logs/airflow-*.log. Everything the DAG needs reaches it through the environment: the
 // platform's endpoints from lib/config.ts and the object-store keys from DP_HOME/secrets (never a file in
 // the repo); Airflow's own signing keys are generated into DP_HOME/secrets/airflow.json on first use.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,7 +15,7 @@ import { supportedMonth, validMonth } from '../domain/months';
 import { lakehouseCatalogProperties, S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV } from '../lib/catalog';
 import { endpoints, loadConfig, paths, REPO_ROOT, type PlatformConfig } from '../lib/config';
 import { consoleReporter, formatSeconds, type Reporter } from '../lib/progress';
-import { CommandFailed, run } from '../lib/exec';
+import { CommandFailed, run, runAttached } from '../lib/exec';
 import { ensureS3Credentials, writePrivateFile } from '../platform/local/credentials';
 import { toolPaths } from '../infra/local/install';
 import { ensurePythonTool, pythonToolBin } from '../infra/local/install-python-tools';
@@ -374,11 +373,6 @@ export function registerAirflowCommands(program: Command) {
     .action(async (args: string[]) => {
       const config = loadConfig();
       await ensurePythonTool(config.cacheDir, 'airflow', consoleReporter);
-      const code = await new Promise<number | null>((resolve, reject) => {
-        const child = spawn(airflowBin(config), args, { env: airflowEnv(config), stdio: 'inherit' });
-        child.on('error', reject);
-        child.on('close', resolve);
-      });
-      process.exitCode = code ?? 1;
+      process.exitCode = await runAttached(airflowBin(config), args, { env: airflowEnv(config) });
     });
 }
