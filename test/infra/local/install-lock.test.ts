@@ -35,6 +35,18 @@ describe('withInstallLock', () => {
     ).resolves.toBe('ran');
   });
 
+  test('takes over an empty lock that stays empty (its writer died before writing its pid)', async () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'install.lock'), '');
+    await expect(
+      withInstallLock(
+        dir,
+        () => undefined,
+        async () => 'ran',
+      ),
+    ).resolves.toBe('ran');
+  });
+
   test('waits for a live owner and says so', async () => {
     const dir = tmp();
     const owner = spawn('sleep', ['30']);
