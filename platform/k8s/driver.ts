@@ -31,6 +31,7 @@ import {
   type PlatformDriver,
   type PlatformEndpoints,
 } from '../driver';
+import type { KubernetesTarget } from '../target';
 
 // ---------------------------------------------------------------------------------------------------------
 // Transport
@@ -657,4 +658,14 @@ export async function createKubernetesDriver(
     // The cluster may not be reachable yet: ensureRunning reports that with its own retries.
   }
   return driver;
+}
+
+/** The driver of a Kubernetes target (`dp up --target k8s`, `dp status`, the worker that `dp up` starts). */
+export function kubernetesDriverFor(target: KubernetesTarget): Promise<KubernetesDriver> {
+  return createKubernetesDriver({
+    context: target.context,
+    overlay: target.overlay,
+    namespace: target.namespace,
+    endpoints: target.endpoints,
+  });
 }
