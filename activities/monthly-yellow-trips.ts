@@ -10,7 +10,8 @@ import { appendBronzeMonth } from './elt/bronze/append';
 import { isMergeConflict, NessieClient, type NessieReference } from '../clients/nessie';
 import type { PlatformEndpoints } from '../platform/driver';
 import { s3Client } from '../clients/s3';
-import { fetchMonthToLanding, InvalidSourceFile, type FetchOutcome, type LandedFile } from './elt/fetch';
+import { fetchMonthToLanding, type FetchOutcome, type LandedFile } from './elt/fetch';
+import { InvalidSourceFile } from './elt/invalid-source-file';
 import { validMonth } from '../domain/months';
 import { sqlIdentifier, TrinoClient } from '../clients/trino';
 import { auditMonth, type AuditReport } from './elt/audit';
@@ -72,8 +73,7 @@ export function createEltActivities(settings: EltSettings) {
           progress: heartbeat,
         });
       } catch (err) {
-        if (err instanceof InvalidSourceFile) throw ApplicationFailure.nonRetryable(err.message, err.name);
-        throw err;
+        throw failForGoodIfInvalidSource(err);
       } finally {
         client.destroy();
       }
@@ -124,10 +124,7 @@ export function createEltActivities(settings: EltSettings) {
           }),
         );
       } catch (err) {
-        if ((err as Error).name === 'InvalidSourceFile') {
-          throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidSourceFile');
-        }
-        throw err;
+        throw failForGoodIfInvalidSource(err);
       }
     },
 
@@ -198,6 +195,11 @@ export function createEltActivities(settings: EltSettings) {
       if (branch) await n.deleteReference(branch.name, 'BRANCH', branch.hash);
     },
   };
+}
+
+/** A bad source file fails the activity without retries (they would read the same bytes); others as they are. */
+function failForGoodIfInvalidSource(err: unknown): unknown {
+  return err instanceof InvalidSourceFile ? ApplicationFailure.nonRetryable(err.message, err.name) : err;
 }
 
 function publishMessage(input: { month: string; runId: string }): string {

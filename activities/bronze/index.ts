@@ -6,10 +6,7 @@ export {
   type AppendBronzeResult,
   type BronzePath,
 } from '../elt/bronze/append';
-export {
-  INVALID_SOURCE_FILE,
-  InvalidParquetError,
-  InvalidSourceFileError,
-} from '../elt/bronze/parquet-footer';
+export { InvalidParquetError } from '../elt/bronze/parquet-footer';
+export { InvalidSourceFile } from '../elt/invalid-source-file';
 export { SourceSchemaError } from '../elt/bronze/sql';
 export { BronzeInputError } from '../elt/bronze/validate';

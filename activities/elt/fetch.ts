@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { CopyObjectCommand, DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { validMonth } from '../../domain/months';
+import { InvalidSourceFile } from './invalid-source-file';
 
 export const LANDING_PREFIX = 'landing/yellow';
 
@@ -52,11 +53,6 @@ export interface LandedFile {
 
 export type FetchOutcome =
   { status: 'landed'; file: LandedFile } | { status: 'not-published'; httpStatus: number };
-
-/** A problem with the source file itself: fetching it again would give the same bytes. */
-export class InvalidSourceFile extends Error {
-  override name = 'InvalidSourceFile';
-}
 
 export interface FetchOptions {
   s3: S3Client;
