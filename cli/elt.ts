@@ -11,11 +11,10 @@ import { tlcMirrorDir } from '../platform/local/services';
 import { ensureLocalComponent } from '../platform/local/supervisor';
 import { endpoints, loadConfig, type PlatformConfig } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
-import { connectClient } from '../worker/connection';
+import { connectClient, resultWhilePolling } from '../worker/connection';
 import type { BackfillResult, MonthOutcome } from '../workflows/yellow-trips-backfill';
 import type { EltProgress, MonthlyYellowTripsResult } from '../workflows/monthly-yellow-trips';
 import { formatTable, resultAsTable } from './format';
-import { sleep } from '../lib/time';
 
 export const SCHEDULE_ID = 'yellow-trips-monthly';
 /** Rows of a generated mirror month unless --rows says otherwise: a quick demo, not a full month. */
@@ -51,26 +50,12 @@ export async function prepareMirror(
 
 async function followMonth(handle: WorkflowHandle): Promise<MonthlyYellowTripsResult> {
   let last = '';
-  let done = false;
-  const watcher = (async () => {
-    while (!done) {
-      try {
-        const p = await handle.query<EltProgress>('progress');
-        const line = `${p.stage}${p.detail ? ': ' + p.detail : ''}${p.attempt > 1 ? ` (attempt ${p.attempt})` : ''}`;
-        if (line !== last) consoleReporter(`elt ${p.month}`, line);
-        last = line;
-      } catch {
-        // not started yet, or finished
-      }
-      await sleep(1000);
-    }
-  })();
-  try {
-    return (await handle.result()) as MonthlyYellowTripsResult;
-  } finally {
-    done = true;
-    await watcher;
-  }
+  return resultWhilePolling<MonthlyYellowTripsResult>(handle, 1000, async () => {
+    const p = await handle.query<EltProgress>('progress');
+    const line = `${p.stage}${p.detail ? ': ' + p.detail : ''}${p.attempt > 1 ? ` (attempt ${p.attempt})` : ''}`;
+    if (line !== last) consoleReporter(`elt ${p.month}`, line);
+    last = line;
+  });
 }
 
 function auditSummary(report: AuditReport): string {
@@ -178,26 +163,12 @@ export async function eltBackfillCommand(options: {
       `workflow ${handle.workflowId}: ${months.length} months, ${parallel} at a time`,
     );
     let last = '';
-    let done = false;
-    const watcher = (async () => {
-      while (!done) {
-        try {
-          const states = await handle.query<MonthOutcome[]>('progress');
-          const line = states
-            .map((s) => `${s.month}:${s.detail === 'pending' ? 'running' : s.status}`)
-            .join(' ');
-          if (line !== last) consoleReporter('backfill', line);
-          last = line;
-        } catch {
-          // finished
-        }
-        await sleep(2000);
-      }
-    })();
-    const result = (await handle.result().finally(() => {
-      done = true;
-    })) as BackfillResult;
-    await watcher;
+    const result = await resultWhilePolling<BackfillResult>(handle, 2000, async () => {
+      const states = await handle.query<MonthOutcome[]>('progress');
+      const line = states.map((s) => `${s.month}:${s.detail === 'pending' ? 'running' : s.status}`).join(' ');
+      if (line !== last) consoleReporter('backfill', line);
+      last = line;
+    });
     console.log(
       formatTable(
         ['month', 'status', 'detail'],

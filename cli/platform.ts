@@ -13,11 +13,10 @@ import { PLATFORM_COMPONENTS, type LocalComponent } from '../platform/local/serv
 import { ensureLocalComponent, findPortConflicts, PortInUseError } from '../platform/local/supervisor';
 import { endpoints, paths, type PlatformConfig } from '../lib/config';
 import { formatSeconds, type Reporter } from '../lib/progress';
-import { connectClient } from '../worker/connection';
+import { connectClient, resultWhilePolling } from '../worker/connection';
 import { targetEnv, type PlatformTarget } from '../platform/target';
 import type { BringUpReport } from '../workflows/platform-bring-up';
 import { checkCluster } from './kubernetes';
-import { sleep } from '../lib/time';
 
 export const BRING_UP_WORKFLOW_ID = 'platform-bring-up';
 /** Closed runs stay visible in the Temporal UI this long (the dev server's default is one day). */
@@ -55,32 +54,18 @@ export async function runBringUp(
   });
   report('bring-up', `workflow ${BRING_UP_WORKFLOW_ID} run ${handle.firstExecutionRunId}`);
   const seen = new Set<string>();
-  let done = false;
-  const watcher = (async () => {
-    while (!done) {
-      try {
-        const description = await handle.describe();
-        for (const activity of description.raw.pendingActivities ?? []) {
-          const payload = activity.heartbeatDetails?.payloads?.[0];
-          if (!payload) continue;
-          const message = String(defaultPayloadConverter.fromPayload(payload));
-          if (!seen.has(message)) {
-            seen.add(message);
-            report('bring-up', message);
-          }
-        }
-      } catch {
-        // progress is best effort
+  return resultWhilePolling<BringUpReport>(handle, 1500, async () => {
+    const description = await handle.describe();
+    for (const activity of description.raw.pendingActivities ?? []) {
+      const payload = activity.heartbeatDetails?.payloads?.[0];
+      if (!payload) continue;
+      const message = String(defaultPayloadConverter.fromPayload(payload));
+      if (!seen.has(message)) {
+        seen.add(message);
+        report('bring-up', message);
       }
-      await sleep(1500);
     }
-  })();
-  try {
-    return (await handle.result()) as BringUpReport;
-  } finally {
-    done = true;
-    await watcher;
-  }
+  });
 }
 
 export async function platformUp(
