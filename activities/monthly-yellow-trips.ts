@@ -1,10 +1,8 @@
 // Activities of the monthly Yellow Taxi ELT: fetch, branch, Bronze, dbt, audit, publish.
 // Each one is safe to retry: it checks what is already done before it changes anything.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { lakehouseCatalogProperties } from '../lib/catalog';
@@ -21,11 +19,14 @@ import type {
   PublishOutcome,
   RunBranch,
 } from '../domain/elt';
-import { fetchMonthToLanding, InvalidSourceFile } from './elt/fetch';
+import { fetchMonthToLanding } from './elt/fetch';
+import { InvalidSourceFile } from './elt/invalid-source-file';
 import { validMonth } from '../domain/months';
-import { sqlIdentifier, sqlString, TrinoClient } from '../clients/trino';
+import { sqlIdentifier, TrinoClient } from '../clients/trino';
 import { auditMonth } from './elt/audit';
 import { publishTagName } from '../domain/names';
+import { heartbeat, withHeartbeat } from './heartbeat';
+import { runLines } from '../lib/exec';
 
 export interface EltSettings {
   endpoints: () => PlatformEndpoints;
@@ -34,28 +35,6 @@ export interface EltSettings {
   /** The dbt virtualenv and project. */
   dbtExecutable: string;
   dbtProjectDir: string;
-}
-
-function progress(message: string) {
-  Context.current().log.info(message);
-  Context.current().heartbeat(message);
-}
-
-/**
- * Heartbeats on a timer while `work` runs, so a long step that prints nothing (one big SQL statement) still
- * shows it is alive, and a dead worker is noticed within the heartbeat timeout.
- */
-async function withHeartbeat<T>(label: string, work: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  const timer = setInterval(
-    () => progress(`${label} (${Math.round((Date.now() - started) / 1000)} s)`),
-    5000,
-  );
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 export function createEltActivities(settings: EltSettings) {
@@ -76,11 +55,10 @@ export function createEltActivities(settings: EltSettings) {
           bucket: settings.endpoints().warehouseBucket,
           baseUrl: input.baseUrl ?? settings.tlcBaseUrl,
           month: validMonth(input.month),
-          progress,
+          progress: heartbeat,
         });
       } catch (err) {
-        if (err instanceof InvalidSourceFile) throw ApplicationFailure.nonRetryable(err.message, err.name);
-        throw err;
+        throw failForGoodIfInvalidSource(err);
       } finally {
         client.destroy();
       }
@@ -100,21 +78,16 @@ export function createEltActivities(settings: EltSettings) {
         await n.createReference(input.branch, 'BRANCH', { name: 'main', hash: main.hash });
         fromHash = main.hash;
       }
-      const t = trino();
       const catalog = sqlIdentifier(input.catalog);
-      const catalogs = (await t.query('SHOW CATALOGS')).rows.map((r) => String(r[0]));
-      if (!catalogs.includes(catalog)) {
-        const { ['connector.name']: connector, ...properties } = lakehouseCatalogProperties({
+      await trino().ensureCatalog(
+        catalog,
+        lakehouseCatalogProperties({
           nessieApiUri: e.nessieApi,
           s3Endpoint: e.s3,
           warehouseBucket: e.warehouseBucket,
           ref: input.branch,
-        });
-        const withClause = Object.entries(properties)
-          .map(([k, v]) => `"${k}" = ${sqlString(v)}`)
-          .join(', ');
-        await t.query(`CREATE CATALOG ${catalog} USING ${sqlIdentifier(connector)} WITH (${withClause})`);
-      }
+        }),
+      );
       return { branch: input.branch, catalog, fromHash };
     },
 
@@ -132,14 +105,11 @@ export function createEltActivities(settings: EltSettings) {
             sourceFile: input.landed.sourceFile,
             sourceSha256: input.landed.sha256,
             runId: input.runId,
-            onProgress: progress,
+            onProgress: heartbeat,
           }),
         );
       } catch (err) {
-        if ((err as Error).name === 'InvalidSourceFile') {
-          throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidSourceFile');
-        }
-        throw err;
+        throw failForGoodIfInvalidSource(err);
       }
     },
 
@@ -203,14 +173,18 @@ export function createEltActivities(settings: EltSettings) {
     /** Drops the run's Trino catalog and Nessie branch (after a publish, or before a fresh attempt). */
     async dropRunBranch(input: { run: RunBranch }): Promise<void> {
       const t = trino();
-      const catalogs = (await t.query('SHOW CATALOGS')).rows.map((r) => String(r[0]));
-      if (catalogs.includes(input.run.catalog))
+      if ((await t.catalogs()).includes(input.run.catalog))
         await t.query(`DROP CATALOG ${sqlIdentifier(input.run.catalog)}`);
       const n = nessie();
       const branch = await n.getReference(input.run.branch);
       if (branch) await n.deleteReference(branch.name, 'BRANCH', branch.hash);
     },
   };
+}
+
+/** A bad source file fails the activity without retries (they would read the same bytes); others as they are. */
+function failForGoodIfInvalidSource(err: unknown): unknown {
+  return err instanceof InvalidSourceFile ? ApplicationFailure.nonRetryable(err.message, err.name) : err;
 }
 
 function publishMessage(input: { month: string; runId: string }): string {
@@ -245,32 +219,17 @@ async function runDbtBuild(settings: EltSettings, catalog: string, month: string
     DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
   };
   try {
-    const output = await new Promise<{ code: number | null; tail: string[] }>((resolve, reject) => {
-      const child = spawn(settings.dbtExecutable, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const tail: string[] = [];
-      let buffered = '';
-      const onData = (chunk: Buffer) => {
-        buffered += chunk.toString('utf8');
-        const lines = buffered.split('\n');
-        buffered = lines.pop() ?? '';
-        for (const line of lines) {
-          tail.push(line);
-          if (tail.length > 60) tail.shift();
-          if (/ (OK|PASS|FAIL|ERROR|WARN) /.test(line) || /START/.test(line)) progress(`dbt: ${line.trim()}`);
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.on('error', (err) =>
-        reject(new Error(`Cannot run dbt (${settings.dbtExecutable}): ${err.message}`)),
-      );
-      child.on('close', (code) => resolve({ code, tail }));
+    // dbt exits non-zero when a test fails: run_results.json, not the exit code, says what happened.
+    const { code, output } = await runLines(settings.dbtExecutable, args, {
+      env,
+      keepLines: 60,
+      onLine: (line) => {
+        if (/ (OK|PASS|FAIL|ERROR|WARN) /.test(line) || /START/.test(line)) heartbeat(`dbt: ${line.trim()}`);
+      },
     });
     const resultsFile = path.join(targetDir, 'run_results.json');
     if (!fs.existsSync(resultsFile)) {
-      throw new Error(
-        `dbt build failed before running anything (exit ${output.code}):\n${output.tail.join('\n')}`,
-      );
+      throw new Error(`dbt build failed before running anything (exit ${code}):\n${output}`);
     }
     const results = (JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as DbtRunResults).results;
     const errors = results.filter((r) => r.status === 'error');

@@ -1,13 +1,12 @@
 // Activities of the platform bring-up: start or adopt each component through a driver, then initialise
 // what the lakehouse needs (bucket, Nessie's main branch, the Trino catalog and its schemas, Kafka's topics). Each one
 // checks before it changes anything, so running them on a healthy platform changes nothing.
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { lakehouseCatalogProperties } from '../lib/catalog';
 import { ensureTopics, PLATFORM_TOPICS } from '../clients/kafka/topics';
 import { NessieClient } from '../clients/nessie';
 import { ensureBucket, s3Client } from '../clients/s3';
-import { sqlIdentifier, sqlString, TrinoClient } from '../clients/trino';
+import { sqlIdentifier, TrinoClient } from '../clients/trino';
 import type {
   BucketInit,
   EnsureResult,
@@ -17,14 +16,10 @@ import type {
   TrinoInit,
 } from '../domain/platform';
 import { NeedsOperatorError, type PlatformDriver } from '../platform/driver';
+import { heartbeat } from './heartbeat';
 
 /** Nessie's hash of the empty history, the source for re-creating a deleted default branch. */
 const NESSIE_NO_ANCESTOR = '2e1cfa82b035c26cbbbdae632cea070514eb8b773f616aaeaf668e2f0be8f10d';
-
-function heartbeat(message: string) {
-  Context.current().log.info(message);
-  Context.current().heartbeat(message);
-}
 
 export function createPlatformActivities(driver: PlatformDriver) {
   return {
@@ -64,22 +59,15 @@ export function createPlatformActivities(driver: PlatformDriver) {
       const e = driver.endpoints();
       const trino = new TrinoClient(e.trino, { source: 'dp-bring-up' });
       const catalog = sqlIdentifier(e.catalog);
-      const catalogs = (await trino.query('SHOW CATALOGS')).rows.map((r) => String(r[0]));
-      let catalogCreated = false;
-      if (!catalogs.includes(catalog)) {
-        const properties = lakehouseCatalogProperties({
+      const catalogCreated = await trino.ensureCatalog(
+        catalog,
+        lakehouseCatalogProperties({
           nessieApiUri: e.nessieApi,
           s3Endpoint: e.s3,
           warehouseBucket: e.warehouseBucket,
           ref: 'main',
-        });
-        const { ['connector.name']: connector, ...rest } = properties;
-        const withClause = Object.entries(rest)
-          .map(([k, v]) => `"${k}" = ${sqlString(v)}`)
-          .join(', ');
-        await trino.query(`CREATE CATALOG ${catalog} USING ${sqlIdentifier(connector)} WITH (${withClause})`);
-        catalogCreated = true;
-      }
+        }),
+      );
       const schemas = (await trino.query(`SHOW SCHEMAS FROM ${catalog}`)).rows.map((r) => String(r[0]));
       const schemasCreated: string[] = [];
       const schemasExisting: string[] = [];

@@ -21,6 +21,7 @@ import { TrinoClient } from '../clients/trino';
 import { ensureMirrorMonth } from '../infra/local/tlc-mirror';
 import { ensureS3Credentials } from '../platform/local/credentials';
 import { endpoints, loadConfig, paths, REPO_ROOT } from '../lib/config';
+import { sleep } from '../lib/time';
 
 export const MONTH = '2025-03';
 export const ROWS = 4_145_257;
@@ -303,7 +304,7 @@ export async function benchBronzeAppend({ runs }: BronzeBenchOptions): Promise<B
     const deadline = performance.now() + 120_000;
     for (let quiet = 0; quiet < 3 && performance.now() < deadline;) {
       quiet = (await foreignQueries()).length === 0 ? quiet + 1 : 0;
-      if (quiet < 3) await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (quiet < 3) await sleep(1000);
     }
     if (performance.now() >= deadline)
       log('Trino stayed busy with other work for 2 minutes; measuring anyway');

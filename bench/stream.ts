@@ -30,6 +30,7 @@ import { residentMiB } from '../platform/local/health';
 import { runningPid } from '../lib/process';
 import { endpoints, loadConfig, paths, REPO_ROOT } from '../lib/config';
 import { consumeAll, produceExact } from '../test/support/kafka-records';
+import { sleep } from '../lib/time';
 
 const CHECKPOINT_INTERVAL_MS = 10_000;
 const TARGETS = {
@@ -88,7 +89,6 @@ function parseArgs(args: string[]): StreamBenchOptions {
   return options;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string) => process.stderr.write(`[bench stream] ${line}\n`);
 
 function dp(args: string[], env: NodeJS.ProcessEnv = {}) {

@@ -7,7 +7,6 @@
 // logs DP_HOME/logs/airflow-*.log. Everything the DAG needs reaches it through the environment: the
 // platform's endpoints from lib/config.ts and the object-store keys from DP_HOME/secrets (never a file in
 // the repo); Airflow's own signing keys are generated into DP_HOME/secrets/airflow.json on first use.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,12 +15,13 @@ import { supportedMonth, validMonth } from '../domain/months';
 import { lakehouseCatalogProperties, S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV } from '../lib/catalog';
 import { endpoints, loadConfig, paths, REPO_ROOT, type PlatformConfig } from '../lib/config';
 import { consoleReporter, formatSeconds, type Reporter } from '../lib/progress';
-import { CommandFailed, run } from '../lib/exec';
+import { CommandFailed, run, runAttached } from '../lib/exec';
 import { ensureS3Credentials, writePrivateFile } from '../platform/local/credentials';
 import { toolPaths } from '../infra/local/install';
 import { ensurePythonTool, pythonToolBin } from '../infra/local/install-python-tools';
 import { runningPid, startDetached, stopProcess, tailFile } from '../lib/process';
 import { prepareMirror } from './elt';
+import { pollUntil } from '../lib/time';
 
 export const AIRFLOW_DAG_ID = 'nyc_yellow_trips';
 export const AIRFLOW_DAGS_DIR = path.join(REPO_ROOT, 'airflow', 'dags');
@@ -151,8 +151,6 @@ function processName(p: AirflowProcess): string {
   return `airflow-${p}`;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function apiHealthy(config: PlatformConfig): Promise<boolean> {
   try {
     const response = await fetch(`http://${config.host}:${config.ports.airflow}/api/v2/monitor/health`, {
@@ -191,21 +189,24 @@ export async function airflowUp(
     });
     report('airflow', `${proc}: started (pid ${pid}); log ${p.log(name)}`);
   }
-  const deadline = Date.now() + 180_000;
-  while (!(await apiHealthy(config))) {
-    for (const proc of AIRFLOW_PROCESSES) {
-      if (runningPid(p.pid(processName(proc))) === undefined) {
-        throw new Error(
-          `airflow ${proc} exited during start-up; last log lines:\n${tailFile(p.log(processName(proc)), 30)}`,
-        );
+  const healthy = await pollUntil(
+    async () => {
+      if (await apiHealthy(config)) return true;
+      for (const proc of AIRFLOW_PROCESSES) {
+        if (runningPid(p.pid(processName(proc))) === undefined) {
+          throw new Error(
+            `airflow ${proc} exited during start-up; last log lines:\n${tailFile(p.log(processName(proc)), 30)}`,
+          );
+        }
       }
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `the Airflow API server did not answer within 180 s; see ${p.log(processName('api-server'))}`,
-      );
-    }
-    await sleep(2000);
+      return false;
+    },
+    { timeoutMs: 180_000, intervalMs: 2000 },
+  );
+  if (!healthy) {
+    throw new Error(
+      `the Airflow API server did not answer within 180 s; see ${p.log(processName('api-server'))}`,
+    );
   }
 }
 
@@ -372,11 +373,6 @@ export function registerAirflowCommands(program: Command) {
     .action(async (args: string[]) => {
       const config = loadConfig();
       await ensurePythonTool(config.cacheDir, 'airflow', consoleReporter);
-      const code = await new Promise<number | null>((resolve, reject) => {
-        const child = spawn(airflowBin(config), args, { env: airflowEnv(config), stdio: 'inherit' });
-        child.on('error', reject);
-        child.on('close', resolve);
-      });
-      process.exitCode = code ?? 1;
+      process.exitCode = await runAttached(airflowBin(config), args, { env: airflowEnv(config) });
     });
 }

@@ -10,7 +10,7 @@ import { tlcMirrorDir } from '../platform/local/services';
 import { ensureLocalComponent } from '../platform/local/supervisor';
 import { endpoints, loadConfig, type PlatformConfig } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
-import { connectClient } from '../worker/connection';
+import { connectClient, resultWhilePolling } from '../worker/connection';
 import type { AuditReport, MonthlyYellowTripsResult } from '../domain/elt';
 import { backfillWorkflowId, SCHEDULE_ID, SCHEDULED_WORKFLOW_ID, workflowIdForMonth } from '../domain/names';
 import { backfillProgressQuery, eltProgressQuery } from '../domain/queries';
@@ -48,26 +48,12 @@ async function followMonth(
   handle: WorkflowHandle<typeof monthlyYellowTrips>,
 ): Promise<MonthlyYellowTripsResult> {
   let last = '';
-  let done = false;
-  const watcher = (async () => {
-    while (!done) {
-      try {
-        const p = await handle.query(eltProgressQuery);
-        const line = `${p.stage}${p.detail ? ': ' + p.detail : ''}${p.attempt > 1 ? ` (attempt ${p.attempt})` : ''}`;
-        if (line !== last) consoleReporter(`elt ${p.month}`, line);
-        last = line;
-      } catch {
-        // not started yet, or finished
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  })();
-  try {
-    return await handle.result();
-  } finally {
-    done = true;
-    await watcher;
-  }
+  return resultWhilePolling(handle, 1000, async () => {
+    const p = await handle.query(eltProgressQuery);
+    const line = `${p.stage}${p.detail ? ': ' + p.detail : ''}${p.attempt > 1 ? ` (attempt ${p.attempt})` : ''}`;
+    if (line !== last) consoleReporter(`elt ${p.month}`, line);
+    last = line;
+  });
 }
 
 function auditSummary(report: AuditReport): string {
@@ -175,24 +161,12 @@ export async function eltBackfillCommand(options: {
       `workflow ${handle.workflowId}: ${months.length} months, ${parallel} at a time`,
     );
     let last = '';
-    let done = false;
-    const watcher = (async () => {
-      while (!done) {
-        try {
-          const states = await handle.query(backfillProgressQuery);
-          const line = states.map((s) => `${s.month}:${s.status}`).join(' ');
-          if (line !== last) consoleReporter('backfill', line);
-          last = line;
-        } catch {
-          // finished
-        }
-        await new Promise((resolve) => setTimeout(resolve, 2000));
-      }
-    })();
-    const result = await handle.result().finally(() => {
-      done = true;
+    const result = await resultWhilePolling(handle, 2000, async () => {
+      const states = await handle.query(backfillProgressQuery);
+      const line = states.map((s) => `${s.month}:${s.status}`).join(' ');
+      if (line !== last) consoleReporter('backfill', line);
+      last = line;
     });
-    await watcher;
     console.log(
       formatTable(
         ['month', 'status', 'detail'],

@@ -4,12 +4,18 @@
 import { Option, type Command } from 'commander';
 import { MANAGED_COMPONENTS } from '../domain/platform';
 import { NeedsOperatorError, type ComponentHealth } from '../platform/driver';
-import { clientNodeTransport, createKubernetesDriver } from '../platform/k8s/driver';
+import { clientNodeTransport, kubernetesDriverFor } from '../platform/k8s/driver';
 import { OVERLAYS } from '../infra/k8s/cluster';
 import { probeLocal } from '../platform/local/health';
 import type { PlatformConfig } from '../lib/config';
 import type { Reporter } from '../lib/progress';
-import { parseTargetName, TargetError, targetFromEnv, type PlatformTarget } from '../platform/target';
+import {
+  parseTargetName,
+  TargetError,
+  targetFromEnv,
+  type KubernetesTarget,
+  type PlatformTarget,
+} from '../platform/target';
 
 export interface TargetOptions {
   target?: string;
@@ -49,7 +55,7 @@ export function targetFromOptions(
  * Reaches the cluster's API server before anything starts, so a missing kubeconfig, an unknown context or
  * a cluster that is down is reported as such (and not as a failed workflow minutes later).
  */
-export async function checkCluster(target: Extract<PlatformTarget, { kind: 'kubernetes' }>): Promise<string> {
+export async function checkCluster(target: KubernetesTarget): Promise<string> {
   const transport = await clientNodeTransport(target.context);
   const which = target.context ? `context '${target.context}'` : 'the current kubeconfig context';
   let res;
@@ -80,16 +86,8 @@ export async function checkCluster(target: Extract<PlatformTarget, { kind: 'kube
  * Deployment and Jupyter (their operators and the cluster's Temporal must be installed, see
  * infra/k8s/install-operators.sh). Applied in dependency order, waiting for each like the managed ones.
  */
-export async function applyAddons(
-  target: Extract<PlatformTarget, { kind: 'kubernetes' }>,
-  report: Reporter,
-): Promise<void> {
-  const driver = await createKubernetesDriver({
-    context: target.context,
-    overlay: target.overlay,
-    namespace: target.namespace,
-    endpoints: target.endpoints,
-  });
+export async function applyAddons(target: KubernetesTarget, report: Reporter): Promise<void> {
+  const driver = await kubernetesDriverFor(target);
   const { details } = await driver.ensureAddons((m) => report('kubernetes', m));
   for (const d of details) report('kubernetes', d);
 }
@@ -97,29 +95,17 @@ export async function applyAddons(
 /** Temporal and the worker (local processes) and the managed components in the cluster. */
 export async function kubernetesStatus(
   config: PlatformConfig,
-  target: Extract<PlatformTarget, { kind: 'kubernetes' }>,
+  target: KubernetesTarget,
 ): Promise<ComponentHealth[]> {
-  const driver = await createKubernetesDriver({
-    context: target.context,
-    overlay: target.overlay,
-    namespace: target.namespace,
-    endpoints: target.endpoints,
-  });
+  const driver = await kubernetesDriverFor(target);
   const local = await Promise.all((['temporal', 'worker'] as const).map((c) => probeLocal(config, c)));
   const cluster = await Promise.all(MANAGED_COMPONENTS.map((c) => driver.probe(c)));
   return [...local, ...cluster];
 }
 
 /** What `dp up --target k8s` prints at the end: where the platform's services are reached from here. */
-export async function kubernetesSummary(
-  target: Extract<PlatformTarget, { kind: 'kubernetes' }>,
-): Promise<string> {
-  const driver = await createKubernetesDriver({
-    context: target.context,
-    overlay: target.overlay,
-    namespace: target.namespace,
-    endpoints: target.endpoints,
-  });
+export async function kubernetesSummary(target: KubernetesTarget): Promise<string> {
+  const driver = await kubernetesDriverFor(target);
   const e = driver.endpoints();
   return [
     `  Namespace        ${target.namespace} (overlay ${target.overlay}${target.context ? `, context ${target.context}` : ''})`,

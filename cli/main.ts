@@ -28,6 +28,7 @@ import {
   type TargetOptions,
 } from './kubernetes';
 import { endpointSummary, platformDown, platformStatus, platformUp } from './platform';
+import { sleep } from '../lib/time';
 
 const program = new Command('dp').description(
   'The lakehouse data platform: Temporal, S3, Nessie, Iceberg, Trino',
@@ -131,7 +132,7 @@ program
     if (options.follow) {
       let position = fs.statSync(file).size;
       for (;;) {
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await sleep(500);
         const size = fs.statSync(file).size;
         if (size > position) {
           const stream = fs.createReadStream(file, { start: position, end: size - 1 });

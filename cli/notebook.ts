@@ -5,13 +5,13 @@
 // The notebook reads its connection settings from the environment set here (Trino and Nessie of the
 // platform config); Jupyter's own state (runtime files, config, IPython and matplotlib caches) goes under
 // DP_HOME/jupyter, and executed copies and charts under DP_HOME/notebooks (git-ignored) unless --output says.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { validMonth } from '../domain/months';
 import { endpoints, loadConfig, REPO_ROOT, type PlatformConfig } from '../lib/config';
 import { consoleReporter, formatSeconds, type Reporter } from '../lib/progress';
+import { runAttached } from '../lib/exec';
 import { ensurePythonTool, pythonToolBin } from '../infra/local/install-python-tools';
 
 export const NOTEBOOKS_DIR = path.join(REPO_ROOT, 'notebooks');
@@ -41,14 +41,6 @@ export function notebookEnv(config: PlatformConfig, outputDir?: string): NodeJS.
     MPLCONFIGDIR: path.join(state, 'matplotlib'),
     PYTHONDONTWRITEBYTECODE: '1',
   };
-}
-
-function runInherit(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, cwd, stdio: 'inherit' });
-    child.on('error', (err) => reject(new Error(`Cannot run ${command}: ${err.message}`)));
-    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-  });
 }
 
 export interface NotebookRunResult {
@@ -85,12 +77,10 @@ export async function executeNotebook(
   if (options.month) args.push('-p', 'month', validMonth(options.month));
   report('notebook', `papermill ${path.relative(REPO_ROOT, EXPLORE_NOTEBOOK)} -> ${executedNotebook}`);
   const started = Date.now();
-  const code = await runInherit(
-    pythonToolBin(config.cacheDir, 'jupyter', 'papermill'),
-    args,
-    notebookEnv(config, output),
-    output,
-  );
+  const code = await runAttached(pythonToolBin(config.cacheDir, 'jupyter', 'papermill'), args, {
+    env: notebookEnv(config, output),
+    cwd: output,
+  });
   const charts = fs
     .readdirSync(output)
     .filter((f) => f.endsWith('.png'))
@@ -134,7 +124,7 @@ export function registerNotebookCommands(program: Command) {
         `JupyterLab on ${config.host}:${config.ports.jupyter} (the next free port if taken), notebooks in ${NOTEBOOKS_DIR}; ` +
           `Trino ${endpoints(config).trino}. Open the URL with the token printed below; Ctrl-C stops it.`,
       );
-      const code = await runInherit(
+      const code = await runAttached(
         pythonToolBin(config.cacheDir, 'jupyter', 'jupyter'),
         [
           'lab',
@@ -147,8 +137,7 @@ export function registerNotebookCommands(program: Command) {
           // Containers and CI often run as root; Jupyter refuses that unless told.
           ...(process.getuid?.() === 0 ? ['--ServerApp.allow_root=True'] : []),
         ],
-        notebookEnv(config, notebookOutputDir(config)),
-        NOTEBOOKS_DIR,
+        { env: notebookEnv(config, notebookOutputDir(config)), cwd: NOTEBOOKS_DIR },
       );
       process.exitCode = code;
     });

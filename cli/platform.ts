@@ -13,7 +13,7 @@ import { PLATFORM_COMPONENTS, type LocalComponent } from '../platform/local/serv
 import { ensureLocalComponent, findPortConflicts, PortInUseError } from '../platform/local/supervisor';
 import { endpoints, paths, type PlatformConfig } from '../lib/config';
 import { formatSeconds, type Reporter } from '../lib/progress';
-import { connectClient } from '../worker/connection';
+import { connectClient, resultWhilePolling } from '../worker/connection';
 import { targetEnv, type PlatformTarget } from '../platform/target';
 import type { BringUpReport } from '../domain/platform';
 import { BRING_UP_WORKFLOW_ID } from '../domain/names';
@@ -55,32 +55,18 @@ export async function runBringUp(
   });
   report('bring-up', `workflow ${BRING_UP_WORKFLOW_ID} run ${handle.firstExecutionRunId}`);
   const seen = new Set<string>();
-  let done = false;
-  const watcher = (async () => {
-    while (!done) {
-      try {
-        const description = await handle.describe();
-        for (const activity of description.raw.pendingActivities ?? []) {
-          const payload = activity.heartbeatDetails?.payloads?.[0];
-          if (!payload) continue;
-          const message = String(defaultPayloadConverter.fromPayload(payload));
-          if (!seen.has(message)) {
-            seen.add(message);
-            report('bring-up', message);
-          }
-        }
-      } catch {
-        // progress is best effort
+  return resultWhilePolling(handle, 1500, async () => {
+    const description = await handle.describe();
+    for (const activity of description.raw.pendingActivities ?? []) {
+      const payload = activity.heartbeatDetails?.payloads?.[0];
+      if (!payload) continue;
+      const message = String(defaultPayloadConverter.fromPayload(payload));
+      if (!seen.has(message)) {
+        seen.add(message);
+        report('bring-up', message);
       }
-      await new Promise((resolve) => setTimeout(resolve, 1500));
     }
-  })();
-  try {
-    return await handle.result();
-  } finally {
-    done = true;
-    await watcher;
-  }
+  });
 }
 
 export async function platformUp(

@@ -1,7 +1,6 @@
 // `dp stream start|stop|status`: the Flink sensor job (flink/, one shaded jar) in a local MiniCluster, run
 // detached like the platform's other components: pid file DP_HOME/run/flink.pid, log DP_HOME/logs/flink.log,
 // checkpoints under DP_HOME/data/flink/checkpoints (a restart restores from the latest one).
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -12,6 +11,8 @@ import { consoleReporter, formatBytes, formatSeconds, type Reporter } from '../l
 import { ensureS3Credentials } from '../platform/local/credentials';
 import { javaFeatureVersion, MissingPrerequisite, requireCommand } from '../infra/local/prereqs';
 import { readPid, runningPid, startDetached, stopProcess, tailFile } from '../lib/process';
+import { pollUntil } from '../lib/time';
+import { runLines } from '../lib/exec';
 
 export const STREAM_COMPONENT = 'flink';
 export const FLINK_PROJECT_DIR = path.join(REPO_ROOT, 'flink');
@@ -80,18 +81,13 @@ export async function buildStreamJar(report: Reporter, options: { tests?: boolea
     `building ${path.relative(process.cwd(), STREAM_JAR)}: mvn ${args.join(' ')} (first build downloads ~300 MB of dependencies)`,
   );
   const started = Date.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(mvn, args, {
-      cwd: FLINK_PROJECT_DIR,
-      env: { ...process.env, JAVA_HOME: findFlinkJavaHome() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const tail: string[] = [];
-    let downloads = 0;
-    let lastDownloadReport = Date.now();
-    const onLine = (line: string) => {
-      tail.push(line);
-      if (tail.length > 60) tail.shift();
+  let downloads = 0;
+  let lastDownloadReport = Date.now();
+  const { code, output } = await runLines(mvn, args, {
+    cwd: FLINK_PROJECT_DIR,
+    env: { ...process.env, JAVA_HOME: findFlinkJavaHome() },
+    keepLines: 60,
+    onLine: (line) => {
       if (/^(Downloading|Downloaded) from/.test(line)) {
         downloads++;
         if (Date.now() - lastDownloadReport > 5000) {
@@ -101,24 +97,9 @@ export async function buildStreamJar(report: Reporter, options: { tests?: boolea
       } else if (/^\[INFO\] --- |^\[INFO\] Tests run:|BUILD (SUCCESS|FAILURE)|^\[ERROR\]/.test(line)) {
         report(STREAM_COMPONENT, '  ' + line.replace(/^\[INFO\] /, ''));
       }
-    };
-    let buffer = '';
-    const onData = (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      lines.forEach(onLine);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (buffer) onLine(buffer);
-      if (code === 0) resolve();
-      else
-        reject(new Error(`mvn package failed (exit ${code}) in ${FLINK_PROJECT_DIR}:\n${tail.join('\n')}`));
-    });
+    },
   });
+  if (code !== 0) throw new Error(`mvn package failed (exit ${code}) in ${FLINK_PROJECT_DIR}:\n${output}`);
   report(
     STREAM_COMPONENT,
     `built ${path.basename(STREAM_JAR)} (${formatBytes(fs.statSync(STREAM_JAR).size)}) in ${formatSeconds(Date.now() - started)}`,
@@ -202,8 +183,6 @@ function portOpen(hostPort: string, timeoutMs = 2000): Promise<boolean> {
     socket.once('error', () => done(false));
   });
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface StreamStartOptions {
   build?: boolean;
@@ -292,21 +271,23 @@ export async function streamStart(
   });
   report(STREAM_COMPONENT, `started (pid ${pid}); log ${sp.log}`);
   const logStart = fs.existsSync(sp.log) ? fs.statSync(sp.log).size : 0;
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    await sleep(1000);
-    if (runningPid(sp.pid) === undefined) {
-      throw new Error(`the job exited during start-up; last log lines:\n${tailFile(sp.log, 30)}`);
-    }
-    const text = readFrom(sp.log, logStart);
-    if (/Exception in thread "main"/.test(text)) {
-      await stopProcess(sp.pid, 5000);
-      throw new Error(`the job failed during start-up; last log lines:\n${tailFile(sp.log, 30)}`);
-    }
-    if (/switched from state CREATED to RUNNING/.test(text)) {
-      report(STREAM_COMPONENT, 'job RUNNING; rows reach the table on each completed checkpoint');
-      return pid;
-    }
+  const jobRunning = await pollUntil(
+    async () => {
+      if (runningPid(sp.pid) === undefined) {
+        throw new Error(`the job exited during start-up; last log lines:\n${tailFile(sp.log, 30)}`);
+      }
+      const text = readFrom(sp.log, logStart);
+      if (/Exception in thread "main"/.test(text)) {
+        await stopProcess(sp.pid, 5000);
+        throw new Error(`the job failed during start-up; last log lines:\n${tailFile(sp.log, 30)}`);
+      }
+      return /switched from state CREATED to RUNNING/.test(text);
+    },
+    { timeoutMs: 60_000, intervalMs: 1000 },
+  );
+  if (jobRunning) {
+    report(STREAM_COMPONENT, 'job RUNNING; rows reach the table on each completed checkpoint');
+    return pid;
   }
   report(STREAM_COMPONENT, `still starting after 60 s; see ${sp.log}`);
   return pid;

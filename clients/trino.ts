@@ -1,5 +1,6 @@
 // A small client for Trino's HTTP statement protocol: POST the SQL, then follow nextUri until the query is
 // finished, collecting columns and rows. A failed query always throws, with Trino's own message.
+import { sleep } from '../lib/time';
 
 export interface TrinoColumn {
   name: string;
@@ -61,8 +62,6 @@ export interface StatementOptions {
 
 const SESSION_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
 const SESSION_VALUE = /^[A-Za-z0-9_.-]+$/;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class TrinoClient {
   constructor(
@@ -146,6 +145,17 @@ export class TrinoClient {
     return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c.name, row[i]])) as T);
   }
 
+  async catalogs(): Promise<string[]> {
+    return (await this.query('SHOW CATALOGS')).rows.map((r) => String(r[0]));
+  }
+
+  /** Creates the catalog unless it exists (by name: its properties are not compared). True when created. */
+  async ensureCatalog(name: string, properties: Record<string, string>): Promise<boolean> {
+    if ((await this.catalogs()).includes(name)) return false;
+    await this.query(createCatalogSql(name, properties));
+    return true;
+  }
+
   async isReady(): Promise<boolean> {
     try {
       const response = await fetch(`${this.baseUrl}/v1/info`, { signal: AbortSignal.timeout(3000) });
@@ -170,4 +180,14 @@ export function sqlIdentifier(name: string): string {
 
 export function sqlString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** CREATE CATALOG from the properties of a catalog file (connector.name picks the connector, the rest go to WITH). */
+export function createCatalogSql(name: string, properties: Record<string, string>): string {
+  const { ['connector.name']: connector, ...rest } = properties;
+  if (!connector) throw new Error(`Catalog ${name} has no connector.name.`);
+  const withClause = Object.entries(rest)
+    .map(([key, value]) => `"${key}" = ${sqlString(value)}`)
+    .join(', ');
+  return `CREATE CATALOG ${sqlIdentifier(name)} USING ${sqlIdentifier(connector)} WITH (${withClause})`;
 }

@@ -5,16 +5,38 @@ const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
 /** The earliest month whose files share the schema family the pipeline loads (2023 on, see the README). */
 export const FIRST_SUPPORTED_MONTH = '2023-01';
 
-export function validMonth(month: string): string {
-  if (!MONTH.test(month)) {
-    throw new Error(`Invalid month '${month}': use YYYY-MM, e.g. 2025-03.`);
+/** The years a TLC trip record can have: the records start in 2009; later than 2100 is a typo. */
+const FIRST_RECORD_YEAR = 2009;
+const LAST_RECORD_YEAR = 2100;
+
+export interface ParsedMonth {
+  year: number;
+  /** 1..12 */
+  month: number;
+}
+
+/** 'YYYY-MM' with a real month and a year the TLC records can have; throws otherwise. */
+export function parseMonth(month: string): ParsedMonth {
+  const match = MONTH.exec(month);
+  if (!match) throw new Error(`Invalid month '${month}': use YYYY-MM, e.g. 2025-03.`);
+  const year = Number(match[1]);
+  if (year < FIRST_RECORD_YEAR || year > LAST_RECORD_YEAR) {
+    throw new Error(
+      `Invalid month '${month}': outside the range of TLC trip records (${FIRST_RECORD_YEAR} to ${LAST_RECORD_YEAR}).`,
+    );
   }
+  return { year, month: Number(match[2]) };
+}
+
+/** The month itself, once parseMonth accepts it (the one check of a month string, wherever it comes from). */
+export function validMonth(month: string): string {
+  parseMonth(month);
   return month;
 }
 
 export function monthIndex(month: string): number {
-  const [, y, m] = MONTH.exec(validMonth(month)) as RegExpExecArray;
-  return Number(y) * 12 + Number(m) - 1;
+  const { year, month: m } = parseMonth(month);
+  return year * 12 + m - 1;
 }
 
 export function monthFromIndex(index: number): string {

@@ -1,7 +1,56 @@
-// Running external programs (go, mvn, pip, tar) with arguments as arrays, never through a shell,
-// streaming their output to a reporter so long installs show progress.
+// Running external programs (go, mvn, pip, tar, dbt) with arguments as arrays, never through a shell,
+// streaming their output line by line so long runs show progress.
 import { spawn } from 'node:child_process';
 import type { Reporter } from './progress';
+
+export interface RunLinesOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Every line of stdout and stderr, as it comes. */
+  onLine?: (line: string) => void;
+  /** How many of the last lines `output` keeps. */
+  keepLines?: number;
+}
+
+export interface Exited {
+  /** The exit code; null when a signal ended the program. */
+  code: number | null;
+  /** The last `keepLines` lines of stdout and stderr together. */
+  output: string;
+}
+
+/** Runs a program to its end; rejects only when it cannot start (the caller judges the exit code). */
+export function runLines(command: string, args: string[], options: RunLinesOptions = {}): Promise<Exited> {
+  const keepLines = options.keepLines ?? 2000;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    const take = (line: string) => {
+      lines.push(line);
+      if (lines.length > keepLines) lines.shift();
+      options.onLine?.(line);
+    };
+    // One unfinished line per stream, so a line cut between two chunks of stdout is not joined to stderr.
+    const partial = { stdout: '', stderr: '' };
+    for (const stream of ['stdout', 'stderr'] as const) {
+      child[stream].on('data', (chunk: Buffer) => {
+        const parts = (partial[stream] + chunk.toString('utf8')).split(/\r?\n/);
+        partial[stream] = parts.pop() ?? '';
+        parts.forEach(take);
+      });
+    }
+    child.on('error', (err) => reject(new Error(`Cannot run ${command}: ${err.message}`)));
+    child.on('close', (code) => {
+      if (partial.stdout) take(partial.stdout);
+      if (partial.stderr) take(partial.stderr);
+      resolve({ code, output: lines.join('\n') });
+    });
+  });
+}
 
 export interface RunOptions {
   cwd?: string;
@@ -23,35 +72,35 @@ export class CommandFailed extends Error {
   }
 }
 
-export function run(command: string, args: string[], options: RunOptions): Promise<string> {
+/** Runs a program, reporting its (non-empty, shown) lines; resolves with its output, throws CommandFailed. */
+export async function run(command: string, args: string[], options: RunOptions): Promise<string> {
+  const { code, output } = await runLines(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    onLine: (line) => {
+      if (line.trim() && (options.showLine ? options.showLine(line) : true)) {
+        options.report(options.component, line);
+      }
+    },
+  });
+  if (code === 0) return output;
+  throw new CommandFailed([command, ...args].join(' '), code, output);
+}
+
+/** Runs a program on this terminal (its output straight to ours); resolves with its exit code. */
+export function runAttached(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: 'inherit',
     });
-    const lines: string[] = [];
-    let partial = '';
-    const onData = (chunk: Buffer) => {
-      partial += chunk.toString('utf8');
-      const parts = partial.split(/\r?\n/);
-      partial = parts.pop() ?? '';
-      for (const line of parts) {
-        lines.push(line);
-        if (lines.length > 2000) lines.shift();
-        if (line.trim() && (options.showLine ? options.showLine(line) : true)) {
-          options.report(options.component, line);
-        }
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
     child.on('error', (err) => reject(new Error(`Cannot run ${command}: ${err.message}`)));
-    child.on('close', (code) => {
-      if (partial) lines.push(partial);
-      const output = lines.join('\n');
-      if (code === 0) resolve(output);
-      else reject(new CommandFailed([command, ...args].join(' '), code, output));
-    });
+    // Killed by a signal: no code; report a failure like a shell would.
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
 }

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { pollUntil } from './time';
 
 export interface ProcessSpec {
   /** Component name, used for the pid and log file names. */
@@ -90,8 +91,6 @@ export function startDetached(spec: ProcessSpec): number {
   return child.pid;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** SIGTERM to the process group, then SIGKILL after `graceMs`. Returns whether something was running. */
 export async function stopProcess(pidFile: string, graceMs = 20000): Promise<boolean> {
   const pid = runningPid(pidFile);
@@ -111,11 +110,10 @@ export async function stopProcess(pidFile: string, graceMs = 20000): Promise<boo
     }
   };
   signal('SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(200);
-  if (isAlive(pid)) {
+  const exited = () => !isAlive(pid);
+  if (!(await pollUntil(exited, { timeoutMs: graceMs, intervalMs: 200 }))) {
     signal('SIGKILL');
-    while (isAlive(pid)) await sleep(100);
+    await pollUntil(exited, { timeoutMs: Infinity, intervalMs: 100 });
   }
   fs.rmSync(pidFile, { force: true });
   return true;

@@ -22,6 +22,8 @@ export type PlatformTarget =
       endpoints: KubernetesEndpointOverrides;
     };
 
+export type KubernetesTarget = Extract<PlatformTarget, { kind: 'kubernetes' }>;
+
 export class TargetError extends Error {}
 
 const ENDPOINT_ENV: Record<keyof KubernetesEndpointOverrides, string> = {

@@ -5,7 +5,7 @@ import { createEltActivities } from '../activities/monthly-yellow-trips';
 import { createPlatformActivities } from '../activities/platform-bring-up';
 import { toolPaths } from '../infra/local/install';
 import type { PlatformDriver } from '../platform/driver';
-import { createKubernetesDriver } from '../platform/k8s/driver';
+import { kubernetesDriverFor } from '../platform/k8s/driver';
 import { LocalDriver } from '../platform/local/driver';
 import { REPO_ROOT, type PlatformConfig } from '../lib/config';
 import { targetFromEnv } from '../platform/target';
@@ -20,14 +20,7 @@ export async function runWorker(config: PlatformConfig): Promise<void> {
   const connection = await NativeConnection.connect({ address: temporalAddress(config) });
   const target = targetFromEnv();
   const driver: PlatformDriver =
-    target.kind === 'kubernetes'
-      ? await createKubernetesDriver({
-          context: target.context,
-          overlay: target.overlay,
-          namespace: target.namespace,
-          endpoints: target.endpoints,
-        })
-      : new LocalDriver(config);
+    target.kind === 'kubernetes' ? await kubernetesDriverFor(target) : new LocalDriver(config);
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,

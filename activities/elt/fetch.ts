@@ -14,6 +14,7 @@ import { CopyObjectCommand, DeleteObjectCommand, HeadObjectCommand, type S3Clien
 import { Upload } from '@aws-sdk/lib-storage';
 import type { FetchOutcome, SourceVersion } from '../../domain/elt';
 import { validMonth } from '../../domain/months';
+import { InvalidSourceFile } from './invalid-source-file';
 
 export const LANDING_PREFIX = 'landing/yellow';
 
@@ -27,11 +28,6 @@ export function sourceUrl(baseUrl: string, month: string): string {
 
 export function landingKey(month: string): string {
   return `${LANDING_PREFIX}/${sourceFileName(month)}`;
-}
-
-/** A problem with the source file itself: fetching it again would give the same bytes. */
-export class InvalidSourceFile extends Error {
-  override name = 'InvalidSourceFile';
 }
 
 export interface FetchOptions {

@@ -1,7 +1,7 @@
 // Helpers shared by the ELT benchmark's modules: rounding, waiting, logging, time intervals.
 
 export const round = (n: number, digits = 2) => Number(n.toFixed(digits));
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from '../../lib/time';
 
 export function log(message: string): void {
   process.stderr.write(`[bench elt] ${message}\n`);

@@ -11,6 +11,7 @@ import {
   type KafkaConnection,
 } from './client';
 import { encodeEvent, SensorEventGenerator, type SensorEvent } from './sensor-events';
+import { sleep } from '../../lib/time';
 
 export interface SensorProduceOptions extends KafkaConnection {
   topic: string;
@@ -76,17 +77,6 @@ export interface OutageEvent {
   /** The client's error, for 'down' and 'retrying'. */
   error?: string;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 /** `promise`, or the error from `timeout()` once `ms` passed (the timer keeps the process alive meanwhile). */
 export async function withDeadline<T>(promise: Promise<T>, ms: number, timeout: () => Error): Promise<T> {

@@ -2,6 +2,7 @@
 // is (partitions can only grow and retention may have been tuned by hand) and reported as existing.
 import type { TopicState } from '../../domain/platform';
 import { createAdmin, type KafkaConnection } from './client';
+import { pollUntil } from '../../lib/time';
 
 export interface TopicSpec {
   name: string;
@@ -89,12 +90,15 @@ export async function ensureTopics(connection: KafkaConnection, specs: TopicSpec
   const states: TopicState[] = [];
   for (const spec of specs) {
     // The broker learns of a new topic from the controller a moment after CreateTopics answered.
-    let description = await describeTopic(connection, spec.name);
-    for (let wait = 0; wait < 40 && (!description || description.partitions < spec.partitions); wait++) {
-      if (!created.has(spec.name) && description) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      description = await describeTopic(connection, spec.name);
-    }
+    let description: TopicDescription | undefined;
+    await pollUntil(
+      async () => {
+        description = await describeTopic(connection, spec.name);
+        // A topic that was there already is taken as it is; one created now, once it has every partition.
+        return description && (!created.has(spec.name) || description.partitions >= spec.partitions);
+      },
+      { timeoutMs: 10_000, intervalMs: 250 },
+    );
     if (!description) throw new Error(`Topic ${spec.name} is still missing 10 s after it was created.`);
     const retention = description.configs['retention.ms'];
     states.push({

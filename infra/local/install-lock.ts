@@ -2,31 +2,35 @@
 // user's platform) would otherwise build into the same folders at once.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isAlive } from '../../lib/process';
 import type { Reporter } from '../../lib/progress';
+import { sleep } from '../../lib/time';
 
-function alive(pid: number): boolean {
+export interface LockOptions {
+  /** What the holder is doing, for the waiting line, e.g. 'installing into ~/.cache/dp'. */
+  doing: string;
+  report: Reporter;
+  timeoutMs?: number;
+  /** The pause between two attempts. */
+  retryMs?: number;
+}
+
+/** The pid in a lock file; NaN while it is being written; undefined once it is gone. */
+function lockOwner(lock: string): number | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return Number(fs.readFileSync(lock, 'utf8').trim() || 'NaN');
+  } catch {
+    return undefined;
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
- * Runs `fn` holding `<cacheDir>/install.lock` (created exclusively, holding the owner's pid). A lock whose owner
+ * Runs `fn` holding the lock file `lock` (created exclusively, holding the owner's pid). A lock whose owner
  * is gone is taken over; a live owner is waited for, with a line every 15 s, up to `timeoutMs`.
  */
-export async function withInstallLock<T>(
-  cacheDir: string,
-  report: Reporter,
-  fn: () => Promise<T>,
-  timeoutMs = 60 * 60 * 1000,
-): Promise<T> {
-  fs.mkdirSync(cacheDir, { recursive: true });
-  const lock = path.join(cacheDir, 'install.lock');
+export async function withLockFile<T>(lock: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 60 * 60 * 1000;
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
   const started = Date.now();
   let lastReport = 0;
   for (;;) {
@@ -38,12 +42,15 @@ export async function withInstallLock<T>(
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const owner = Number(fs.readFileSync(lock, 'utf8').trim() || 'NaN');
-    if (!Number.isInteger(owner) || !alive(owner)) {
+    const owner = lockOwner(lock);
+    if (owner === undefined) continue; // released meanwhile
+    if (!Number.isInteger(owner) || owner <= 0 || !isAlive(owner)) {
       // Left by an installer that died (or still being written: then the owner's pid appears within a moment).
       await sleep(200);
-      const again = Number(fs.readFileSync(lock, { encoding: 'utf8', flag: 'a+' }).trim() || 'NaN');
-      if (!Number.isInteger(again) || !alive(again)) fs.rmSync(lock, { force: true });
+      const again = lockOwner(lock);
+      if (again !== undefined && (!Number.isInteger(again) || again <= 0 || !isAlive(again))) {
+        fs.rmSync(lock, { force: true });
+      }
       continue;
     }
     if (Date.now() - started > timeoutMs) {
@@ -54,13 +61,27 @@ export async function withInstallLock<T>(
     }
     if (Date.now() - lastReport >= 15_000) {
       lastReport = Date.now();
-      report('install', `another dp install (pid ${owner}) is installing into ${cacheDir}: waiting for it`);
+      options.report('install', `another dp install (pid ${owner}) is ${options.doing}: waiting for it`);
     }
-    await sleep(1000);
+    await sleep(options.retryMs ?? 1000);
   }
   try {
     return await fn();
   } finally {
     fs.rmSync(lock, { force: true });
   }
+}
+
+/** Runs `fn` holding `<cacheDir>/install.lock`: the whole installation into that cache. */
+export function withInstallLock<T>(
+  cacheDir: string,
+  report: Reporter,
+  fn: () => Promise<T>,
+  timeoutMs?: number,
+): Promise<T> {
+  return withLockFile(
+    path.join(cacheDir, 'install.lock'),
+    { doing: `installing into ${cacheDir}`, report, timeoutMs },
+    fn,
+  );
 }

@@ -12,7 +12,7 @@ import { REPO_ROOT } from '../../lib/config';
 import { run } from '../../lib/exec';
 import { formatSeconds, type Reporter } from '../../lib/progress';
 import { findPython } from './prereqs';
-import { isAlive } from '../../lib/process';
+import { withLockFile } from './install-lock';
 
 export type PythonTool = 'airflow' | 'jupyter';
 
@@ -80,16 +80,14 @@ export async function installPythonTool(
   }
   fs.mkdirSync(path.dirname(venv), { recursive: true });
   // Two `dp install`s at once (two checkouts sharing the cache) must not build the same venv together.
-  const release = await acquireLock(`${venv}.lock`, label, report);
-  try {
+  const lock = { doing: `installing the ${label}`, report, timeoutMs: 30 * 60_000, retryMs: 2000 };
+  await withLockFile(`${venv}.lock`, lock, async () => {
     if (isPythonToolInstalled(cacheDir, tool)) {
       report('install', `${label}: installed meanwhile by another dp: ${venv}`);
-      return venv;
+      return;
     }
     await buildVenv(venv, python, tool, report);
-  } finally {
-    release();
-  }
+  });
   return venv;
 }
 
@@ -118,44 +116,6 @@ async function buildVenv(venv: string, python: string, tool: PythonTool, report:
   await run(pip, ['check', '--disable-pip-version-check'], { component: 'install', report });
   fs.writeFileSync(path.join(venv, STAMP), JSON.stringify({ version: path.basename(venv) }));
   report('install', `${label}: installed ${venv} (${formatSeconds(Date.now() - started)})`);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** An exclusive lock file holding the owner's pid; a lock left by a dead process is taken over. */
-async function acquireLock(file: string, label: string, report: Reporter): Promise<() => void> {
-  let waitingSince: number | undefined;
-  for (;;) {
-    try {
-      const fd = fs.openSync(file, 'wx');
-      fs.writeSync(fd, String(process.pid));
-      fs.closeSync(fd);
-      return () => fs.rmSync(file, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    let owner: number;
-    let ageMs: number;
-    try {
-      owner = Number(fs.readFileSync(file, 'utf8').trim());
-      ageMs = Date.now() - fs.statSync(file).mtimeMs;
-    } catch {
-      continue; // released meanwhile
-    }
-    // An empty lock is one being written right now: give its owner a moment.
-    const fresh = owner === 0 && ageMs < 10_000;
-    if (!fresh && (!Number.isInteger(owner) || owner <= 0 || !isAlive(owner))) {
-      fs.rmSync(file, { force: true });
-      continue;
-    }
-    if (waitingSince === undefined) {
-      waitingSince = Date.now();
-      report('install', `${label}: another dp (pid ${owner}) is installing it; waiting`);
-    } else if (Date.now() - waitingSince > 30 * 60_000) {
-      throw new Error(`${label}: still locked by pid ${owner} after 30 minutes (${file})`);
-    }
-    await sleep(2000);
-  }
 }
 
 /** Installs the tool's venv when missing (for `dp airflow` and `dp notebook` on a machine without `dp install`). */

@@ -23,12 +23,14 @@ import { objectKey, renderKustomization, type KubeObject, type Rendered } from '
 import { S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV } from '../../lib/catalog';
 import { REPO_ROOT } from '../../lib/config';
 import type { EnsureResult, ManagedComponent } from '../../domain/platform';
+import { pollUntil, sleep } from '../../lib/time';
 import {
   NeedsOperatorError,
   type ComponentHealth,
   type PlatformDriver,
   type PlatformEndpoints,
 } from '../driver';
+import type { KubernetesTarget } from '../target';
 
 // ---------------------------------------------------------------------------------------------------------
 // Transport
@@ -366,7 +368,7 @@ export class KubernetesDriver implements PlatformDriver {
     this.namespace = options.namespace ?? NAMESPACE;
     this.manifestsDir = options.manifestsDir ?? path.join(REPO_ROOT, 'infra', 'manifests');
     this.overlay = options.overlay ?? 'dev';
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? sleep;
     this.now = options.now ?? Date.now;
     const env = options.env ?? process.env;
     const accessKey = env[S3_ACCESS_KEY_ENV];
@@ -507,23 +509,28 @@ export class KubernetesDriver implements PlatformDriver {
     const interval = this.options.pollIntervalMs ?? 5_000;
     const started = this.now();
     let last = 'not found';
-    for (;;) {
-      const live = await this.read(o);
-      if (live) {
+    const ready = await pollUntil(
+      async () => {
+        const live = await this.read(o);
+        if (!live) return undefined;
         const r = readiness(o.kind, live);
         last = r.detail;
-        if (r.ready) return r.detail;
-      }
-      const waited = this.now() - started;
-      if (waited >= timeout) {
-        throw new Error(
-          `${o.kind} ${o.metadata.name} not ready after ${Math.round(waited / 1000)} s (${last}). ` +
-            `See \`kubectl -n ${this.namespace} describe ${o.kind.toLowerCase()} ${o.metadata.name}\`.`,
-        );
-      }
-      progress(`waiting for ${o.kind} ${o.metadata.name}: ${last} (${Math.round(waited / 1000)} s)`);
-      await this.sleep(interval);
-    }
+        return r.ready && r.detail;
+      },
+      {
+        timeoutMs: timeout,
+        intervalMs: interval,
+        sleep: this.sleep,
+        now: this.now,
+        onWait: (waited) =>
+          progress(`waiting for ${o.kind} ${o.metadata.name}: ${last} (${Math.round(waited / 1000)} s)`),
+      },
+    );
+    if (ready !== undefined) return ready;
+    throw new Error(
+      `${o.kind} ${o.metadata.name} not ready after ${Math.round((this.now() - started) / 1000)} s (${last}). ` +
+        `See \`kubectl -n ${this.namespace} describe ${o.kind.toLowerCase()} ${o.metadata.name}\`.`,
+    );
   }
 
   /** Applies the objects of some components in order, waiting for each workload before the next kind. */
@@ -650,4 +657,14 @@ export async function createKubernetesDriver(
     // The cluster may not be reachable yet: ensureRunning reports that with its own retries.
   }
   return driver;
+}
+
+/** The driver of a Kubernetes target (`dp up --target k8s`, `dp status`, the worker that `dp up` starts). */
+export function kubernetesDriverFor(target: KubernetesTarget): Promise<KubernetesDriver> {
+  return createKubernetesDriver({
+    context: target.context,
+    overlay: target.overlay,
+    namespace: target.namespace,
+    endpoints: target.endpoints,
+  });
 }

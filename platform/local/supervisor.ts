@@ -21,6 +21,7 @@ import {
   STARTUP_TIMEOUT_MS,
   type LocalComponent,
 } from './services';
+import { pollUntil } from '../../lib/time';
 
 export class PortInUseError extends NeedsOperatorError {
   constructor(readonly conflicts: PortConflict[]) {
@@ -50,8 +51,6 @@ export interface PortConflict {
   configFile: string;
   envVar: string;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Ports of the given components that something other than our own running process holds. */
 export async function findPortConflicts(
@@ -110,12 +109,20 @@ export async function ensureLocalComponent(
   const existing = runningPid(pidFile);
   if (existing !== undefined) {
     const startedAt = Date.parse(readPid(pidFile)?.startedAt ?? '') || 0;
-    while (Date.now() - startedAt < timeoutMs && isAlive(existing)) {
-      health = await probeLocal(config, component);
-      if (health.healthy) return { action: 'adopted', health, pid: existing };
-      progress(`${component}: waiting for the running process (pid ${existing}) to become healthy`);
-      await sleep(1000);
-    }
+    const adopted = await pollUntil(
+      async () => {
+        if (!isAlive(existing)) return 'exited';
+        health = await probeLocal(config, component);
+        return health.healthy && 'healthy';
+      },
+      {
+        timeoutMs: startedAt + timeoutMs - Date.now(),
+        intervalMs: 1000,
+        onWait: () =>
+          progress(`${component}: waiting for the running process (pid ${existing}) to become healthy`),
+      },
+    );
+    if (adopted === 'healthy') return { action: 'adopted', health, pid: existing };
     progress(`${component}: process ${existing} is not healthy (${health.detail}); restarting it`);
     await stopProcess(pidFile);
   }
@@ -128,23 +135,30 @@ export async function ensureLocalComponent(
   const started = Date.now();
   progress(`${component}: started pid ${pid}, waiting for it to become healthy`);
   let lastReport = 0;
-  while (Date.now() - started < timeoutMs) {
-    // The pid we started, not the pid file's marker check: a launcher that execs (Trino's bash script,
-    // then its Go launcher, then java) briefly shows an empty command line while it does.
-    if (!isAlive(pid)) {
-      throw new Error(
-        `${COMPONENT_LABELS[component]} exited during start-up. Last lines of ${spec.logFile}:\n` +
-          tailFile(spec.logFile, 30),
-      );
-    }
-    health = await probeLocal(config, component);
-    if (health.healthy) return { action: 'started', health, pid };
-    if (Date.now() - lastReport >= 5000) {
-      lastReport = Date.now();
-      progress(`${component}: starting (${formatSeconds(Date.now() - started)}): ${health.detail}`);
-    }
-    await sleep(1000);
-  }
+  const healthy = await pollUntil(
+    async () => {
+      // The pid we started, not the pid file's marker check: a launcher that execs (Trino's bash script,
+      // then its Go launcher, then java) briefly shows an empty command line while it does.
+      if (!isAlive(pid)) {
+        throw new Error(
+          `${COMPONENT_LABELS[component]} exited during start-up. Last lines of ${spec.logFile}:\n` +
+            tailFile(spec.logFile, 30),
+        );
+      }
+      health = await probeLocal(config, component);
+      return health.healthy;
+    },
+    {
+      timeoutMs,
+      intervalMs: 1000,
+      onWait: () => {
+        if (Date.now() - lastReport < 5000) return;
+        lastReport = Date.now();
+        progress(`${component}: starting (${formatSeconds(Date.now() - started)}): ${health.detail}`);
+      },
+    },
+  );
+  if (healthy) return { action: 'started', health, pid };
   await stopProcess(pidFile);
   throw new Error(
     `${COMPONENT_LABELS[component]} did not become healthy within ${formatSeconds(timeoutMs)} ` +

@@ -84,7 +84,7 @@ describe('the Airflow DAG nyc_yellow_trips', () => {
       expect(tag?.hash).not.toBe(tagByTemporal?.hash);
       expect(tag?.hash).toBe((await nessie.getReference('main'))?.hash);
       expect(await references(`airflow-yellow-trips-${MONTH}-`, 'BRANCH')).toEqual([]);
-      const catalogs = (await trino.query('SHOW CATALOGS')).rows.map((r) => String(r[0]));
+      const catalogs = await trino.catalogs();
       expect(catalogs.filter((c) => c.startsWith(`af_${MONTH.replace('-', '_')}_`))).toEqual([]);
     },
     15 * 60_000,

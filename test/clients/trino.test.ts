@@ -1,4 +1,4 @@
-import { sqlIdentifier, sqlString } from '../../clients/trino';
+import { createCatalogSql, sqlIdentifier, sqlString } from '../../clients/trino';
 import { validRefName } from '../../clients/nessie';
 import { lakehouseCatalogProperties, toPropertiesFile } from '../../lib/catalog';
 
@@ -34,5 +34,19 @@ describe('the lakehouse catalog', () => {
     expect(props['s3.aws-secret-key']).toBe('${ENV:DP_S3_SECRET_KEY}');
     expect(props['iceberg.nessie-catalog.ref']).toBe('etl-2025-03');
     expect(toPropertiesFile({ a: '1', b: 'x' })).toBe('a=1\nb=x\n');
+  });
+
+  test('CREATE CATALOG takes the connector from connector.name and quotes every other property', () => {
+    expect(
+      createCatalogSql('etl_2025_03', {
+        'connector.name': 'iceberg',
+        'iceberg.nessie-catalog.ref': "it's",
+        's3.aws-access-key': '${ENV:DP_S3_ACCESS_KEY}',
+      }),
+    ).toBe(
+      'CREATE CATALOG etl_2025_03 USING iceberg WITH ' +
+        `("iceberg.nessie-catalog.ref" = 'it''s', "s3.aws-access-key" = '\${ENV:DP_S3_ACCESS_KEY}')`,
+    );
+    expect(() => createCatalogSql('Bad;', { 'connector.name': 'iceberg' })).toThrow(/Invalid SQL identifier/);
   });
 });

@@ -6,17 +6,34 @@ import {
   monthIndex,
   monthRange,
   supportedMonth,
+  parseMonth,
   validMonth,
 } from '../../domain/months';
 
 describe('validMonth', () => {
   test('accepts YYYY-MM with a real month', () => {
-    for (const month of ['2025-01', '2025-12', '2023-09', '0001-01']) expect(validMonth(month)).toBe(month);
+    for (const month of ['2025-01', '2025-12', '2023-09', '2009-01']) expect(validMonth(month)).toBe(month);
   });
 
   test('rejects anything else, naming the value and the format', () => {
     for (const bad of ['2025-00', '2025-13', '2025-3', '25-03', '2025/03', '2025-03-01', ' 2025-03', '']) {
       expect(() => validMonth(bad)).toThrow(`Invalid month '${bad}': use YYYY-MM`);
+    }
+  });
+});
+
+describe('parseMonth', () => {
+  test('splits a valid month into numbers', () => {
+    expect(parseMonth('2025-12')).toEqual({ year: 2025, month: 12 });
+  });
+
+  test('refuses an injection attempt like any other malformed month', () => {
+    expect(() => validMonth("2025-02' OR '1'='1")).toThrow(/Invalid month .*YYYY-MM/);
+  });
+
+  test('refuses years no TLC record can have', () => {
+    for (const bad of ['2008-12', '2101-01', '0000-01']) {
+      expect(() => validMonth(bad)).toThrow(/outside the range of TLC trip records \(2009 to 2100\)/);
     }
   });
 });

@@ -16,6 +16,7 @@ import { readPid, runningPid } from '../../lib/process';
 import { latestCheckpoint, type CheckpointInfo } from '../../cli/stream';
 import { consumeAll, produceExact, type ExactRecord } from '../support/kafka-records';
 import { dp, dpQuery } from '../support/platform/dp';
+import { pollUntil, sleep } from '../../lib/time';
 
 const MINUTE = 60_000;
 const OUT_OF_ORDERNESS_MS = 5_000; // the job's bounded out-of-orderness (set for this test)
@@ -206,22 +207,22 @@ function tableRows(): WindowRow[] {
     .sort(byKey);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Polls the table until `done(rows)` holds; returns the last rows read either way. */
 async function waitForRows(done: (rows: WindowRow[]) => boolean, timeoutMs = 120_000): Promise<WindowRow[]> {
-  const deadline = Date.now() + timeoutMs;
   let rows: WindowRow[] = [];
-  for (;;) {
-    try {
-      rows = tableRows();
-    } catch (err) {
-      // The job creates the table when it starts; until then the query fails.
-      if (!/does not exist|not found/i.test(String(err))) throw err;
-    }
-    if (done(rows) || Date.now() > deadline) return rows;
-    await sleep(2_000);
-  }
+  await pollUntil(
+    () => {
+      try {
+        rows = tableRows();
+      } catch (err) {
+        // The job creates the table when it starts; until then the query fails.
+        if (!/does not exist|not found/i.test(String(err))) throw err;
+      }
+      return done(rows);
+    },
+    { timeoutMs, intervalMs: 2_000 },
+  );
+  return rows;
 }
 
 function startJob(): void {
@@ -234,10 +235,14 @@ function startJob(): void {
 /** Waits for a completed checkpoint newer than now (its metadata written). */
 async function waitForCheckpoint(timeoutMs = 60_000): Promise<CheckpointInfo> {
   const since = Date.now();
-  for (const deadline = since + timeoutMs; Date.now() < deadline; await sleep(500)) {
-    const latest = latestCheckpoint(checkpointDir());
-    if (latest && latest.at.getTime() > since) return latest;
-  }
+  const checkpoint = await pollUntil(
+    () => {
+      const latest = latestCheckpoint(checkpointDir());
+      return latest && latest.at.getTime() > since ? latest : undefined;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+  if (checkpoint) return checkpoint;
   throw new Error(`no checkpoint completed under ${checkpointDir()} within ${timeoutMs / 1000} s`);
 }
 
@@ -247,7 +252,7 @@ async function killAndRestartJob(): Promise<void> {
   const pid = runningPid(pidFile);
   expect(pid).toBeDefined();
   process.kill(pid as number, 'SIGKILL');
-  for (let i = 0; i < 50 && runningPid(pidFile) !== undefined; i++) await sleep(100);
+  await pollUntil(() => runningPid(pidFile) === undefined, { timeoutMs: 5000, intervalMs: 100 });
   expect(runningPid(pidFile)).toBeUndefined();
   const log = paths(config()).log('flink');
   const logStart = fs.statSync(log).size;

@@ -3,6 +3,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isAlive, isPortFree, runningPid, startDetached, stopProcess, tailFile } from '../../lib/process';
+import { sleep } from '../../lib/time';
 
 describe('background processes', () => {
   let dir: string;
@@ -27,7 +28,7 @@ describe('background processes', () => {
     const s = spec(`marker-${path.basename(dir)}`, 'echo hello from $0; sleep 60; true');
     const pid = startDetached(s);
     expect(runningPid(s.pidFile)).toBe(pid);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     expect(tailFile(s.logFile)).toMatch(/hello from marker-/);
     expect(await stopProcess(s.pidFile, 5000)).toBe(true);
     expect(isAlive(pid)).toBe(false);
@@ -47,7 +48,7 @@ describe('background processes', () => {
   test('a process that ignores SIGTERM is killed after the grace period', async () => {
     const s = spec('marker-stubborn', "trap '' TERM; while true; do sleep 0.1; done");
     const pid = startDetached(s);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     const started = Date.now();
     await stopProcess(s.pidFile, 1000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);

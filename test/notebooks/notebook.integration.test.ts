@@ -11,6 +11,7 @@ import { tripDataFile, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
 import { endpoints, loadConfig } from '../../lib/config';
 import { computeReference } from '../support/reference-elt';
 import { dp } from '../support/platform/dp';
+import { pollUntil } from '../../lib/time';
 
 const config = loadConfig();
 const trino = new TrinoClient(endpoints(config).trino, { source: 'notebook.test' });
@@ -24,8 +25,6 @@ const CHARTS = [
   'time_travel',
   'sensor_windows',
 ];
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface NotebookCell {
   cell_type: string;
@@ -99,11 +98,11 @@ describe('the exploration notebook', () => {
       ]);
       if (produce.code !== 0)
         throw new Error(`dp sensors produce failed:\n${produce.stdout}\n${produce.stderr}`);
-      let windows = 0;
-      for (const deadline = Date.now() + 90_000; windows === 0 && Date.now() < deadline; await sleep(2000)) {
-        windows = await sensorWindowCount();
-      }
-      expect(windows).toBeGreaterThan(0);
+      const windows = await pollUntil(async () => (await sensorWindowCount()) || undefined, {
+        timeoutMs: 90_000,
+        intervalMs: 2000,
+      });
+      expect(windows ?? 0).toBeGreaterThan(0);
 
       const result = dp(['notebook', '--execute', '--output', output, '--month', MONTH]);
       const executed = path.join(output, 'explore.ipynb');

@@ -11,6 +11,7 @@
 //  - Timestamps are naive local times: hour, weekday and date are read as if they were UTC.
 import * as fs from 'node:fs/promises';
 import { readTlcParquet, type RawColumn } from './tlc-parquet';
+import { parseMonth } from '../../domain/months';
 
 export const REJECT_REASONS = [
   'pickup_outside_month',
@@ -145,7 +146,6 @@ type SourceColumn = keyof typeof SOURCE_NAMES;
 const SOURCE_COLUMNS = Object.keys(SOURCE_NAMES) as SourceColumn[];
 
 const MICROS_PER_DAY = 86_400_000_000n;
-const MONTH_PATTERN = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
 /** Parses a CSV with double-quoted fields ("" escapes a quote). */
 export function parseCsv(text: string): string[][] {
@@ -210,13 +210,10 @@ export async function readZones(zoneCsvPath: string): Promise<Map<number, Zone>>
 
 /** Epoch microseconds of the first instant of month 'YYYY-MM' and of the next month (naive, read as UTC). */
 export function monthBoundsMicros(month: string): { start: bigint; next: bigint } {
-  const match = MONTH_PATTERN.exec(month);
-  if (!match) throw new Error(`month must look like YYYY-MM, got ${JSON.stringify(month)}`);
-  const year = Number(match[1]);
-  const monthIndex = Number(match[2]) - 1;
+  const { year, month: number } = parseMonth(month);
   return {
-    start: BigInt(Date.UTC(year, monthIndex, 1)) * 1000n,
-    next: BigInt(Date.UTC(year, monthIndex + 1, 1)) * 1000n,
+    start: BigInt(Date.UTC(year, number - 1, 1)) * 1000n,
+    next: BigInt(Date.UTC(year, number, 1)) * 1000n,
   };
 }
 

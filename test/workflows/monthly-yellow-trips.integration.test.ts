@@ -27,6 +27,7 @@ import {
 import { computeReference, type ReferenceResult } from '../support/reference-elt';
 import { writeWithPaymentType } from '../support/parquet-edit';
 import { dp } from '../support/platform/dp';
+import { sleep } from '../../lib/time';
 
 const config = loadConfig();
 const trino = new TrinoClient(endpoints(config).trino, { source: 'elt.test' });
@@ -122,7 +123,7 @@ describe('the monthly Yellow Taxi ELT', () => {
     expect(tag?.hash).toBe(await mainHash());
     // The run's branch and catalog are gone once published.
     expect(await runBranches()).toEqual(branchesBefore);
-    const catalogs = (await trino.query('SHOW CATALOGS')).rows.map((r) => String(r[0]));
+    const catalogs = await trino.catalogs();
     expect(catalogs.filter((c) => c.startsWith('etl_'))).toEqual([]);
   });
 
@@ -184,7 +185,7 @@ describe('the monthly Yellow Taxi ELT', () => {
     for (let i = 0; i < 600; i++) {
       const progress = await handle.query(eltProgressQuery).catch(() => ({ stage: '' }));
       if (progress.stage === 'loading bronze' || progress.stage === 'transforming') break;
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     const worker = readPid(paths(config).pid('worker'))?.pid as number;
     process.kill(worker, 'SIGKILL');

@@ -10,6 +10,7 @@ import { laggedMonth } from '../../domain/months';
 import { eltProgressQuery } from '../../domain/queries';
 import { monthlyYellowTrips, scheduledYellowTrips, yellowTripsBackfill } from '../../workflows';
 import { createTestEnvironment } from './env';
+import { pollUntil } from '../../lib/time';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -110,12 +111,7 @@ const stages = (calls: string[]) => calls.map((c) => c.split(':')[0]);
 
 /** Resolves once `condition` holds, checking every 10 ms; false if it still does not after `timeoutMs`. */
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
+  return (await pollUntil(condition, { timeoutMs, intervalMs: 10 })) === true;
 }
 
 describe('monthlyYellowTrips', () => {

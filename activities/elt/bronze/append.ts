@@ -25,7 +25,8 @@
 import { randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { s3Client, type ObjectStoreAccess } from '../../../clients/s3';
-import { InvalidSourceFileError, readParquetFooter } from './parquet-footer';
+import { readParquetFooter } from './parquet-footer';
+import { InvalidSourceFile } from '../invalid-source-file';
 import {
   CANONICAL_COLUMNS,
   createBronzeTableSql,
@@ -106,7 +107,7 @@ interface Context {
 const STAGING_PREFIX = 'bronze_stage_';
 
 /** Trino could not decode the source's data although its footer was fine: the file is corrupt. */
-export class CorruptSourceDataError extends InvalidSourceFileError {}
+export class CorruptSourceDataError extends InvalidSourceFile {}
 
 /** Failures of Trino's Parquet reader on bad bytes, as opposed to transient ones (network, memory). */
 function isCorruptDataError(error: unknown): boolean {
@@ -268,7 +269,7 @@ async function monthStats(ctx: Context): Promise<{ rows: number; files: number }
 /** A month file without rows would silently empty the month: refuse it unless asked not to. */
 function checkSourceRows(ctx: Context, rows: number): number {
   if (rows === 0 && !ctx.allowEmptySource) {
-    throw new InvalidSourceFileError(`${ctx.source} has no rows: refusing to empty month ${ctx.month}`);
+    throw new InvalidSourceFile(`${ctx.source} has no rows: refusing to empty month ${ctx.month}`);
   }
   return rows;
 }

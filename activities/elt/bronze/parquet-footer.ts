@@ -4,26 +4,13 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DataType, Precision, tableFromIPC, type Field } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
+import { InvalidSourceFile } from '../invalid-source-file';
 
 const MAGIC = 'PAR1';
 /** A footer larger than this is not a TLC file (theirs are ~15 KB); refuse rather than buffer it. */
 const MAX_FOOTER_BYTES = 16 * 1024 * 1024;
 
-/**
- * The error name of every "this source file is bad" failure (not valid Parquet, not the trip layout,
- * unreadable data): retrying cannot help, so a Temporal activity can make it non-retryable by name.
- */
-export const INVALID_SOURCE_FILE = 'InvalidSourceFile';
-
-/** A source file that cannot be loaded as it is; `name` is INVALID_SOURCE_FILE. */
-export class InvalidSourceFileError extends Error {
-  constructor(message: string, options?: { cause: unknown }) {
-    super(message, options);
-    this.name = INVALID_SOURCE_FILE;
-  }
-}
-
-export class InvalidParquetError extends InvalidSourceFileError {
+export class InvalidParquetError extends InvalidSourceFile {
   constructor(
     readonly location: string,
     detail: string,

@@ -8,7 +8,8 @@ import {
   type BronzeType,
 } from '../../../domain/bronze-schema';
 import { sqlString } from '../../../clients/trino';
-import { InvalidSourceFileError, type ParquetColumn } from './parquet-footer';
+import type { ParquetColumn } from './parquet-footer';
+import { InvalidSourceFile } from '../invalid-source-file';
 import { validateIdentifier } from './validate';
 
 export interface TableRef {
@@ -79,7 +80,7 @@ export interface SourcePlan {
   missing: string[];
 }
 
-export class SourceSchemaError extends InvalidSourceFileError {
+export class SourceSchemaError extends InvalidSourceFile {
   constructor(location: string, problems: string[]) {
     super(`${location} does not have the yellow-taxi trip layout Bronze reads: ${problems.join('; ')}`);
   }

@@ -2,8 +2,8 @@
 // become SQL string literals are still quoted with sqlString; these checks keep them plausible and short,
 // and reject anything that could escape the place it is put in.
 import { sqlIdentifier } from '../../../clients/trino';
+import { validMonth } from '../../../domain/months';
 
-const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
 // S3 bucket naming rules (lower-case letters, digits, dots, hyphens; 3-63 characters).
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 // Object keys: a conservative character set, '/'-separated segments, no empty or dot segments.
@@ -19,15 +19,13 @@ export class BronzeInputError extends Error {
   }
 }
 
-/** 'YYYY-MM' with a real month and a year the TLC records can have. */
+/** domain/months' validMonth, failing with a BronzeInputError. */
 export function validateMonth(month: string): string {
-  const match = MONTH.exec(month);
-  if (!match) throw new BronzeInputError(`month must look like YYYY-MM, got ${JSON.stringify(month)}`);
-  const year = Number(match[1]);
-  if (year < 2009 || year > 2100) {
-    throw new BronzeInputError(`month ${month} is outside the range of TLC trip records (2009 on)`);
+  try {
+    return validMonth(month);
+  } catch (error) {
+    throw new BronzeInputError((error as Error).message);
   }
-  return month;
 }
 
 export function validateBucket(bucket: string): string {

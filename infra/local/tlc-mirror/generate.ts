@@ -23,13 +23,13 @@ import {
   Utf8,
 } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
+import { parseMonth } from '../../../domain/months';
 import { hashSeed } from './random';
 import {
   arrowSchema,
   COLUMNS,
   compressionFor,
   defaultSchemaFamily,
-  parseMonth,
   SCHEMA_FAMILIES,
   type ColumnSpec,
   type SchemaFamily,

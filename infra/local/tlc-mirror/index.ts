@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { DEFAULT_ROW_GROUP_SIZE, generateMonth, GENERATOR_VERSION } from './generate';
-import { defaultSchemaFamily, parseMonth, type SchemaFamily } from './schema';
+import { parseMonth } from '../../../domain/months';
+import { defaultSchemaFamily, type SchemaFamily } from './schema';
 import { tripDataFile, zoneLookupFile } from './server';
 
 export { DEFAULT_ROW_GROUP_SIZE, generateMonth, GENERATOR_VERSION } from './generate';

@@ -3,6 +3,7 @@
 // has to cope with every one of them.
 import { DataType, Field, Float64, Int32, Int64, Schema, TimestampMicrosecond, Utf8 } from 'apache-arrow';
 import { Compression } from 'parquet-wasm';
+import { parseMonth } from '../../../domain/months';
 
 export type SchemaFamily = '2023' | '2024' | '2025';
 export const SCHEMA_FAMILIES: readonly SchemaFamily[] = ['2023', '2024', '2025'];
@@ -124,22 +125,6 @@ export function arrowType(type: PhysicalType): DataType {
 /** Every column is declared nullable (OPTIONAL in Parquet), as pandas/pyarrow write the real files. */
 export function arrowSchema(family: SchemaFamily): Schema {
   return new Schema(COLUMNS[family].map((spec) => new Field(spec.name, arrowType(spec.type), true)));
-}
-
-const MONTH_PATTERN = /^(\d{4})-(0[1-9]|1[0-2])$/;
-
-export interface ParsedMonth {
-  year: number;
-  /** 1..12 */
-  month: number;
-}
-
-export function parseMonth(month: string): ParsedMonth {
-  const match = MONTH_PATTERN.exec(month);
-  if (!match) throw new Error(`month must look like YYYY-MM, got ${JSON.stringify(month)}`);
-  const year = Number(match[1]);
-  if (year < 2009 || year > 2100) throw new Error(`month ${month} is outside the TLC record range`);
-  return { year, month: Number(match[2]) };
 }
 
 /** 2022-2023 (and older) months use the 2023 layout; 2024 its own; 2025 and later the 2025 layout. */

@@ -7,7 +7,8 @@
 //  - rare rows: pickups outside the month (some years back), dropoff at/before pickup, trips over 24 h,
 //    absurd distances and fares, out-of-range zone ids (0, 266) and verbatim duplicate rows.
 import { SeededRandom, WeightedChoice } from './random';
-import type { ParsedMonth, SchemaFamily, TripField } from './schema';
+import type { ParsedMonth } from '../../../domain/months';
+import type { SchemaFamily, TripField } from './schema';
 import {
   EWR_ZONE,
   GROUP_INDEX,

@@ -6,7 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { listAllObjects, s3Client } from '../../../clients/s3';
-import { fetchMonthToLanding, InvalidSourceFile, landingKey } from '../../../activities/elt/fetch';
+import { fetchMonthToLanding, landingKey } from '../../../activities/elt/fetch';
+import { InvalidSourceFile } from '../../../activities/elt/invalid-source-file';
 import type { FetchOutcome } from '../../../domain/elt';
 import { ensureS3Credentials } from '../../../platform/local/credentials';
 import {

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { withInstallLock } from '../../../infra/local/install-lock';
+import { sleep } from '../../../lib/time';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'dp-lock-'));
 
@@ -34,6 +35,18 @@ describe('withInstallLock', () => {
     ).resolves.toBe('ran');
   });
 
+  test('takes over an empty lock that stays empty (its writer died before writing its pid)', async () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'install.lock'), '');
+    await expect(
+      withInstallLock(
+        dir,
+        () => undefined,
+        async () => 'ran',
+      ),
+    ).resolves.toBe('ran');
+  });
+
   test('waits for a live owner and says so', async () => {
     const dir = tmp();
     const owner = spawn('sleep', ['30']);
@@ -47,7 +60,7 @@ describe('withInstallLock', () => {
         order.push('installed');
       },
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     expect(order).toEqual([]);
     order.push('owner done');
     fs.rmSync(path.join(dir, 'install.lock'));

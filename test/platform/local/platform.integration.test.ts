@@ -10,6 +10,7 @@ import { endpoints, loadConfig, paths } from '../../../lib/config';
 import { connectClient } from '../../../worker/connection';
 import { dp, dpQuery } from '../../support/platform/dp';
 import { createTestHome, TEST_PORTS } from '../../support/platform/test-platform';
+import { sleep } from '../../../lib/time';
 
 const config = () => loadConfig();
 
@@ -125,7 +126,7 @@ describe('the embedded platform', () => {
       expect(pid).toBeDefined();
       process.kill(pid as number, 'SIGKILL');
     }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await sleep(1000);
     const broken = status();
     expect(healthOf(broken, 'trino').healthy).toBe(false);
     expect(healthOf(broken, 'nessie').healthy).toBe(false);

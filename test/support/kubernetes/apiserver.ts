@@ -12,6 +12,7 @@ import type { KubeTransport } from '../../../platform/k8s/driver';
 import { parseYaml } from '../../../infra/k8s/yaml';
 import { kubeToolPaths, kubeToolsMissing } from '../../../infra/local/install-kube';
 import { loadConfig } from '../../../lib/config';
+import { pollUntil } from '../../../lib/time';
 
 export const CONTEXT = 'dp-test';
 
@@ -25,8 +26,6 @@ export function freePort(): Promise<number> {
     });
   });
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ApiServer {
   dir: string;
@@ -123,24 +122,22 @@ export async function startApiServer(timeoutMs = 120_000): Promise<ApiServer> {
   };
 
   // The server writes its self-signed certificate (and the CA that signed it) into cert-dir on start.
-  const started = Date.now();
   const cert = path.join(certDir, 'apiserver.crt');
-  for (;;) {
-    if (apiserver.exitCode !== null || etcd.exitCode !== null) {
-      const why = logs();
-      await stop();
-      throw new Error(`kube-apiserver or etcd exited while starting:\n${why}`);
-    }
-    if (fs.existsSync(cert)) {
-      const ready = await fetchReadyz(url, token, fs.readFileSync(cert));
-      if (ready) break;
-    }
-    if (Date.now() - started > timeoutMs) {
-      const why = logs();
-      await stop();
-      throw new Error(`kube-apiserver not ready after ${timeoutMs / 1000} s:\n${why}`);
-    }
-    await sleep(500);
+  const ready = await pollUntil(
+    async () => {
+      if (apiserver.exitCode !== null || etcd.exitCode !== null) {
+        const why = logs();
+        await stop();
+        throw new Error(`kube-apiserver or etcd exited while starting:\n${why}`);
+      }
+      return fs.existsSync(cert) && (await fetchReadyz(url, token, fs.readFileSync(cert)));
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+  if (!ready) {
+    const why = logs();
+    await stop();
+    throw new Error(`kube-apiserver not ready after ${timeoutMs / 1000} s:\n${why}`);
   }
 
   const kubeconfig = path.join(dir, 'kubeconfig');
@@ -208,14 +205,16 @@ export async function must(
 export async function installCrd(transport: KubeTransport, crd: { metadata: { name: string } }) {
   const base = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
   await must(transport, 'POST', base, crd);
-  for (let i = 0; i < 100; i++) {
-    const live = (await must(transport, 'GET', `${base}/${crd.metadata.name}`)) as {
-      status?: { conditions?: { type: string; status: string }[] };
-    };
-    if (live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
-    await sleep(100);
-  }
-  throw new Error(`CRD ${crd.metadata.name} not established`);
+  const established = await pollUntil(
+    async () => {
+      const live = (await must(transport, 'GET', `${base}/${crd.metadata.name}`)) as {
+        status?: { conditions?: { type: string; status: string }[] };
+      };
+      return live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+    },
+    { timeoutMs: 10_000, intervalMs: 100 },
+  );
+  if (!established) throw new Error(`CRD ${crd.metadata.name} not established`);
 }
 
 /** The operators' CRDs the manifests need (Strimzi, Flink operator), from `dp install --kubernetes`. */

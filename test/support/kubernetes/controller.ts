@@ -3,6 +3,7 @@
 // write once the pods are ready. Workloads named in `neverReady` are left alone.
 import type { KubeTransport } from '../../../platform/k8s/driver';
 import { must } from './apiserver';
+import { sleep } from '../../../lib/time';
 
 interface Live {
   metadata: { name: string; generation?: number };
@@ -76,7 +77,7 @@ export class TestController {
     this.loop = (async () => {
       while (this.running) {
         await this.tick();
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await sleep(200);
       }
     })();
   }
