@@ -29,6 +29,9 @@ def dbt_build(s: Settings, month: str, catalog: str) -> dict[str, Any]:
             target,
             "--vars",
             json.dumps({"month": month}),
+            # Unit tests test the SQL, not the month: test/dbt/unit-tests.integration.test.ts runs them.
+            "--exclude-resource-type",
+            "unit_test",
         ]
         env = {
             **os.environ,
