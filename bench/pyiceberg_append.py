@@ -10,6 +10,7 @@ The object-store keys come from the environment (DP_S3_ACCESS_KEY / DP_S3_SECRET
 """
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -33,12 +34,15 @@ from pyiceberg.types import NestedField
 # the standard library): name, Iceberg type, Arrow type, source column names in any year's file (first match
 # wins; none found = absent in older files).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "airflow", "dags"))
-from yellow_trips.bronze_schema import arrow_type, bronze_schema, iceberg_type  # noqa: E402
+import yellow_trips.bronze_schema as bronze  # noqa: E402
 
 SOURCE_COLUMNS = [
-    (c.name, iceberg_type(c.type), arrow_type(c.type), list(c.sources)) for c in bronze_schema().source_columns
+    (c.name, bronze.iceberg_type(c.type), bronze.arrow_type(c.type), list(c.sources))
+    for c in bronze.bronze_schema().source_columns
 ]
-LINEAGE_COLUMNS = [(c.name, iceberg_type(c.type), arrow_type(c.type)) for c in bronze_schema().lineage_columns]
+LINEAGE_COLUMNS = [
+    (c.name, bronze.iceberg_type(c.type), bronze.arrow_type(c.type)) for c in bronze.bronze_schema().lineage_columns
+]
 
 
 def iceberg_schema() -> Schema:
@@ -58,7 +62,7 @@ def normalise(source: pa.Table, args: argparse.Namespace, ingested_at: datetime)
     rows = source.num_rows
     names = set(source.column_names)
     arrays = []
-    for name, _, arrow_type, sources in SOURCE_COLUMNS:
+    for _name, _, arrow_type, sources in SOURCE_COLUMNS:
         found = next((s for s in sources if s in names), None)
         if found is None:
             arrays.append(pa.nulls(rows, type=arrow_type))
@@ -101,10 +105,8 @@ def main() -> int:
             "s3.region": "us-east-1",
         },
     )
-    try:
+    with contextlib.suppress(NamespaceAlreadyExistsError):
         catalog.create_namespace(args.namespace)
-    except NamespaceAlreadyExistsError:
-        pass
     identifier = (args.namespace, args.table)
     try:
         table = catalog.load_table(identifier)

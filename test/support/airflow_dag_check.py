@@ -16,6 +16,7 @@ DAGS = sys.argv[1]
 sys.path.insert(0, DAGS)
 
 from airflow.models.dagbag import DagBag  # noqa: E402
+
 from yellow_trips.bronze import normalise  # noqa: E402
 from yellow_trips.months import branch_names, validate_month  # noqa: E402
 

@@ -3,6 +3,7 @@ bronze.yellow_trips with PyIceberg through Nessie's Iceberg REST endpoint (one o
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -74,15 +75,15 @@ def load_month(s: Settings, landed: dict[str, Any], branch: str, run_id: str) ->
             "s3.region": "us-east-1",
         },
     )
-    try:
+    with contextlib.suppress(NamespaceAlreadyExistsError):
         catalog.create_namespace(schema.schema)
-    except NamespaceAlreadyExistsError:
-        pass
     try:
         table = catalog.load_table((schema.schema, schema.table))
     except NoSuchTableError:
         fields = iceberg_schema()
-        table = catalog.create_table((schema.schema, schema.table), schema=fields, partition_spec=partition_spec(fields))
+        table = catalog.create_table(
+            (schema.schema, schema.table), schema=fields, partition_spec=partition_spec(fields)
+        )
     source = pq.read_table(f"{s.bucket}/{landed['key']}", filesystem=s3_filesystem(s))
     canonical = normalise(
         source,

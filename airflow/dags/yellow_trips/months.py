@@ -34,7 +34,9 @@ def validate_month(month: object, today: datetime | None = None) -> str:
     except ValueError as err:
         raise AirflowFailException(str(err)) from err
     if index < month_index(FIRST_SUPPORTED_MONTH):
-        raise AirflowFailException(f"Month {month} is not supported: the pipeline loads {FIRST_SUPPORTED_MONTH} and later.")
+        raise AirflowFailException(
+            f"Month {month} is not supported: the pipeline loads {FIRST_SUPPORTED_MONTH} and later."
+        )
     now = today or datetime.now(timezone.utc)
     if index > now.year * 12 + now.month - 1:
         raise AirflowFailException(f"Month {month} is in the future.")
