@@ -73,7 +73,9 @@ describe('the dbt unit tests', () => {
         results: { unique_id: string; status: string; message: string | null }[];
       };
       const outcomes = Object.fromEntries(
-        results.map((r) => [r.unique_id.split('.').pop() as string, r.status]),
+        results
+          .filter((r) => r.unique_id.startsWith('unit_test.')) // not the on-run-start hook
+          .map((r) => [r.unique_id.split('.').pop() as string, r.status]),
       );
       const expected = Object.fromEntries(declared.map((name) => [name, 'pass']));
       // On a failure dbt prints the differing rows: show them with the outcome.
