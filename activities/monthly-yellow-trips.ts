@@ -217,6 +217,7 @@ async function runDbtBuild(settings: EltSettings, catalog: string, month: string
     DP_TRINO_PORT: trinoUrl.port || '80',
     DBT_LOG_PATH: path.join(targetDir, 'logs'),
     DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
+    DBT_EXCLUDE_RESOURCE_TYPES: 'unit_test', // they test the SQL, not the month: test/dbt runs them
   };
   try {
     // dbt exits non-zero when a test fails: run_results.json, not the exit code, says what happened.

@@ -10,6 +10,7 @@ The object-store keys come from the environment (DP_S3_ACCESS_KEY / DP_S3_SECRET
 """
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -27,45 +28,20 @@ from pyiceberg.expressions import EqualTo
 from pyiceberg.partitioning import PartitionField, PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.transforms import IdentityTransform
-from pyiceberg.types import (
-    DoubleType,
-    LongType,
-    NestedField,
-    StringType,
-    TimestampType,
-    TimestamptzType,
-)
+from pyiceberg.types import NestedField
 
-# Canonical Bronze columns (mirrors domain/bronze-schema.ts): name, Iceberg type, Arrow type,
-# source column names in any year's file (first match wins; None = absent in older files).
+# The canonical Bronze schema, read from domain/bronze-schema.json by the Airflow DAG's module (imports only
+# the standard library): name, Iceberg type, Arrow type, source column names in any year's file (first match
+# wins; none found = absent in older files).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "airflow", "dags"))
+import yellow_trips.bronze_schema as bronze  # noqa: E402
+
 SOURCE_COLUMNS = [
-    ("vendor_id", LongType(), pa.int64(), ["VendorID"]),
-    ("tpep_pickup_datetime", TimestampType(), pa.timestamp("us"), ["tpep_pickup_datetime"]),
-    ("tpep_dropoff_datetime", TimestampType(), pa.timestamp("us"), ["tpep_dropoff_datetime"]),
-    ("passenger_count", DoubleType(), pa.float64(), ["passenger_count"]),
-    ("trip_distance", DoubleType(), pa.float64(), ["trip_distance"]),
-    ("ratecode_id", DoubleType(), pa.float64(), ["RatecodeID"]),
-    ("store_and_fwd_flag", StringType(), pa.string(), ["store_and_fwd_flag"]),
-    ("pu_location_id", LongType(), pa.int64(), ["PULocationID"]),
-    ("do_location_id", LongType(), pa.int64(), ["DOLocationID"]),
-    ("payment_type", LongType(), pa.int64(), ["payment_type"]),
-    ("fare_amount", DoubleType(), pa.float64(), ["fare_amount"]),
-    ("extra", DoubleType(), pa.float64(), ["extra"]),
-    ("mta_tax", DoubleType(), pa.float64(), ["mta_tax"]),
-    ("tip_amount", DoubleType(), pa.float64(), ["tip_amount"]),
-    ("tolls_amount", DoubleType(), pa.float64(), ["tolls_amount"]),
-    ("improvement_surcharge", DoubleType(), pa.float64(), ["improvement_surcharge"]),
-    ("total_amount", DoubleType(), pa.float64(), ["total_amount"]),
-    ("congestion_surcharge", DoubleType(), pa.float64(), ["congestion_surcharge"]),
-    ("airport_fee", DoubleType(), pa.float64(), ["Airport_fee", "airport_fee"]),
-    ("cbd_congestion_fee", DoubleType(), pa.float64(), ["cbd_congestion_fee"]),
+    (c.name, bronze.iceberg_type(c.type), bronze.arrow_type(c.type), list(c.sources))
+    for c in bronze.bronze_schema().source_columns
 ]
 LINEAGE_COLUMNS = [
-    ("source_month", StringType(), pa.string()),
-    ("source_file", StringType(), pa.string()),
-    ("source_sha256", StringType(), pa.string()),
-    ("ingested_at", TimestamptzType(), pa.timestamp("us", tz="UTC")),
-    ("run_id", StringType(), pa.string()),
+    (c.name, bronze.iceberg_type(c.type), bronze.arrow_type(c.type)) for c in bronze.bronze_schema().lineage_columns
 ]
 
 
@@ -86,7 +62,7 @@ def normalise(source: pa.Table, args: argparse.Namespace, ingested_at: datetime)
     rows = source.num_rows
     names = set(source.column_names)
     arrays = []
-    for name, _, arrow_type, sources in SOURCE_COLUMNS:
+    for _name, _, arrow_type, sources in SOURCE_COLUMNS:
         found = next((s for s in sources if s in names), None)
         if found is None:
             arrays.append(pa.nulls(rows, type=arrow_type))
@@ -129,10 +105,8 @@ def main() -> int:
             "s3.region": "us-east-1",
         },
     )
-    try:
+    with contextlib.suppress(NamespaceAlreadyExistsError):
         catalog.create_namespace(args.namespace)
-    except NamespaceAlreadyExistsError:
-        pass
     identifier = (args.namespace, args.table)
     try:
         table = catalog.load_table(identifier)

@@ -11,12 +11,7 @@
 {%- endmacro %}
 
 
-{#- The source columns of a Bronze trip row, in Bronze order (lineage columns excluded). -#}
+{#- The source columns of a Bronze trip row, in Bronze order (lineage columns excluded): see dbt_project.yml. -#}
 {% macro bronze_source_columns() -%}
-  {{ return([
-    'vendor_id', 'tpep_pickup_datetime', 'tpep_dropoff_datetime', 'passenger_count', 'trip_distance',
-    'ratecode_id', 'store_and_fwd_flag', 'pu_location_id', 'do_location_id', 'payment_type',
-    'fare_amount', 'extra', 'mta_tax', 'tip_amount', 'tolls_amount', 'improvement_surcharge',
-    'total_amount', 'congestion_surcharge', 'airport_fee', 'cbd_congestion_fee'
-  ]) }}
+  {{ return(var('bronze_source_columns')) }}
 {%- endmacro %}

@@ -4,7 +4,9 @@ with
 
 silver_days as (
 
-    select pickup_date, count(*) as trips
+    select
+        pickup_date,
+        count(*) as trips
     from {{ ref('yellow_trips') }}
     where {{ is_run_month() }}
     group by pickup_date
@@ -13,7 +15,10 @@ silver_days as (
 
 zone_days as (
 
-    select pickup_date, sum(trips) as trips, sum(total_amount) as total_amount
+    select
+        pickup_date,
+        sum(trips) as trips,
+        sum(total_amount) as total_amount
     from {{ ref('daily_zone_metrics') }}
     where {{ is_run_month() }}
     group by pickup_date
@@ -33,16 +38,22 @@ totals as (
 
 monthly as (
 
-    select trips, total_amount
+    select
+        trips,
+        total_amount
     from {{ ref('monthly_summary') }}
     where {{ is_run_month() }}
 
 )
 
-select totals.*, monthly.trips as monthly_trips, monthly.total_amount as monthly_total_amount
+select
+    totals.*,
+    monthly.trips as monthly_trips,
+    monthly.total_amount as monthly_total_amount
 from totals
 left join monthly on true
-where coalesce(monthly.trips, 0) <> totals.silver_day_trips
-   or coalesce(monthly.trips, 0) <> totals.zone_day_trips
-   or monthly.total_amount is distinct from totals.zone_day_total_amount
-   or totals.silver_days <> totals.zone_days
+where
+    coalesce(monthly.trips, 0) <> totals.silver_day_trips
+    or coalesce(monthly.trips, 0) <> totals.zone_day_trips
+    or monthly.total_amount is distinct from totals.zone_day_total_amount
+    or totals.silver_days <> totals.zone_days

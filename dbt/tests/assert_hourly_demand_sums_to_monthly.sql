@@ -14,14 +14,19 @@ hourly as (
 
 monthly as (
 
-    select trips, avg_trip_minutes
+    select
+        trips,
+        avg_trip_minutes
     from {{ ref('monthly_summary') }}
     where {{ is_run_month() }}
 
 )
 
-select hourly.trips as hourly_trips, monthly.trips as monthly_trips
+select
+    hourly.trips as hourly_trips,
+    monthly.trips as monthly_trips
 from hourly
 left join monthly on true
-where coalesce(monthly.trips, 0) <> hourly.trips
-   or abs(hourly.avg_trip_minutes - monthly.avg_trip_minutes) > 1e-9 * greatest(1e0, abs(monthly.avg_trip_minutes))
+where
+    coalesce(monthly.trips, 0) <> hourly.trips
+    or abs(hourly.avg_trip_minutes - monthly.avg_trip_minutes) > 1e-9 * greatest(1e0, abs(monthly.avg_trip_minutes))

@@ -33,17 +33,18 @@ select
     actual.total_amount as actual_total_amount
 from expected
 left join actual on true
-where expected.trips > 0
-  and (
-    actual.trips is null
-    or actual.trips <> expected.trips
-    or actual.passengers <> expected.passengers
-    or actual.fare_amount <> expected.fare_amount
-    or actual.tip_amount is distinct from expected.tip_amount
-    or actual.tolls_amount is distinct from expected.tolls_amount
-    or actual.total_amount <> expected.total_amount
-    or actual.cbd_congestion_fee is distinct from expected.cbd_congestion_fee
-    or abs(actual.distance_miles - expected.distance_miles) > 1e-9 * greatest(1e0, abs(expected.distance_miles))
-    or abs(actual.avg_trip_minutes - expected.avg_trip_minutes)
+where
+    expected.trips > 0
+    and (
+        actual.trips is null
+        or actual.trips <> expected.trips
+        or actual.passengers <> expected.passengers
+        or actual.fare_amount <> expected.fare_amount
+        or actual.tip_amount is distinct from expected.tip_amount
+        or actual.tolls_amount is distinct from expected.tolls_amount
+        or actual.total_amount <> expected.total_amount
+        or actual.cbd_congestion_fee is distinct from expected.cbd_congestion_fee
+        or abs(actual.distance_miles - expected.distance_miles) > 1e-9 * greatest(1e0, abs(expected.distance_miles))
+        or abs(actual.avg_trip_minutes - expected.avg_trip_minutes)
         > 1e-9 * greatest(1e0, abs(expected.avg_trip_minutes))
-  )
+    )

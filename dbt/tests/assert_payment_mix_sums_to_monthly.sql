@@ -14,15 +14,21 @@ mix as (
 
 monthly as (
 
-    select trips, total_amount
+    select
+        trips,
+        total_amount
     from {{ ref('monthly_summary') }}
     where {{ is_run_month() }}
 
 )
 
-select mix.*, monthly.trips as monthly_trips, monthly.total_amount as monthly_total_amount
+select
+    mix.*,
+    monthly.trips as monthly_trips,
+    monthly.total_amount as monthly_total_amount
 from mix
 left join monthly on true
-where coalesce(monthly.trips, 0) <> mix.trips
-   or monthly.total_amount is distinct from mix.total_amount
-   or (mix.trips > 0 and abs(mix.trip_share - 1) > 1e-9)
+where
+    coalesce(monthly.trips, 0) <> mix.trips
+    or monthly.total_amount is distinct from mix.total_amount
+    or (mix.trips > 0 and abs(mix.trip_share - 1) > 1e-9)

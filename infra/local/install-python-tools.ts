@@ -1,4 +1,5 @@
-// The Python tools beside the platform: Airflow 3 (the DAG in airflow/dags) and JupyterLab (notebooks/).
+// The Python tools beside the platform: Airflow 3 (the DAG in airflow/dags), JupyterLab (notebooks/) and the
+// linters of the project's SQL and Python (sqlfluff and ruff, run by infra/local/lint-python.ts).
 //
 // Each lives in its own virtualenv under <cacheDir>/venvs, named after a hash of its fully pinned
 // requirements file (infra/local/python/*-requirements.txt), so changing a pin installs a new venv beside
@@ -14,7 +15,7 @@ import { formatSeconds, type Reporter } from '../../lib/progress';
 import { findPython } from './prereqs';
 import { withLockFile } from './install-lock';
 
-export type PythonTool = 'airflow' | 'jupyter';
+export type PythonTool = 'airflow' | 'jupyter' | 'lint';
 
 export const PYTHON_TOOLS: Record<PythonTool, { requirementsFile: string; what: string }> = {
   airflow: {
@@ -24,6 +25,10 @@ export const PYTHON_TOOLS: Record<PythonTool, { requirementsFile: string; what: 
   jupyter: {
     requirementsFile: 'infra/local/python/jupyter-requirements.txt',
     what: 'JupyterLab, papermill, pandas, matplotlib and the Trino client',
+  },
+  lint: {
+    requirementsFile: 'infra/local/python/lint-requirements.txt',
+    what: 'sqlfluff and ruff',
   },
 };
 
@@ -118,7 +123,7 @@ async function buildVenv(venv: string, python: string, tool: PythonTool, report:
   report('install', `${label}: installed ${venv} (${formatSeconds(Date.now() - started)})`);
 }
 
-/** Installs the tool's venv when missing (for `dp airflow` and `dp notebook` on a machine without `dp install`). */
+/** Installs the tool's venv when missing (for `dp airflow`, `dp notebook` and the linters on a machine without `dp install`). */
 export async function ensurePythonTool(
   cacheDir: string,
   tool: PythonTool,
@@ -128,7 +133,7 @@ export async function ensurePythonTool(
   return installPythonTool(cacheDir, findPython(), tool, report);
 }
 
-/** Both venvs, at once: the downloads overlap, the two installs share nothing. */
+/** Every tool's venv, at once: the downloads overlap, the installs share nothing. */
 export async function installPythonTools(cacheDir: string, python: string, report: Reporter): Promise<void> {
   await Promise.all(
     (Object.keys(PYTHON_TOOLS) as PythonTool[]).map((tool) =>

@@ -113,6 +113,7 @@ describe('the Airflow DAG nyc_yellow_trips', () => {
 describe('the DAG file, parsed by Airflow', () => {
   interface DagCheck {
     import_errors: Record<string, string>;
+    parsed_files: string[];
     schedule: string;
     catchup: boolean;
     max_active_runs: number;
@@ -137,6 +138,7 @@ describe('the DAG file, parsed by Airflow', () => {
 
   test('parses without errors: monthly on the 1st, no catchup, one run at a time', () => {
     expect(check.import_errors).toEqual({});
+    expect(check.parsed_files).toEqual(['nyc_yellow_trips_dag.py']); // not the library in yellow_trips/
     expect(check.schedule).toBe('0 6 1 * *');
     expect(check.catchup).toBe(false);
     expect(check.max_active_runs).toBe(1);

@@ -1,6 +1,7 @@
-"""Checks of airflow/dags/nyc_yellow_trips_dag.py without the platform, run by test/airflow/airflow.integration.test.ts
-with the Airflow virtualenv's Python: the DAG parses, its schedule, retries and timeouts, the order of its
-tasks, the month validation, and the Bronze normalisation of a 2024-layout file. Prints one JSON object."""
+"""Checks of airflow/dags/nyc_yellow_trips_dag.py and its library airflow/dags/yellow_trips without the platform, run
+by test/airflow/airflow.integration.test.ts with the Airflow virtualenv's Python: the DAG parses (and the library is
+not parsed as DAG files), its schedule, retries and timeouts, the order of its tasks, the month validation, and the
+Bronze normalisation of a 2024-layout file. Prints one JSON object."""
 
 from __future__ import annotations
 
@@ -16,11 +17,15 @@ sys.path.insert(0, DAGS)
 
 from airflow.models.dagbag import DagBag  # noqa: E402
 
+from yellow_trips.bronze import normalise  # noqa: E402
+from yellow_trips.months import branch_names, validate_month  # noqa: E402
+
 bag = DagBag(dag_folder=DAGS)
 dag = bag.dags.get("nyc_yellow_trips")
-module = __import__("nyc_yellow_trips_dag")
 
 result: dict[str, object] = {"import_errors": {k: str(v)[:500] for k, v in bag.import_errors.items()}}
+# The files the DAG processor parsed: the DAG file only, not its library (.airflowignore).
+result["parsed_files"] = sorted(os.path.basename(stat.file) for stat in bag.dagbag_stats)
 if dag is not None:
     result["schedule"] = str(dag.timetable.summary if hasattr(dag.timetable, "summary") else dag.schedule)
     result["catchup"] = dag.catchup
@@ -38,7 +43,7 @@ today = datetime(2026, 11, 25, tzinfo=timezone.utc)
 validation: dict[str, str] = {}
 for month in ["2025-03", "2023-01", "2026-11", "2025-13", "2022-12", "2026-12", "2025-3", "2025-03'; DROP", 202503]:
     try:
-        validation[str(month)] = "ok:" + module.validate_month(month, today)
+        validation[str(month)] = "ok:" + validate_month(month, today)
     except Exception as err:  # AirflowFailException
         validation[str(month)] = "refused:" + str(err)
 result["validation"] = validation
@@ -69,7 +74,7 @@ source = pa.table(
     }
 )
 ingested = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
-canonical = module.normalise(source, "2024-06", "yellow_tripdata_2024-06.parquet", "ab" * 32, "airflow:test", ingested)
+canonical = normalise(source, "2024-06", "yellow_tripdata_2024-06.parquet", "ab" * 32, "airflow:test", ingested)
 result["normalised"] = {
     "columns": [f"{f.name}:{f.type}" for f in canonical.schema],
     "rows": canonical.num_rows,
@@ -80,10 +85,10 @@ result["normalised"] = {
     "run_id": canonical.column("run_id").to_pylist(),
 }
 try:
-    module.normalise(source.drop(["PULocationID"]), "2024-06", "f.parquet", "0" * 64, "r", ingested)
+    normalise(source.drop(["PULocationID"]), "2024-06", "f.parquet", "0" * 64, "r", ingested)
     result["missing_column"] = "accepted"
 except Exception as err:
     result["missing_column"] = str(err)
-result["branch_names"] = list(module.branch_names("2025-03", "manual__2026-11-25T21:52:16+00:00"))
+result["branch_names"] = list(branch_names("2025-03", "manual__2026-11-25T21:52:16+00:00"))
 print(json.dumps(result))
 os._exit(0)

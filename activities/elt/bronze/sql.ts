@@ -1,7 +1,7 @@
 // SQL for the Bronze append: the canonical table, the staging table that exposes a landed source file in
 // its own layout, and the INSERT that renames, widens and adds lineage. Pure functions, no I/O.
 import {
-  BRONZE_LINEAGE_COLUMNS,
+  BRONZE_COLUMNS,
   BRONZE_SOURCE_COLUMNS,
   BRONZE_TABLE,
   type BronzeColumn,
@@ -35,10 +35,7 @@ export function metadataTable(ref: TableRef, kind: 'files' | 'properties' | 'sna
   return `${ref.catalog}.${ref.schema}."${ref.table}$${kind}"`;
 }
 
-export const CANONICAL_COLUMNS: { name: string; type: BronzeType }[] = [
-  ...BRONZE_SOURCE_COLUMNS.map(({ name, type }) => ({ name, type })),
-  ...BRONZE_LINEAGE_COLUMNS,
-];
+export const CANONICAL_COLUMNS: { name: string; type: BronzeType }[] = BRONZE_COLUMNS;
 
 /** Canonical columns that older files do not have: they load as null. Every other column is required. */
 export const OPTIONAL_SOURCE_COLUMNS: ReadonlySet<string> = new Set([
@@ -47,11 +44,15 @@ export const OPTIONAL_SOURCE_COLUMNS: ReadonlySet<string> = new Set([
   'cbd_congestion_fee', // from 2025
 ]);
 
-/** CREATE TABLE for the canonical Bronze table (same layout as bronzeCreateTableSql, any name). */
+/** The canonical columns as a CREATE TABLE column list, one per line. */
+function canonicalColumnsDdl(): string {
+  return CANONICAL_COLUMNS.map((c) => `  ${c.name} ${c.type}`).join(',\n');
+}
+
+/** CREATE TABLE for the canonical Bronze table, partitioned by month: the only DDL of Bronze. */
 export function createBronzeTableSql(ref: TableRef): string {
-  const columns = CANONICAL_COLUMNS.map((c) => `  ${c.name} ${c.type}`);
   return (
-    `CREATE TABLE IF NOT EXISTS ${qualified(ref)} (\n${columns.join(',\n')}\n) ` +
+    `CREATE TABLE IF NOT EXISTS ${qualified(ref)} (\n${canonicalColumnsDdl()}\n) ` +
     `WITH (format = 'PARQUET', partitioning = ARRAY['${BRONZE_TABLE.partitionedBy}'])`
   );
 }

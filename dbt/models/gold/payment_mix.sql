@@ -36,7 +36,7 @@ final as (
         by_payment_type.trips,
         cast(by_payment_type.total_amount as decimal(18, 2)) as total_amount,
         cast(by_payment_type.trips as double)
-            / sum(by_payment_type.trips) over (partition by by_payment_type.source_month) as trip_share
+        / sum(by_payment_type.trips) over (partition by by_payment_type.source_month) as trip_share
 
     from by_payment_type
     left join payment_types

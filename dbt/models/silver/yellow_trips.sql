@@ -60,7 +60,7 @@ enriched as (
         cast(trips.passenger_count as bigint) as passenger_count,
         trips.trip_distance,
         cast(date_diff('millisecond', trips.tpep_pickup_datetime, trips.tpep_dropoff_datetime) as double)
-            / 60000 as trip_minutes,
+        / 60000 as trip_minutes,
 
         ----------  money, exact to the cent
         {{ to_cents('trips.fare_amount') }} as fare_amount,

@@ -5,14 +5,15 @@ payment_types as (
 
     select * from (
         values
-            (0, 'Flex Fare'),
-            (1, 'Credit card'),
-            (2, 'Cash'),
-            (3, 'No charge'),
-            (4, 'Dispute'),
-            (5, 'Unknown'),
-            (6, 'Voided trip')
-    ) as codes (payment_type, payment_type_name)
+        (0, 'Flex Fare'),
+        (1, 'Credit card'),
+        (2, 'Cash'),
+        (3, 'No charge'),
+        (4, 'Dispute'),
+        (5, 'Unknown'),
+        (6, 'Voided trip')
+    -- The alias only names the values' columns.
+    ) as codes (payment_type, payment_type_name)  -- noqa: AL05
 
 ),
 
