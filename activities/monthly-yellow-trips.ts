@@ -1,8 +1,6 @@
-// Activities of the monthly Yellow Taxi ELT: fetch, branch, Bronze, dbt, audit, publish.
+// Activities of the monthly Yellow Taxi ELT: fetch, branch, Bronze, dbt, audit, publish (the stages' work is in
+// activities/elt/; these are the thin, retry-safe entry points the workflow calls).
 // Each one is safe to retry: it checks what is already done before it changes anything.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { lakehouseCatalogProperties } from '../lib/catalog';
@@ -24,9 +22,9 @@ import { InvalidSourceFile } from './elt/invalid-source-file';
 import { validMonth } from '../domain/months';
 import { sqlIdentifier, TrinoClient } from '../clients/trino';
 import { auditMonth } from './elt/audit';
+import { runDbtBuild } from './elt/dbt';
 import { publishTagName } from '../domain/names';
 import { heartbeat, withHeartbeat } from './heartbeat';
-import { runLines } from '../lib/exec';
 
 export interface EltSettings {
   endpoints: () => PlatformEndpoints;
@@ -116,7 +114,14 @@ export function createEltActivities(settings: EltSettings) {
     /** `dbt build` (seeds, Silver, Gold, tests) for one month, on the run's catalog. */
     async runDbt(input: { run: RunBranch; month: string }): Promise<DbtOutcome> {
       return withHeartbeat('dbt build', () =>
-        runDbtBuild(settings, input.run.catalog, validMonth(input.month)),
+        runDbtBuild({
+          dbtExecutable: settings.dbtExecutable,
+          projectDir: settings.dbtProjectDir,
+          trinoUrl: settings.endpoints().trino,
+          catalog: input.run.catalog,
+          month: validMonth(input.month),
+          onProgress: heartbeat,
+        }),
       );
     },
 
@@ -189,65 +194,6 @@ function failForGoodIfInvalidSource(err: unknown): unknown {
 
 function publishMessage(input: { month: string; runId: string }): string {
   return `Publish yellow trips ${input.month} (run ${input.runId})`;
-}
-
-interface DbtRunResults {
-  results: { unique_id: string; status: string; failures: number | null; message: string | null }[];
-}
-
-async function runDbtBuild(settings: EltSettings, catalog: string, month: string): Promise<DbtOutcome> {
-  const started = Date.now();
-  const targetDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-dbt-'));
-  const trinoUrl = new URL(settings.endpoints().trino);
-  const args = [
-    'build',
-    '--project-dir',
-    settings.dbtProjectDir,
-    '--profiles-dir',
-    settings.dbtProjectDir,
-    '--target-path',
-    targetDir,
-    '--vars',
-    JSON.stringify({ month }),
-  ];
-  const env = {
-    ...process.env,
-    DP_DBT_CATALOG: catalog,
-    DP_TRINO_HOST: trinoUrl.hostname,
-    DP_TRINO_PORT: trinoUrl.port || '80',
-    DBT_LOG_PATH: path.join(targetDir, 'logs'),
-    DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
-    DBT_EXCLUDE_RESOURCE_TYPES: 'unit_test', // they test the SQL, not the month: test/dbt runs them
-  };
-  try {
-    // dbt exits non-zero when a test fails: run_results.json, not the exit code, says what happened.
-    const { code, output } = await runLines(settings.dbtExecutable, args, {
-      env,
-      keepLines: 60,
-      onLine: (line) => {
-        if (/ (OK|PASS|FAIL|ERROR|WARN) /.test(line) || /START/.test(line)) heartbeat(`dbt: ${line.trim()}`);
-      },
-    });
-    const resultsFile = path.join(targetDir, 'run_results.json');
-    if (!fs.existsSync(resultsFile)) {
-      throw new Error(`dbt build failed before running anything (exit ${code}):\n${output}`);
-    }
-    const results = (JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as DbtRunResults).results;
-    const errors = results.filter((r) => r.status === 'error');
-    if (errors.length > 0) {
-      throw new Error(
-        `dbt build had ${errors.length} error(s): ` +
-          errors.map((r) => `${r.unique_id}: ${r.message ?? ''}`.slice(0, 500)).join('; '),
-      );
-    }
-    const failedTests = results
-      .filter((r) => r.status === 'fail')
-      .map((r) => ({ name: r.unique_id, failures: r.failures ?? 0, message: r.message ?? '' }));
-    const passed = results.filter((r) => ['success', 'pass'].includes(r.status)).length;
-    return { seconds: (Date.now() - started) / 1000, passed, failedTests };
-  } finally {
-    fs.rmSync(targetDir, { recursive: true, force: true });
-  }
 }
 
 export type EltActivities = ReturnType<typeof createEltActivities>;
