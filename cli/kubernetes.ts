@@ -3,7 +3,8 @@
 // applying infra/manifests to the cluster of a kubeconfig context.
 import { Option, type Command } from 'commander';
 import { MANAGED_COMPONENTS, NeedsOperatorError, type ComponentHealth } from '../platform/driver';
-import { clientNodeTransport, createKubernetesDriver } from '../platform/k8s/driver';
+import { clientNodeTransport } from '../clients/kubernetes';
+import { createKubernetesDriver } from '../platform/k8s/driver';
 import { OVERLAYS } from '../infra/k8s/cluster';
 import { probeLocal } from '../platform/local/health';
 import type { PlatformConfig } from '../lib/config';
