@@ -9,7 +9,7 @@ import { installPythonTools } from '../infra/local/install-python-tools';
 import { findPython, MissingPrerequisite } from '../infra/local/prereqs';
 import { tailFile } from '../lib/process';
 import { COMPONENT_LABELS, LOCAL_COMPONENTS, type LocalComponent } from '../platform/local/services';
-import { PortInUseError } from '../platform/local/supervisor';
+import { localPlatformStatus, PortInUseError, stopLocalPlatform } from '../platform/local/supervisor';
 import { endpoints, loadConfig, paths } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
 import { TargetError } from '../platform/target';
@@ -27,7 +27,7 @@ import {
   targetFromOptions,
   type TargetOptions,
 } from './kubernetes';
-import { endpointSummary, platformDown, platformStatus, platformUp } from './platform';
+import { endpointSummary, platformUp } from './platform';
 
 const program = new Command('dp').description(
   'The lakehouse data platform: Temporal, S3, Nessie, Iceberg, Trino',
@@ -78,7 +78,7 @@ program
   .command('down')
   .description('stop every component (data stays in DP_HOME)')
   .action(async () => {
-    await platformDown(loadConfig(), consoleReporter);
+    await stopLocalPlatform(loadConfig(), consoleReporter);
   });
 
 addTargetOptions(
@@ -90,7 +90,7 @@ addTargetOptions(
   const config = loadConfig();
   const target = targetFromOptions(options);
   const health =
-    target.kind === 'kubernetes' ? await kubernetesStatus(config, target) : await platformStatus(config);
+    target.kind === 'kubernetes' ? await kubernetesStatus(config, target) : await localPlatformStatus(config);
   if (options.json) {
     console.log(JSON.stringify({ healthy: health.every((h) => h.healthy), components: health }, null, 2));
   } else {
