@@ -25,7 +25,7 @@ import { sensorId } from '../clients/kafka/sensor-events';
 import { ensureTopics, SENSOR_TOPIC } from '../clients/kafka/topics';
 import { TrinoClient } from '../clients/trino';
 import { parseDuration, parseRate } from '../cli/sensors';
-import { latestCheckpoint } from '../cli/stream';
+import { latestCheckpoint } from '../platform/local/flink';
 import { residentMiB } from '../platform/local/health';
 import { runningPid } from '../lib/process';
 import { endpoints, loadConfig, paths, REPO_ROOT } from '../lib/config';

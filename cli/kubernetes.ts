@@ -4,7 +4,8 @@
 import { Option, type Command } from 'commander';
 import { MANAGED_COMPONENTS } from '../domain/platform';
 import { NeedsOperatorError, type ComponentHealth } from '../platform/driver';
-import { clientNodeTransport, kubernetesDriverFor } from '../platform/k8s/driver';
+import { clientNodeTransport } from '../clients/kubernetes';
+import { kubernetesDriverFor } from '../platform/k8s/driver';
 import { OVERLAYS } from '../infra/k8s/cluster';
 import { probeLocal } from '../platform/local/health';
 import type { PlatformConfig } from '../lib/config';

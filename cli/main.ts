@@ -9,9 +9,10 @@ import { installPythonTools } from '../infra/local/install-python-tools';
 import { findPython, MissingPrerequisite } from '../infra/local/prereqs';
 import { tailFile } from '../lib/process';
 import { COMPONENT_LABELS, LOCAL_COMPONENTS, type LocalComponent } from '../platform/local/services';
-import { PortInUseError } from '../platform/local/supervisor';
+import { localPlatformStatus, PortInUseError, stopLocalPlatform } from '../platform/local/supervisor';
 import { endpoints, loadConfig, paths } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
+import { sleep } from '../lib/time';
 import { TargetError } from '../platform/target';
 import { registerAirflowCommands } from './airflow';
 import { registerNotebookCommands } from './notebook';
@@ -27,8 +28,7 @@ import {
   targetFromOptions,
   type TargetOptions,
 } from './kubernetes';
-import { endpointSummary, platformDown, platformStatus, platformUp } from './platform';
-import { sleep } from '../lib/time';
+import { endpointSummary, platformUp } from './platform';
 
 const program = new Command('dp').description(
   'The lakehouse data platform: Temporal, S3, Nessie, Iceberg, Trino',
@@ -79,7 +79,7 @@ program
   .command('down')
   .description('stop every component (data stays in DP_HOME)')
   .action(async () => {
-    await platformDown(loadConfig(), consoleReporter);
+    await stopLocalPlatform(loadConfig(), consoleReporter);
   });
 
 addTargetOptions(
@@ -91,7 +91,7 @@ addTargetOptions(
   const config = loadConfig();
   const target = targetFromOptions(options);
   const health =
-    target.kind === 'kubernetes' ? await kubernetesStatus(config, target) : await platformStatus(config);
+    target.kind === 'kubernetes' ? await kubernetesStatus(config, target) : await localPlatformStatus(config);
   if (options.json) {
     console.log(JSON.stringify({ healthy: health.every((h) => h.healthy), components: health }, null, 2));
   } else {

@@ -1,18 +1,15 @@
-// `dp up`, `dp down` and `dp status` for the embedded platform.
+// `dp up` for the embedded platform (`dp down` and `dp status` call platform/local/supervisor.ts).
 import * as fs from 'node:fs';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time';
 import type { Client } from '@temporalio/client';
 import { PLATFORM_TOPICS } from '../clients/kafka/topics';
-import type { ComponentHealth } from '../platform/driver';
 import { ensureS3Credentials } from '../platform/local/credentials';
-import { probeLocal } from '../platform/local/health';
 import { installAll } from '../infra/local/install';
-import { stopProcess } from '../lib/process';
-import { PLATFORM_COMPONENTS, type LocalComponent } from '../platform/local/services';
-import { ensureLocalComponent, findPortConflicts, PortInUseError } from '../platform/local/supervisor';
+import { PLATFORM_COMPONENTS } from '../platform/local/services';
+import { assertPortsFree, ensureLocalComponents } from '../platform/local/supervisor';
 import { endpoints, paths, type PlatformConfig } from '../lib/config';
-import { formatSeconds, type Reporter } from '../lib/progress';
+import type { Reporter } from '../lib/progress';
 import { connectClient, resultWhilePolling } from '../worker/connection';
 import { targetEnv, type PlatformTarget } from '../platform/target';
 import type { BringUpReport } from '../domain/platform';
@@ -81,20 +78,17 @@ export async function platformUp(
   Object.assign(process.env, targetEnv(target));
   // Report every taken port by name before anything is installed or started. On Kubernetes only Temporal
   // (and the worker) run here.
-  const conflicts = await findPortConflicts(
+  await assertPortsFree(
     config,
     target.kind === 'local' ? PLATFORM_COMPONENTS.filter((c) => c !== 'worker') : ['temporal'],
   );
-  if (conflicts.length > 0) throw new PortInUseError(conflicts);
   await installAll(config, report);
 
-  const temporal = await ensureLocalComponent(config, 'temporal', (m) => report('temporal', m));
-  report('temporal', `${temporal.action}: ${temporal.health.detail}`);
+  // The worker polls Temporal's task queue: Temporal first. Both run here whatever the target.
+  await ensureLocalComponents(config, ['temporal', 'worker'], report);
   const client = await connectClient(config);
   try {
     await ensureRetention(client, config);
-    const worker = await ensureLocalComponent(config, 'worker', (m) => report('worker', m));
-    report('worker', `${worker.action}: ${worker.health.detail}`);
     const result = await runBringUp(client, config, report);
     for (const c of result.components) report(c.component, `${c.action}: ${c.detail}`);
     for (const t of result.kafka?.topics ?? []) {
@@ -123,29 +117,4 @@ export function endpointSummary(config: PlatformConfig): string {
     `  Data             ${p.home}/data`,
     `  Logs             ${p.logs}   (dp logs <component>)`,
   ].join('\n');
-}
-
-/** Stops every local component, the worker first and Temporal last. */
-export async function platformDown(config: PlatformConfig, report: Reporter) {
-  const order: LocalComponent[] = [
-    'tlcmirror',
-    'worker',
-    'trino',
-    'nessie',
-    'kafka',
-    'objectstore',
-    'temporal',
-  ];
-  // The stream job first: it checkpoints into the object store and reads Kafka. Airflow (dp airflow up) next.
-  const onDemand = ['flink', 'airflow-scheduler', 'airflow-dag-processor', 'airflow-api-server'];
-  for (const component of [...onDemand, ...order]) {
-    const started = Date.now();
-    const stopped = await stopProcess(paths(config).pid(component));
-    if (onDemand.includes(component) && !stopped) continue; // started on demand only (dp stream start, dp airflow up)
-    report(component, stopped ? `stopped (${formatSeconds(Date.now() - started)})` : 'was not running');
-  }
-}
-
-export async function platformStatus(config: PlatformConfig): Promise<ComponentHealth[]> {
-  return Promise.all(PLATFORM_COMPONENTS.map((component) => probeLocal(config, component)));
 }

@@ -46,5 +46,5 @@ export interface PlatformDriver {
   >;
 }
 
-/** A problem only a person can fix (a port held by another program, a bad config): retrying cannot help. */
-export class NeedsOperatorError extends Error {}
+// Defined in lib so that clients (the Kubernetes transport's kubeconfig errors) can throw it too.
+export { NeedsOperatorError } from '../lib/errors';

@@ -3,14 +3,17 @@
 // dependency order, and waits for its workloads to be ready, reporting progress while it waits; the
 // bring-up workflow then initialises the platform exactly as on the local one (bucket, Nessie, Trino).
 //
-// The API server is reached through a KubeTransport: in production the one built on @kubernetes/client-node
-// (kubeconfig, context, in-cluster ServiceAccount, exec/OIDC auth), in tests one replaying recorded responses.
+// The API server is reached through a KubeTransport (clients/kubernetes.ts); when an object is ready is
+// decided by the rules of platform/k8s/readiness.ts.
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as http from 'node:http';
-import * as https from 'node:https';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import {
+  clientNodeTransport,
+  kubeApiError,
+  type KubeRequest,
+  type KubeResponse,
+  type KubeTransport,
+} from '../../clients/kubernetes';
 import type { S3Credentials } from '../local/credentials';
 import {
   CATALOG_NAME,
@@ -31,149 +34,7 @@ import {
   type PlatformEndpoints,
 } from '../driver';
 import type { KubernetesTarget } from '../target';
-
-// ---------------------------------------------------------------------------------------------------------
-// Transport
-
-export interface KubeRequest {
-  method: 'GET' | 'POST' | 'PATCH';
-  /** Path and query, e.g. /apis/apps/v1/namespaces/data-platform/deployments/trino-worker */
-  path: string;
-  body?: unknown;
-  contentType?: string;
-}
-
-export interface KubeResponse {
-  status: number;
-  body: unknown;
-}
-
-export interface KubeTransport {
-  request(req: KubeRequest): Promise<KubeResponse>;
-}
-
-/** An answer of the API server other than success, with its Status reason and message. */
-export class KubeApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'KubeApiError';
-  }
-}
-
-/** The part of @kubernetes/client-node's KubeConfig this driver uses (1.x and 2.x). */
-interface KubeConfigLike {
-  loadFromDefault(): void;
-  setCurrentContext(context: string): void;
-  getContexts(): { name: string }[];
-  getCurrentCluster(): { server: string } | null;
-  applyToHTTPSOptions?: (options: https.RequestOptions) => Promise<void>;
-  applytoHTTPSOptions?: (options: https.RequestOptions) => Promise<void>;
-}
-
-interface ClientNodeModule {
-  KubeConfig: new () => KubeConfigLike;
-}
-
-/** Where @kubernetes/client-node's loadFromDefault() will read the kubeconfig from, or undefined if nowhere. */
-export function kubeconfigSource(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.KUBECONFIG) return env.KUBECONFIG;
-  const home = path.join(env.HOME ?? os.homedir(), '.kube', 'config');
-  if (fs.existsSync(home)) return home;
-  if (env.KUBERNETES_SERVICE_HOST) return "the pod's ServiceAccount (in-cluster)";
-  return undefined;
-}
-
-/**
- * A transport on @kubernetes/client-node: the kubeconfig (KUBECONFIG, ~/.kube/config, or the in-cluster
- * ServiceAccount) decides the server, TLS and credentials; `context` picks a kubeconfig context.
- */
-export async function clientNodeTransport(context?: string): Promise<KubeTransport> {
-  // Loaded at run time: the package is ESM-only and only this transport needs it.
-  const moduleName = '@kubernetes/client-node';
-  let k8s: ClientNodeModule;
-  try {
-    k8s = (await import(moduleName)) as ClientNodeModule;
-  } catch (err) {
-    throw new NeedsOperatorError(
-      `The Kubernetes target needs the npm package ${moduleName} (${(err as Error).message}). Install it with npm.`,
-    );
-  }
-  const kc = new k8s.KubeConfig();
-  const source = kubeconfigSource();
-  if (!source) {
-    throw new NeedsOperatorError(
-      'No kubeconfig found: KUBECONFIG is not set, ~/.kube/config does not exist, and this is not a pod in a ' +
-        'cluster. Create a cluster (`kind create cluster --config infra/kind-config.yaml` writes the kubeconfig) ' +
-        'or point KUBECONFIG at the kubeconfig of yours.',
-    );
-  }
-  try {
-    kc.loadFromDefault();
-  } catch (err) {
-    throw new NeedsOperatorError(`Cannot read the kubeconfig ${source}: ${(err as Error).message}`);
-  }
-  if (context) {
-    const contexts = kc.getContexts().map((c) => c.name);
-    if (!contexts.includes(context)) {
-      throw new NeedsOperatorError(
-        `No context '${context}' in the kubeconfig ${source} (contexts: ${contexts.join(', ') || 'none'}). ` +
-          'Pass one of them with --context, or see `kubectl config get-contexts`.',
-      );
-    }
-    kc.setCurrentContext(context);
-  }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) {
-    throw new NeedsOperatorError(
-      `The kubeconfig ${source} has no current context: pass --context, or run \`kubectl config use-context\`.`,
-    );
-  }
-  const server = cluster.server.replace(/\/$/, '');
-  const applyAuth = (kc.applyToHTTPSOptions ?? kc.applytoHTTPSOptions)?.bind(kc);
-  return {
-    async request(req) {
-      const url = new URL(server + req.path);
-      const options: https.RequestOptions = {
-        method: req.method,
-        headers: { Accept: 'application/json' },
-      };
-      if (applyAuth) await applyAuth(options);
-      const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
-      if (payload !== undefined) {
-        options.headers = {
-          ...options.headers,
-          'Content-Type': req.contentType ?? 'application/json',
-          'Content-Length': Buffer.byteLength(payload),
-        };
-      }
-      const send = url.protocol === 'http:' ? http.request : https.request;
-      return new Promise<KubeResponse>((resolve, reject) => {
-        const request = send(url, options, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let body: unknown = text;
-            try {
-              body = text ? JSON.parse(text) : undefined;
-            } catch {
-              // not JSON: keep the text
-            }
-            resolve({ status: res.statusCode ?? 0, body });
-          });
-        });
-        request.on('error', reject);
-        request.setTimeout(30_000, () => request.destroy(new Error(`Kubernetes API timeout: ${req.path}`)));
-        if (payload !== undefined) request.write(payload);
-        request.end();
-      });
-    },
-  };
-}
+import { readiness, type LiveObject } from './readiness';
 
 // ---------------------------------------------------------------------------------------------------------
 // Resources
@@ -225,85 +86,6 @@ export function resourcePath(o: Pick<KubeObject, 'apiVersion' | 'kind' | 'metada
   const prefix = o.apiVersion === 'v1' ? '/api/v1' : `/apis/${o.apiVersion}`;
   const ns = type.namespaced ? `/namespaces/${o.metadata.namespace ?? NAMESPACE}` : '';
   return `${prefix}${ns}/${type.plural}${named ? '/' + o.metadata.name : ''}`;
-}
-
-function statusOf(body: unknown): { reason: string; message: string } {
-  if (typeof body === 'object' && body !== null) {
-    const b = body as { reason?: unknown; message?: unknown };
-    return { reason: String(b.reason ?? 'Unknown'), message: String(b.message ?? JSON.stringify(body)) };
-  }
-  return { reason: 'Unknown', message: String(body) };
-}
-
-function apiError(res: KubeResponse, what: string): KubeApiError {
-  const { reason, message } = statusOf(res.body);
-  return new KubeApiError(res.status, reason, `${what}: HTTP ${res.status} ${reason}: ${message}`);
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Readiness
-
-interface Readiness {
-  ready: boolean;
-  detail: string;
-}
-
-interface WorkloadStatus {
-  observedGeneration?: number;
-  replicas?: number;
-  readyReplicas?: number;
-  availableReplicas?: number;
-  updatedReplicas?: number;
-  currentRevision?: string;
-  updateRevision?: string;
-  conditions?: { type: string; status: string; reason?: string; message?: string }[];
-  lifecycleState?: string;
-  jobStatus?: { state?: string };
-  error?: string;
-}
-
-interface LiveObject {
-  metadata?: { generation?: number; resourceVersion?: string };
-  spec?: { replicas?: number };
-  status?: WorkloadStatus;
-}
-
-/** Whether a live object is ready, in the terms `kubectl rollout status` uses. */
-export function readiness(kind: string, live: LiveObject): Readiness {
-  const s = live.status ?? {};
-  const generation = live.metadata?.generation ?? 0;
-  const current = (s.observedGeneration ?? 0) >= generation;
-  const want = live.spec?.replicas ?? 1;
-  switch (kind) {
-    case 'Deployment': {
-      const available = s.availableReplicas ?? 0;
-      const updated = s.updatedReplicas ?? 0;
-      const ready = current && updated >= want && available >= want && (s.replicas ?? 0) <= want;
-      return { ready, detail: `${available}/${want} available, ${updated} updated` };
-    }
-    case 'StatefulSet': {
-      const readyReplicas = s.readyReplicas ?? 0;
-      const rolled = !s.updateRevision || s.currentRevision === s.updateRevision;
-      return { ready: current && readyReplicas >= want && rolled, detail: `${readyReplicas}/${want} ready` };
-    }
-    case 'FlinkDeployment': {
-      const job = s.jobStatus?.state ?? 'unknown';
-      const ready = s.lifecycleState === 'STABLE' && job === 'RUNNING';
-      return {
-        ready,
-        detail: `lifecycle ${s.lifecycleState ?? 'unknown'}, job ${job}${s.error ? ': ' + s.error : ''}`,
-      };
-    }
-    default: {
-      // Strimzi's Kafka and KafkaTopic: a Ready condition.
-      const cond = (s.conditions ?? []).find((c) => c.type === 'Ready');
-      const ready = current && cond?.status === 'True';
-      return {
-        ready,
-        detail: cond ? `Ready=${cond.status}${cond.message ? ': ' + cond.message : ''}` : 'no status yet',
-      };
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -408,7 +190,7 @@ export class KubernetesDriver implements PlatformDriver {
     const res = await this.transport.request(req);
     if (res.status >= 200 && res.status < 300) return res;
     if (res.status === 404) return res;
-    const error = apiError(res, what);
+    const error = kubeApiError(res, what);
     // Invalid or refused objects and missing rights cannot be fixed by retrying.
     if ([400, 401, 403, 422].includes(res.status)) throw new NeedsOperatorError(error.message);
     // kube-apiserver answers a server-side apply whose object does not fit the schema (an unknown field, a

@@ -10,6 +10,7 @@ import type { ComponentHealth } from '../driver';
 import { ensureS3Credentials } from './credentials';
 import { runningPid } from '../../lib/process';
 import type { LocalComponent } from './services';
+import { airflowApiHealthy } from './airflow';
 
 /** A probe answers within this or counts as unhealthy: a hung call must never hang `dp up` or `dp status`. */
 const PROBE_DEADLINE_MS = 5000;
@@ -119,6 +120,20 @@ async function probeKafka(config: PlatformConfig): Promise<{ healthy: boolean; d
   }
 }
 
+async function probeAirflowApi(config: PlatformConfig): Promise<{ healthy: boolean; detail: string }> {
+  return (await airflowApiHealthy(config))
+    ? { healthy: true, detail: 'API server healthy' }
+    : { healthy: false, detail: 'API server not answering its health check' };
+}
+
+/** For the processes with nothing to ask (Airflow's scheduler and DAG processor, the Flink job): do they run? */
+function probeRunning(component: LocalComponent) {
+  return async (config: PlatformConfig): Promise<{ healthy: boolean; detail: string }> =>
+    runningPid(paths(config).pid(component)) === undefined
+      ? { healthy: false, detail: 'not running' }
+      : { healthy: true, detail: 'running' };
+}
+
 const PROBES: Record<
   LocalComponent,
   (config: PlatformConfig) => Promise<{ healthy: boolean; detail: string }>
@@ -130,6 +145,10 @@ const PROBES: Record<
   trino: probeTrino,
   kafka: probeKafka,
   tlcmirror: probeTlcMirror,
+  'airflow-api-server': probeAirflowApi,
+  'airflow-dag-processor': probeRunning('airflow-dag-processor'),
+  'airflow-scheduler': probeRunning('airflow-scheduler'),
+  flink: probeRunning('flink'),
 };
 
 const ENDPOINT_OF: Record<LocalComponent, (config: PlatformConfig) => string | undefined> = {
@@ -140,6 +159,10 @@ const ENDPOINT_OF: Record<LocalComponent, (config: PlatformConfig) => string | u
   trino: (c) => endpoints(c).trino,
   kafka: (c) => endpoints(c).kafka,
   tlcmirror: (c) => endpoints(c).tlcMirror,
+  'airflow-api-server': (c) => `http://${c.host}:${c.ports.airflow}`,
+  'airflow-dag-processor': () => undefined,
+  'airflow-scheduler': () => undefined,
+  flink: () => undefined,
 };
 
 /** Resident memory of a process in MiB, from /proc (undefined elsewhere). */

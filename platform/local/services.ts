@@ -1,4 +1,5 @@
-// How each component of the embedded platform is configured, started and probed on one machine.
+// How each component of the embedded platform is configured and started on one machine (probed in
+// health.ts; started, adopted and stopped by supervisor.ts).
 import { devServerSearchAttributeFlags } from '../../domain/search-attributes';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -13,23 +14,50 @@ import {
 import { derivedPorts, endpoints, paths, REPO_ROOT, type PlatformConfig, type Ports } from '../../lib/config';
 import { targetFingerprint } from '../target';
 import { ensureS3Credentials, writePrivateFile } from './credentials';
+import { airflowProcessCommand } from './airflow';
+import { streamJobCommand } from './flink';
 import { toolPaths } from '../../infra/local/install';
 import type { ProcessSpec } from '../../lib/process';
 import { findJavaHome } from '../../infra/local/prereqs';
 import { KAFKA_MIN_JAVA, NESSIE_MIN_JAVA, TRINO_MIN_JAVA } from '../../infra/local/versions';
 
+/**
+ * Every process dp runs on this machine, each using only those before it: `dp down` stops them in the
+ * reverse order (the Flink job and Airflow first, then the worker, Temporal last).
+ */
 export const LOCAL_COMPONENTS = [
+  'temporal',
+  'objectstore',
+  'kafka',
+  'nessie',
+  'trino',
+  'worker',
+  'tlcmirror',
+  'airflow-api-server',
+  'airflow-dag-processor',
+  'airflow-scheduler',
+  'flink',
+] as const;
+export type LocalComponent = (typeof LOCAL_COMPONENTS)[number];
+/** The platform proper (`dp up`, `dp status`), in the order `dp status` shows them. */
+export const PLATFORM_COMPONENTS = [
   'temporal',
   'worker',
   'objectstore',
   'nessie',
   'trino',
   'kafka',
-  'tlcmirror',
-] as const;
-/** The platform proper; the TLC mirror is an offline stand-in for the source, started on demand. */
-export const PLATFORM_COMPONENTS = ['temporal', 'worker', 'objectstore', 'nessie', 'trino', 'kafka'] as const;
-export type LocalComponent = (typeof LOCAL_COMPONENTS)[number];
+] as const satisfies readonly LocalComponent[];
+/**
+ * Optional parts with a command of their own (`dp airflow up`, `dp stream start`): `dp down` names them only
+ * when they ran. (The TLC mirror, an offline stand-in for the source, is started on demand too.)
+ */
+export const ADDON_COMPONENTS: readonly LocalComponent[] = [
+  'airflow-api-server',
+  'airflow-dag-processor',
+  'airflow-scheduler',
+  'flink',
+];
 
 export const COMPONENT_LABELS: Record<LocalComponent, string> = {
   temporal: 'Temporal dev server',
@@ -39,6 +67,10 @@ export const COMPONENT_LABELS: Record<LocalComponent, string> = {
   trino: 'Trino',
   kafka: 'Kafka (KRaft)',
   tlcmirror: 'TLC mirror (offline source)',
+  'airflow-api-server': 'Airflow API server',
+  'airflow-dag-processor': 'Airflow DAG processor',
+  'airflow-scheduler': 'Airflow scheduler',
+  flink: 'Flink sensor job',
 };
 
 /** Ports each component binds, by config name; checked before anything starts. */
@@ -57,6 +89,10 @@ export function componentPorts(config: PlatformConfig): Record<LocalComponent, [
     trino: pick('trino'),
     kafka: pick('kafka', 'kafkaController'),
     tlcmirror: pick('tlcMirror'),
+    'airflow-api-server': pick('airflow'),
+    'airflow-dag-processor': [],
+    'airflow-scheduler': [],
+    flink: [],
   };
 }
 
@@ -69,9 +105,31 @@ export const STARTUP_TIMEOUT_MS: Record<LocalComponent, number> = {
   trino: 240_000,
   kafka: 120_000,
   tlcmirror: 30_000,
+  // Airflow's three are waited for together, until the API server answers; the Flink job until it is RUNNING.
+  'airflow-api-server': 180_000,
+  'airflow-dag-processor': 180_000,
+  'airflow-scheduler': 180_000,
+  flink: 60_000,
 };
 
-function temporalSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> {
+/** How long a component may take to stop after SIGTERM before it is killed. */
+export function stopGraceMs(component: LocalComponent): number {
+  // The Flink job cancels cleanly within a checkpoint's time.
+  return component === 'flink' ? 30_000 : 20_000;
+}
+
+/** How a component is started; its name, pid file and log come from the component's name. */
+type ComponentCommand = Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> & { marker?: string };
+
+/** What `dp airflow up` and `dp stream start` pass to their components' start. */
+export interface ComponentOptions {
+  /** Airflow: where the DAG fetches the TLC files (the offline mirror with --mirror). */
+  tlcBaseUrl?: string;
+  /** The Flink job's JVM heap. */
+  heap?: string;
+}
+
+function temporalSpec(config: PlatformConfig): ComponentCommand {
   const dataDir = paths(config).data('temporal');
   fs.mkdirSync(dataDir, { recursive: true });
   return {
@@ -136,7 +194,7 @@ export function componentFingerprint(component: LocalComponent): string | undefi
   return component === 'worker' ? sourceFingerprint() + targetFingerprint() : undefined;
 }
 
-function workerSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> {
+function workerSpec(config: PlatformConfig): ComponentCommand {
   return {
     fingerprint: componentFingerprint('worker'),
     command: process.execPath,
@@ -150,7 +208,7 @@ export function tlcMirrorDir(config: PlatformConfig): string {
   return paths(config).data('tlc-mirror');
 }
 
-function tlcMirrorSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> {
+function tlcMirrorSpec(config: PlatformConfig): ComponentCommand {
   return {
     command: process.execPath,
     args: [path.join(REPO_ROOT, 'bin', 'dp.js'), 'tlc', 'serve', `--home=${config.home}`],
@@ -159,9 +217,7 @@ function tlcMirrorSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'p
   };
 }
 
-function objectStoreSpec(
-  config: PlatformConfig,
-): Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> {
+function objectStoreSpec(config: PlatformConfig): ComponentCommand {
   const p = config.ports;
   const d = derivedPorts(p);
   const dataDir = paths(config).data('seaweedfs');
@@ -215,7 +271,7 @@ function objectStoreSpec(
   };
 }
 
-function nessieSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> {
+function nessieSpec(config: PlatformConfig): ComponentCommand {
   const e = endpoints(config);
   const confDir = paths(config).conf('nessie');
   const dataDir = paths(config).data('nessie');
@@ -265,7 +321,7 @@ export function queryMemoryMiB(heap: string): number {
   return Math.floor(mib * 0.6);
 }
 
-function trinoSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> {
+function trinoSpec(config: PlatformConfig): ComponentCommand {
   const e = endpoints(config);
   const etc = paths(config).conf('trino');
   const dataDir = paths(config).data('trino');
@@ -411,7 +467,7 @@ export function kafkaClusterId(config: PlatformConfig): string {
   return fs.readFileSync(file, 'utf8').trim();
 }
 
-function kafkaSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidFile' | 'name' | 'marker'> {
+function kafkaSpec(config: PlatformConfig): ComponentCommand {
   const confDir = paths(config).conf('kafka');
   const dataDir = paths(config).data('kafka');
   const logDir = path.join(dataDir, 'logs');
@@ -468,9 +524,16 @@ function kafkaSpec(config: PlatformConfig): Omit<ProcessSpec, 'logFile' | 'pidFi
   };
 }
 
-/** Renders the component's configuration and returns how to start it. */
-export function processSpec(config: PlatformConfig, component: LocalComponent): ProcessSpec {
-  const builders = {
+/**
+ * Renders the component's configuration and returns how to start it. (The Flink job's configuration and
+ * jar are prepared by prepareStreamJob first, which reports what it restores.)
+ */
+export function processSpec(
+  config: PlatformConfig,
+  component: LocalComponent,
+  options: ComponentOptions = {},
+): ProcessSpec {
+  const builders: Record<LocalComponent, (config: PlatformConfig) => ComponentCommand> = {
     temporal: temporalSpec,
     worker: workerSpec,
     objectstore: objectStoreSpec,
@@ -478,13 +541,18 @@ export function processSpec(config: PlatformConfig, component: LocalComponent): 
     trino: trinoSpec,
     kafka: kafkaSpec,
     tlcmirror: tlcMirrorSpec,
+    'airflow-api-server': (c) => airflowProcessCommand(c, 'api-server', options),
+    'airflow-dag-processor': (c) => airflowProcessCommand(c, 'dag-processor', options),
+    'airflow-scheduler': (c) => airflowProcessCommand(c, 'scheduler', options),
+    flink: (c) => streamJobCommand(c, options),
   };
   const p = paths(config);
   return {
     name: component,
     logFile: p.log(component),
     pidFile: p.pid(component),
-    // Every command line below names DP_HOME (a data dir, the db file, --home): that identifies our processes.
+    // Every command line but Airflow's names DP_HOME (a data dir, the db file, --home): that identifies our
+    // processes.
     marker: config.home,
     ...builders[component](config),
   };

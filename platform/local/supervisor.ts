@@ -1,8 +1,19 @@
-// Start-or-adopt for one local component: a healthy component is left alone; a dead or wedged one is
-// (re)started and waited for until its health probe passes.
+// Starting, adopting and stopping the local components. Start-or-adopt for the platform's components: a
+// healthy component is left alone; a dead or wedged one is (re)started and waited for until its health probe
+// passes. Airflow (`dp airflow up`) and the Flink job (`dp stream start`) are started by their own commands;
+// `dp down` stops every component from the one list of services.ts.
+import * as fs from 'node:fs';
 import { NeedsOperatorError, type ComponentHealth } from '../driver';
 import { configuredPortName, paths, portEnvVar, type PlatformConfig } from '../../lib/config';
-import { formatSeconds } from '../../lib/progress';
+import { formatSeconds, type Reporter } from '../../lib/progress';
+import {
+  AIRFLOW_PROCESSES,
+  airflowComponent,
+  airflowEnv,
+  prepareAirflow,
+  type AirflowProcess,
+} from './airflow';
+import { prepareStreamJob, readFrom, STREAM_COMPONENT, type StreamStartOptions } from './flink';
 import { probeLocal } from './health';
 import {
   isAlive,
@@ -14,11 +25,15 @@ import {
   tailFile,
 } from '../../lib/process';
 import {
+  ADDON_COMPONENTS,
   COMPONENT_LABELS,
   componentPorts,
   componentFingerprint,
+  LOCAL_COMPONENTS,
+  PLATFORM_COMPONENTS,
   processSpec,
   STARTUP_TIMEOUT_MS,
+  stopGraceMs,
   type LocalComponent,
 } from './services';
 import { pollUntil } from '../../lib/time';
@@ -75,6 +90,15 @@ export async function findPortConflicts(
     }
   }
   return conflicts;
+}
+
+/** Throws PortInUseError naming every port of the components that another program holds. */
+export async function assertPortsFree(
+  config: PlatformConfig,
+  components: readonly LocalComponent[],
+): Promise<void> {
+  const conflicts = await findPortConflicts(config, components);
+  if (conflicts.length > 0) throw new PortInUseError(conflicts);
 }
 
 export interface EnsureOutcome {
@@ -164,4 +188,139 @@ export async function ensureLocalComponent(
     `${COMPONENT_LABELS[component]} did not become healthy within ${formatSeconds(timeoutMs)} ` +
       `(${health.detail}). See ${spec.logFile}:\n${tailFile(spec.logFile, 30)}`,
   );
+}
+
+/** Ensures each component in turn, reporting whether it was started or adopted and what its probe said. */
+export async function ensureLocalComponents(
+  config: PlatformConfig,
+  components: readonly LocalComponent[],
+  report: Reporter,
+): Promise<void> {
+  for (const component of components) {
+    const outcome = await ensureLocalComponent(config, component, (m) => report(component, m));
+    report(component, `${outcome.action}: ${outcome.health.detail}`);
+  }
+}
+
+/** SIGTERM, then SIGKILL after the component's grace time. Returns whether it was running. */
+export function stopLocalComponent(config: PlatformConfig, component: LocalComponent): Promise<boolean> {
+  return stopProcess(paths(config).pid(component), stopGraceMs(component));
+}
+
+/** `dp down`: every local component, dependants first (the Flink job, Airflow, the worker), Temporal last. */
+export async function stopLocalPlatform(config: PlatformConfig, report: Reporter): Promise<void> {
+  for (const component of [...LOCAL_COMPONENTS].reverse()) {
+    const started = Date.now();
+    const stopped = await stopLocalComponent(config, component);
+    if (ADDON_COMPONENTS.includes(component) && !stopped) continue;
+    report(component, stopped ? `stopped (${formatSeconds(Date.now() - started)})` : 'was not running');
+  }
+}
+
+/** `dp status` on the local target: the platform's components, each asked by its own probe. */
+export function localPlatformStatus(config: PlatformConfig): Promise<ComponentHealth[]> {
+  return Promise.all(PLATFORM_COMPONENTS.map((component) => probeLocal(config, component)));
+}
+
+/**
+ * `dp airflow up`: the metadata database migrated, then the API server, scheduler and DAG processor started
+ * (running ones kept); waits until the API server is healthy, failing early when a process exits.
+ */
+export async function startAirflow(
+  config: PlatformConfig,
+  report: Reporter,
+  options: { tlcBaseUrl?: string } = {},
+): Promise<void> {
+  await prepareAirflow(config, report, airflowEnv(config, options));
+  const p = paths(config);
+  for (const proc of AIRFLOW_PROCESSES) {
+    const component = airflowComponent(proc);
+    const running = runningPid(p.pid(component));
+    if (running !== undefined) {
+      report('airflow', `${proc}: already running (pid ${running})`);
+      continue;
+    }
+    const pid = startDetached(processSpec(config, component, options));
+    report('airflow', `${proc}: started (pid ${pid}); log ${p.log(component)}`);
+  }
+  const api = airflowComponent('api-server');
+  const timeoutMs = STARTUP_TIMEOUT_MS[api];
+  const healthy = await pollUntil(
+    async () => {
+      if ((await probeLocal(config, api)).healthy) return true;
+      for (const proc of AIRFLOW_PROCESSES) {
+        if (runningPid(p.pid(airflowComponent(proc))) === undefined) {
+          throw new Error(
+            `airflow ${proc} exited during start-up; last log lines:\n${tailFile(p.log(airflowComponent(proc)), 30)}`,
+          );
+        }
+      }
+      return false;
+    },
+    { timeoutMs, intervalMs: 2000 },
+  );
+  if (!healthy) {
+    throw new Error(`the Airflow API server did not answer within ${timeoutMs / 1000} s; see ${p.log(api)}`);
+  }
+}
+
+/** `dp airflow down`: Airflow's processes in `dp down`'s order (the scheduler first, so no task starts). */
+export async function stopAirflow(config: PlatformConfig, report: Reporter): Promise<void> {
+  const airflowComponents = AIRFLOW_PROCESSES.map(airflowComponent) as LocalComponent[];
+  for (const component of [...LOCAL_COMPONENTS].reverse()) {
+    if (!airflowComponents.includes(component)) continue;
+    const stopped = await stopLocalComponent(config, component);
+    report('airflow', `${component.replace(/^airflow-/, '')}: ${stopped ? 'stopped' : 'was not running'}`);
+  }
+}
+
+export function airflowStatus(config: PlatformConfig): { process: AirflowProcess; pid?: number }[] {
+  const p = paths(config);
+  return AIRFLOW_PROCESSES.map((proc) => ({ process: proc, pid: runningPid(p.pid(airflowComponent(proc))) }));
+}
+
+/**
+ * `dp stream start`: the job prepared (jar, configuration, checkpoint to restore) and started detached;
+ * waits up to a minute for it to switch to RUNNING, failing when it exits or throws during start-up.
+ */
+export async function startStreamJob(
+  config: PlatformConfig,
+  report: Reporter,
+  options: StreamStartOptions = {},
+): Promise<number> {
+  const component = STREAM_COMPONENT;
+  const pidFile = paths(config).pid(component);
+  const running = runningPid(pidFile);
+  if (running !== undefined) {
+    report(component, `already running (pid ${running}); 'dp stream stop' first to restart it`);
+    return running;
+  }
+  await prepareStreamJob(config, report, options);
+  const spec = processSpec(config, component, { heap: options.heap });
+  const pid = startDetached(spec);
+  report(component, `started (pid ${pid}); log ${spec.logFile}`);
+  const logStart = fs.existsSync(spec.logFile) ? fs.statSync(spec.logFile).size : 0;
+  const timeoutMs = STARTUP_TIMEOUT_MS[component];
+  const started = await pollUntil(
+    async () => {
+      if (runningPid(pidFile) === undefined) {
+        throw new Error(`the job exited during start-up; last log lines:\n${tailFile(spec.logFile, 30)}`);
+      }
+      const text = readFrom(spec.logFile, logStart);
+      if (/Exception in thread "main"/.test(text)) {
+        await stopProcess(pidFile, 5000);
+        throw new Error(`the job failed during start-up; last log lines:\n${tailFile(spec.logFile, 30)}`);
+      }
+      return /switched from state CREATED to RUNNING/.test(text);
+    },
+    { timeoutMs, intervalMs: 1000 },
+  );
+  if (started) report(component, 'job RUNNING; rows reach the table on each completed checkpoint');
+  else report(component, `still starting after ${timeoutMs / 1000} s; see ${spec.logFile}`);
+  return pid;
+}
+
+/** `dp stream stop`: the job's checkpoints stay, the next start restores from the latest. */
+export function stopStreamJob(config: PlatformConfig): Promise<boolean> {
+  return stopLocalComponent(config, STREAM_COMPONENT);
 }

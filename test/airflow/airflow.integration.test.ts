@@ -9,7 +9,7 @@ import { BRONZE_LINEAGE_COLUMNS, BRONZE_SOURCE_COLUMNS } from '../../domain/bron
 import { TrinoClient } from '../../clients/trino';
 import { tlcMirrorDir } from '../../platform/local/services';
 import { tripDataFile, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
-import { airflowEnv, AIRFLOW_DAGS_DIR } from '../../cli/airflow';
+import { airflowEnv, AIRFLOW_DAGS_DIR } from '../../platform/local/airflow';
 import { pythonToolBin } from '../../infra/local/install-python-tools';
 import { endpoints, loadConfig, REPO_ROOT } from '../../lib/config';
 import { countRows, diffGold, goldOf, lakehouseTables, readGold } from '../support/lakehouse-check';

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { airflowEnv, finalRunState } from '../../cli/airflow';
+import { airflowEnv, finalRunState } from '../../platform/local/airflow';
 import { notebookEnv } from '../../cli/notebook';
 import { PYTHON_TOOLS, pythonToolVenv } from '../../infra/local/install-python-tools';
 import { loadConfig, REPO_ROOT } from '../../lib/config';

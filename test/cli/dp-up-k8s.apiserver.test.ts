@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { clientNodeTransport, type KubeTransport } from '../../platform/k8s/driver';
+import { clientNodeTransport, type KubeTransport } from '../../clients/kubernetes';
 import { REPO_ROOT } from '../../lib/config';
 import {
   CONTEXT,

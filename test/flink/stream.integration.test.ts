@@ -13,7 +13,7 @@ import { createRng } from '../../clients/kafka/sensor-events';
 import { ensureTopics, SENSOR_TOPIC } from '../../clients/kafka/topics';
 import { endpoints, loadConfig, paths } from '../../lib/config';
 import { readPid, runningPid } from '../../lib/process';
-import { latestCheckpoint, type CheckpointInfo } from '../../cli/stream';
+import { latestCheckpoint, type CheckpointInfo } from '../../platform/local/flink';
 import { consumeAll, produceExact, type ExactRecord } from '../support/kafka-records';
 import { dp, dpQuery } from '../support/platform/dp';
 import { pollUntil, sleep } from '../../lib/time';

@@ -6,13 +6,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { clientNodeTransport, type KubeRequest, type KubeTransport } from '../../../clients/kubernetes';
 import {
   APPLY_ORDER,
-  clientNodeTransport,
   createKubernetesDriver,
   resourcePath,
-  type KubeRequest,
-  type KubeTransport,
   type KubernetesDriverOptions,
 } from '../../../platform/k8s/driver';
 import { NeedsOperatorError } from '../../../platform/driver';

@@ -6,13 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  KubernetesDriver,
-  type KubeRequest,
-  type KubeResponse,
-  type KubeTransport,
-  type KubernetesDriverOptions,
-} from '../../../platform/k8s/driver';
+import type { KubeRequest, KubeResponse, KubeTransport } from '../../../clients/kubernetes';
+import { KubernetesDriver, type KubernetesDriverOptions } from '../../../platform/k8s/driver';
 import { NeedsOperatorError } from '../../../platform/driver';
 import { REPO } from '../../infra/k8s/helpers';
 

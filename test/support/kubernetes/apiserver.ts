@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { KubeTransport } from '../../../platform/k8s/driver';
+import type { KubeTransport } from '../../../clients/kubernetes';
 import { parseYaml } from '../../../infra/k8s/yaml';
 import { kubeToolPaths, kubeToolsMissing } from '../../../infra/local/install-kube';
 import { loadConfig } from '../../../lib/config';

@@ -1,7 +1,7 @@
 // The test stands in for the controllers a cluster would run (kube-controller-manager, Strimzi): it polls
 // the namespace's workloads and, a while after each appears, writes the status its controller would
 // write once the pods are ready. Workloads named in `neverReady` are left alone.
-import type { KubeTransport } from '../../../platform/k8s/driver';
+import type { KubeTransport } from '../../../clients/kubernetes';
 import { must } from './apiserver';
 import { sleep } from '../../../lib/time';
 

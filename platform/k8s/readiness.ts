@@ -1,0 +1,65 @@
+// When a Kubernetes object counts as ready, per kind: pure functions of the live object the API server
+// returns (the rules `kubectl rollout status` uses for workloads, the Ready condition for the operators'
+// resources). The driver polls with them; they do no I/O.
+export interface Readiness {
+  ready: boolean;
+  detail: string;
+}
+
+export interface WorkloadStatus {
+  observedGeneration?: number;
+  replicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  updatedReplicas?: number;
+  currentRevision?: string;
+  updateRevision?: string;
+  conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  lifecycleState?: string;
+  jobStatus?: { state?: string };
+  error?: string;
+}
+
+export interface LiveObject {
+  metadata?: { generation?: number; resourceVersion?: string };
+  spec?: { replicas?: number };
+  status?: WorkloadStatus;
+}
+
+/** Whether a live object is ready, in the terms `kubectl rollout status` uses. */
+export function readiness(kind: string, live: LiveObject): Readiness {
+  const s = live.status ?? {};
+  const generation = live.metadata?.generation ?? 0;
+  const current = (s.observedGeneration ?? 0) >= generation;
+  const want = live.spec?.replicas ?? 1;
+  switch (kind) {
+    case 'Deployment': {
+      const available = s.availableReplicas ?? 0;
+      const updated = s.updatedReplicas ?? 0;
+      const ready = current && updated >= want && available >= want && (s.replicas ?? 0) <= want;
+      return { ready, detail: `${available}/${want} available, ${updated} updated` };
+    }
+    case 'StatefulSet': {
+      const readyReplicas = s.readyReplicas ?? 0;
+      const rolled = !s.updateRevision || s.currentRevision === s.updateRevision;
+      return { ready: current && readyReplicas >= want && rolled, detail: `${readyReplicas}/${want} ready` };
+    }
+    case 'FlinkDeployment': {
+      const job = s.jobStatus?.state ?? 'unknown';
+      const ready = s.lifecycleState === 'STABLE' && job === 'RUNNING';
+      return {
+        ready,
+        detail: `lifecycle ${s.lifecycleState ?? 'unknown'}, job ${job}${s.error ? ': ' + s.error : ''}`,
+      };
+    }
+    default: {
+      // Strimzi's Kafka and KafkaTopic: a Ready condition.
+      const cond = (s.conditions ?? []).find((c) => c.type === 'Ready');
+      const ready = current && cond?.status === 'True';
+      return {
+        ready,
+        detail: cond ? `Ready=${cond.status}${cond.message ? ': ' + cond.message : ''}` : 'no status yet',
+      };
+    }
+  }
+}
