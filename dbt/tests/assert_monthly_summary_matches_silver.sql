@@ -21,8 +21,7 @@ expected as (
 
 actual as (
 
-    select * from {{ ref('monthly_summary') }}
-    where {{ is_run_month() }}
+    {{ select_run_month(ref('monthly_summary')) }}
 
 )
 

@@ -3,8 +3,7 @@ with
 
 rejected as (
 
-    select * from {{ ref('yellow_trips_rejected') }}
-    where {{ is_run_month() }}
+    {{ select_run_month(ref('yellow_trips_rejected')) }}
 
 ),
 

@@ -3,8 +3,7 @@ with
 
 trips as (
 
-    select * from {{ ref('yellow_trips') }}
-    where {{ is_run_month() }}
+    {{ select_run_month(ref('yellow_trips')) }}
 
 ),
 

@@ -4,8 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('bronze', 'yellow_trips') }}
-    where {{ is_run_month() }}
+    {{ select_run_month(source('bronze', 'yellow_trips')) }}
 
 ),
 
