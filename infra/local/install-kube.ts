@@ -14,7 +14,15 @@ import * as path from 'node:path';
 import { REPO_ROOT } from '../../lib/config';
 import { run } from '../../lib/exec';
 import { formatSeconds, type Reporter } from '../../lib/progress';
-import { dependencyPom, fetchMavenArtifact, goEnv, goProgress, installDir, runMaven } from './install';
+import {
+  dependencyPom,
+  fetchMavenArtifact,
+  goEnv,
+  goProgress,
+  installDir,
+  runMaven,
+  writeMavenPom,
+} from './install';
 import { withInstallLock } from './install-lock';
 import { findJavaHome } from './prereqs';
 import { mavenCoordinate, type MavenArtifact } from './versions';
@@ -131,10 +139,7 @@ export async function installKubeSchemas(cacheDir: string, report: Reporter) {
     }
 
     report('install', `k8s schemas: generating the Strimzi ${STRIMZI_API.version} CRDs`);
-    const pomDir = path.join(cacheDir, 'maven', `strimzi-crds-${STRIMZI_API.version}`);
-    fs.mkdirSync(pomDir, { recursive: true });
-    const pom = path.join(pomDir, 'pom.xml');
-    fs.writeFileSync(pom, strimziCrdPom());
+    const pom = writeMavenPom(cacheDir, `strimzi-crds-${STRIMZI_API.version}`, strimziCrdPom());
     const classpathFile = path.join(tmp, 'classpath.txt');
     await runMaven(['-f', pom, 'dependency:build-classpath', `-Dmdep.outputFile=${classpathFile}`], report);
     const classpath = fs.readFileSync(classpathFile, 'utf8').trim();

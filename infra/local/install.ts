@@ -52,6 +52,15 @@ export function mavenRepoLocal(): string {
   return process.env.DP_MAVEN_REPO_LOCAL ?? path.join(os.homedir(), '.m2', 'repository');
 }
 
+/** Writes a generated pom.xml to its own folder of the cache (Maven resolves against it); returns its path. */
+export function writeMavenPom(cacheDir: string, name: string, content: string): string {
+  const pomDir = path.join(cacheDir, 'maven', name);
+  fs.mkdirSync(pomDir, { recursive: true });
+  const pom = path.join(pomDir, 'pom.xml');
+  fs.writeFileSync(pom, content);
+  return pom;
+}
+
 /**
  * `mvn -B` on dp's local repository, failing (rather than warning) when a download does not match its
  * published checksum; shows the artifacts it downloads (not their .pom files) and errors.
@@ -312,10 +321,7 @@ async function installKafka(cacheDir: string, report: Reporter) {
   const version = [KAFKA, ...KAFKA_LOGGING].map(mavenCoordinate).join(',');
   const built = await installDir(home, version, async (tmp) => {
     const repoLocal = mavenRepoLocal();
-    const pomDir = path.join(cacheDir, 'maven', `kafka-${KAFKA.version}`);
-    fs.mkdirSync(pomDir, { recursive: true });
-    const pom = path.join(pomDir, 'pom.xml');
-    fs.writeFileSync(pom, kafkaPom());
+    const pom = writeMavenPom(cacheDir, `kafka-${KAFKA.version}`, kafkaPom());
     const staged = path.join(tmp, '.staged');
     report('install', `kafka: resolving ${mavenCoordinate(KAFKA)} and its runtime dependencies with Maven`);
     await runMaven(
