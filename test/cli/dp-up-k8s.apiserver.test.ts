@@ -11,13 +11,13 @@ import { clientNodeTransport, type KubeTransport } from '../../clients/kubernete
 import { REPO_ROOT } from '../../lib/config';
 import {
   CONTEXT,
-  freePort,
   installOperatorCrds,
   must,
   startApiServer,
   type ApiServer,
 } from '../support/kubernetes/apiserver';
 import { TestController } from '../support/kubernetes/controller';
+import { freePort } from '../support/free-port';
 
 const NAMESPACE = 'dp-e2e';
 

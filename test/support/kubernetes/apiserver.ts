@@ -5,7 +5,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KubeTransport } from '../../../clients/kubernetes';
@@ -13,19 +12,9 @@ import { parseYaml } from '../../../infra/k8s/yaml';
 import { kubeToolPaths, kubeToolsMissing } from '../../../infra/local/install-kube';
 import { loadConfig } from '../../../lib/config';
 import { pollUntil } from '../../../lib/time';
+import { freePort } from '../free-port';
 
 export const CONTEXT = 'dp-test';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ApiServer {
   dir: string;
