@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { supportedMonth, validMonth } from '../../domain/months';
-import { lakehouseCatalogProperties, S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV } from '../../lib/catalog';
+import { lakehouseCatalogAt, S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV } from '../../lib/catalog';
 import { endpoints, paths, REPO_ROOT, type PlatformConfig } from '../../lib/config';
 import { formatSeconds, type Reporter } from '../../lib/progress';
 import { CommandFailed, run, runAttached } from '../../lib/exec';
@@ -70,12 +70,10 @@ export function airflowEnv(
   const trino = new URL(e.trino);
   const apiUrl = `http://${config.host}:${config.ports.airflow}`;
   // The branch catalogs the DAG creates: the platform's one definition, keys read by Trino from its own env.
-  const { ['iceberg.nessie-catalog.ref']: _ref, ...catalogProperties } = lakehouseCatalogProperties({
-    nessieApiUri: e.nessieApi,
-    s3Endpoint: e.s3,
-    warehouseBucket: config.warehouseBucket,
-    ref: 'main',
-  });
+  const { ['iceberg.nessie-catalog.ref']: _ref, ...catalogProperties } = lakehouseCatalogAt(
+    { ...e, warehouseBucket: config.warehouseBucket },
+    'main',
+  );
   void _ref;
   return {
     ...process.env,

@@ -6,7 +6,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  lakehouseCatalogProperties,
+  lakehouseCatalogAt,
   S3_ACCESS_KEY_ENV,
   S3_SECRET_KEY_ENV,
   toPropertiesFile,
@@ -373,14 +373,7 @@ function trinoSpec(config: PlatformConfig): ComponentCommand {
   for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(etc, name), content);
   fs.writeFileSync(
     path.join(etc, 'catalog', `${config.catalog}.properties`),
-    toPropertiesFile(
-      lakehouseCatalogProperties({
-        nessieApiUri: e.nessieApi,
-        s3Endpoint: e.s3,
-        warehouseBucket: config.warehouseBucket,
-        ref: 'main',
-      }),
-    ),
+    toPropertiesFile(lakehouseCatalogAt({ ...e, warehouseBucket: config.warehouseBucket }, 'main')),
   );
   const credentials = ensureS3Credentials(paths(config).secrets);
   const javaHome = findJavaHome(TRINO_MIN_JAVA);
