@@ -5,15 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  lakehouseCatalogAt,
-  S3_ACCESS_KEY_ENV,
-  S3_SECRET_KEY_ENV,
-  toPropertiesFile,
-} from '../../lib/catalog';
+import { lakehouseCatalogAt, toPropertiesFile } from '../../lib/catalog';
 import { derivedPorts, endpoints, paths, REPO_ROOT, type PlatformConfig, type Ports } from '../../lib/config';
 import { targetFingerprint } from '../target';
-import { ensureS3Credentials, writePrivateFile } from './credentials';
+import { ensureS3Credentials, s3CredentialsEnv, writePrivateFile } from './credentials';
 import { airflowProcessCommand } from './airflow';
 import { streamJobCommand } from './flink';
 import { toolPaths } from '../../infra/local/install';
@@ -375,7 +370,6 @@ function trinoSpec(config: PlatformConfig): ComponentCommand {
     path.join(etc, 'catalog', `${config.catalog}.properties`),
     toPropertiesFile(lakehouseCatalogAt({ ...e, warehouseBucket: config.warehouseBucket }, 'main')),
   );
-  const credentials = ensureS3Credentials(paths(config).secrets);
   const javaHome = findJavaHome(TRINO_MIN_JAVA);
   return {
     command: path.join(toolPaths(config.cacheDir).trinoHome, 'bin', 'launcher'),
@@ -384,8 +378,7 @@ function trinoSpec(config: PlatformConfig): ComponentCommand {
     env: {
       ...process.env,
       JAVA_HOME: javaHome,
-      [S3_ACCESS_KEY_ENV]: credentials.accessKey,
-      [S3_SECRET_KEY_ENV]: credentials.secretKey,
+      ...s3CredentialsEnv(paths(config).secrets),
     },
   };
 }
