@@ -124,9 +124,15 @@ export interface ComponentOptions {
   heap?: string;
 }
 
-function temporalSpec(config: PlatformConfig): ComponentCommand {
-  const dataDir = paths(config).data('temporal');
+/** A component's data folder under the platform's home, created if it is not there yet. */
+function dataDirOf(config: PlatformConfig, component: string): string {
+  const dataDir = paths(config).data(component);
   fs.mkdirSync(dataDir, { recursive: true });
+  return dataDir;
+}
+
+function temporalSpec(config: PlatformConfig): ComponentCommand {
+  const dataDir = dataDirOf(config, 'temporal');
   return {
     command: toolPaths(config.cacheDir).temporal,
     args: [
@@ -215,9 +221,8 @@ function tlcMirrorSpec(config: PlatformConfig): ComponentCommand {
 function objectStoreSpec(config: PlatformConfig): ComponentCommand {
   const p = config.ports;
   const d = derivedPorts(p);
-  const dataDir = paths(config).data('seaweedfs');
+  const dataDir = dataDirOf(config, 'seaweedfs');
   const confDir = paths(config).conf('seaweedfs');
-  fs.mkdirSync(dataDir, { recursive: true });
   const credentials = ensureS3Credentials(paths(config).secrets);
   const s3Config = path.join(confDir, 's3.json');
   writePrivateFile(
@@ -269,8 +274,7 @@ function objectStoreSpec(config: PlatformConfig): ComponentCommand {
 function nessieSpec(config: PlatformConfig): ComponentCommand {
   const e = endpoints(config);
   const confDir = paths(config).conf('nessie');
-  const dataDir = paths(config).data('nessie');
-  fs.mkdirSync(dataDir, { recursive: true });
+  const dataDir = dataDirOf(config, 'nessie');
   const credentials = ensureS3Credentials(paths(config).secrets);
   const properties: Record<string, string> = {
     'quarkus.http.host': config.host,
@@ -319,9 +323,8 @@ export function queryMemoryMiB(heap: string): number {
 function trinoSpec(config: PlatformConfig): ComponentCommand {
   const e = endpoints(config);
   const etc = paths(config).conf('trino');
-  const dataDir = paths(config).data('trino');
   fs.mkdirSync(path.join(etc, 'catalog'), { recursive: true });
-  fs.mkdirSync(dataDir, { recursive: true });
+  const dataDir = dataDirOf(config, 'trino');
   fs.mkdirSync(path.join(dataDir, 'spill'), { recursive: true });
   const nodeIdFile = path.join(dataDir, 'node-id');
   if (!fs.existsSync(nodeIdFile)) fs.writeFileSync(nodeIdFile, randomUUID());
