@@ -14,15 +14,7 @@ import * as path from 'node:path';
 import { REPO_ROOT } from '../../lib/config';
 import { run } from '../../lib/exec';
 import { formatSeconds, type Reporter } from '../../lib/progress';
-import {
-  dependencyPom,
-  fetchMavenArtifact,
-  goEnv,
-  goProgress,
-  installDir,
-  runMaven,
-  writeMavenPom,
-} from './install';
+import { dependencyPom, fetchMavenArtifact, goBuild, installDir, runMaven, writeMavenPom } from './install';
 import { withInstallLock } from './install-lock';
 import { findJavaHome } from './prereqs';
 import { mavenCoordinate, type MavenArtifact } from './versions';
@@ -193,15 +185,6 @@ export async function installKubeSchemas(cacheDir: string, report: Reporter) {
 async function installApiServer(cacheDir: string, report: Reporter) {
   const p = kubeToolPaths(cacheDir);
   const version = `${KUBERNETES.module}@${KUBERNETES.version},${ETCD.module}@${ETCD.version}`;
-  // `go build -v` in the wrapper module (its go.mod pins both), showing a cold build advance.
-  const goBuild = (args: string[]) =>
-    run('go', ['build', '-v', ...args], {
-      cwd: KUBE_WRAPPER_DIR,
-      component: 'install',
-      report,
-      env: goEnv(),
-      showLine: goProgress(),
-    });
   const built = await installDir(p.dir, version, async (tmp) => {
     const started = Date.now();
     report(
@@ -216,12 +199,16 @@ async function installApiServer(cacheDir: string, report: Reporter) {
       `-X k8s.io/component-base/version.gitMinor=${minor}`,
     ].join(' ');
     const apiserver = path.join(tmp, 'kube-apiserver');
-    await goBuild([`-ldflags=${ldflags}`, '-o', apiserver, `${KUBERNETES.module}/cmd/kube-apiserver`]);
+    await goBuild(
+      KUBE_WRAPPER_DIR,
+      [`-ldflags=${ldflags}`, '-o', apiserver, `${KUBERNETES.module}/cmd/kube-apiserver`],
+      report,
+    );
     report(
       'install',
       `kube-apiserver: built (${formatSeconds(Date.now() - started)}); building etcd ${ETCD.version}`,
     );
-    await goBuild(['-o', path.join(tmp, 'etcd'), './etcd']);
+    await goBuild(KUBE_WRAPPER_DIR, ['-o', path.join(tmp, 'etcd'), './etcd'], report);
   });
   report('install', `kube-apiserver, etcd: ${built ? 'built' : 'cached'} ${p.dir}`);
 }

@@ -206,6 +206,17 @@ export function goProgress(): (line: string) => boolean {
   };
 }
 
+/** `go build -v` in the Go module at `moduleDir` (its go.mod pins what is built), a cold build visibly advancing. */
+export function goBuild(moduleDir: string, args: string[], report: Reporter): Promise<string> {
+  return run('go', ['build', '-v', ...args], {
+    cwd: moduleDir,
+    component: 'install',
+    report,
+    env: goEnv(),
+    showLine: goProgress(),
+  });
+}
+
 async function installTemporal(cacheDir: string, report: Reporter) {
   const target = toolPaths(cacheDir).temporal;
   const built = await installDir(path.dirname(target), TEMPORAL_CLI.version, async (tmp) => {
@@ -230,13 +241,11 @@ async function installSeaweed(cacheDir: string, report: Reporter) {
       'install',
       `object store: building SeaweedFS ${SEAWEEDFS.version} with Go (minutes on a cold cache)`,
     );
-    await run('go', ['build', '-v', '-o', path.join(tmp, 'weed'), SEAWEEDFS.package], {
-      cwd: path.join(REPO_ROOT, 'infra', 'local', 'seaweedfs'),
-      component: 'install',
+    await goBuild(
+      path.join(REPO_ROOT, 'infra', 'local', 'seaweedfs'),
+      ['-o', path.join(tmp, 'weed'), SEAWEEDFS.package],
       report,
-      env: goEnv(),
-      showLine: goProgress(),
-    });
+    );
   });
   report('install', `object store: ${built ? 'built' : 'cached'} ${target}`);
 }
