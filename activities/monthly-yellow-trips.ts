@@ -3,7 +3,7 @@
 // Each one is safe to retry: it checks what is already done before it changes anything.
 import { ApplicationFailure } from '@temporalio/common';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { lakehouseCatalogProperties } from '../lib/catalog';
+import { lakehouseCatalogAt } from '../lib/catalog';
 import { appendBronzeMonth } from './elt/bronze/append';
 import { isMergeConflict, NessieClient, type NessieReference } from '../clients/nessie';
 import type { PlatformEndpoints } from '../platform/driver';
@@ -77,15 +77,7 @@ export function createEltActivities(settings: EltSettings) {
         fromHash = main.hash;
       }
       const catalog = sqlIdentifier(input.catalog);
-      await trino().ensureCatalog(
-        catalog,
-        lakehouseCatalogProperties({
-          nessieApiUri: e.nessieApi,
-          s3Endpoint: e.s3,
-          warehouseBucket: e.warehouseBucket,
-          ref: input.branch,
-        }),
-      );
+      await trino().ensureCatalog(catalog, lakehouseCatalogAt(e, input.branch));
       return { branch: input.branch, catalog, fromHash };
     },
 

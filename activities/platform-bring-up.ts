@@ -2,7 +2,7 @@
 // what the lakehouse needs (bucket, Nessie's main branch, the Trino catalog and its schemas, Kafka's topics). Each one
 // checks before it changes anything, so running them on a healthy platform changes nothing.
 import { ApplicationFailure } from '@temporalio/common';
-import { lakehouseCatalogProperties } from '../lib/catalog';
+import { lakehouseCatalogAt } from '../lib/catalog';
 import { ensureTopics, PLATFORM_TOPICS } from '../clients/kafka/topics';
 import { NessieClient } from '../clients/nessie';
 import { ensureBucket, s3Client } from '../clients/s3';
@@ -59,15 +59,7 @@ export function createPlatformActivities(driver: PlatformDriver) {
       const e = driver.endpoints();
       const trino = new TrinoClient(e.trino, { source: 'dp-bring-up' });
       const catalog = sqlIdentifier(e.catalog);
-      const catalogCreated = await trino.ensureCatalog(
-        catalog,
-        lakehouseCatalogProperties({
-          nessieApiUri: e.nessieApi,
-          s3Endpoint: e.s3,
-          warehouseBucket: e.warehouseBucket,
-          ref: 'main',
-        }),
-      );
+      const catalogCreated = await trino.ensureCatalog(catalog, lakehouseCatalogAt(e, 'main'));
       const schemas = (await trino.query(`SHOW SCHEMAS FROM ${catalog}`)).rows.map((r) => String(r[0]));
       const schemasCreated: string[] = [];
       const schemasExisting: string[] = [];

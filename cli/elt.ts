@@ -208,21 +208,21 @@ export async function scheduleCommand(action: string, options: { hour: string })
         break;
       }
       case 'pause':
-        await handle.pause('paused with dp schedule pause');
-        console.log(`Schedule ${SCHEDULE_ID} paused.`);
-        break;
       case 'unpause':
-        await handle.unpause('unpaused with dp schedule unpause');
-        console.log(`Schedule ${SCHEDULE_ID} running.`);
-        break;
       case 'trigger':
-        await handle.trigger(ScheduleOverlapPolicy.BUFFER_ALL);
-        console.log(`Schedule ${SCHEDULE_ID} triggered.`);
+      case 'delete': {
+        // The actions on the existing schedule: what to do, and the state to report after it.
+        const simple = {
+          pause: [() => handle.pause('paused with dp schedule pause'), 'paused'],
+          unpause: [() => handle.unpause('unpaused with dp schedule unpause'), 'running'],
+          trigger: [() => handle.trigger(ScheduleOverlapPolicy.BUFFER_ALL), 'triggered'],
+          delete: [() => handle.delete(), 'deleted'],
+        } as const;
+        const [act, state] = simple[action];
+        await act();
+        console.log(`Schedule ${SCHEDULE_ID} ${state}.`);
         break;
-      case 'delete':
-        await handle.delete();
-        console.log(`Schedule ${SCHEDULE_ID} deleted.`);
-        break;
+      }
       case 'status': {
         const d = await handle.describe();
         console.log(

@@ -32,6 +32,19 @@ export function lakehouseCatalogProperties(target: CatalogTarget): Record<string
   };
 }
 
+/** The catalog on `ref` of a platform, from its endpoints (Nessie API, object store) and warehouse bucket. */
+export function lakehouseCatalogAt(
+  platform: { nessieApi: string; s3: string; warehouseBucket: string },
+  ref: string,
+): Record<string, string> {
+  return lakehouseCatalogProperties({
+    nessieApiUri: platform.nessieApi,
+    s3Endpoint: platform.s3,
+    warehouseBucket: platform.warehouseBucket,
+    ref,
+  });
+}
+
 export function toPropertiesFile(properties: Record<string, string>): string {
   return (
     Object.entries(properties)

@@ -182,6 +182,15 @@ export function paths(config: PlatformConfig) {
   };
 }
 
+/** Where clients reach the data services, on any target: object store, Nessie's API, Trino, Kafka. */
+export interface ServiceEndpoints {
+  s3: string;
+  nessieApi: string;
+  trino: string;
+  /** Kafka bootstrap address, host:port (no scheme). */
+  kafka: string;
+}
+
 export function endpoints(config: PlatformConfig) {
   const { host, ports } = config;
   return {

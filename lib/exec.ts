@@ -1,6 +1,6 @@
 // Running external programs (go, mvn, pip, tar, dbt) with arguments as arrays, never through a shell,
 // streaming their output line by line so long runs show progress.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Reporter } from './progress';
 
 export interface RunLinesOptions {
@@ -19,15 +19,24 @@ export interface Exited {
   output: string;
 }
 
+/** Starts a program (no shell) in `cwd` with `env` (ours by default); a failure to start goes to `reject`. */
+function start(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv },
+  stdio: StdioOptions,
+  reject: (err: Error) => void,
+): ChildProcess {
+  const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio });
+  child.on('error', (err) => reject(new Error(`Cannot run ${command}: ${err.message}`)));
+  return child;
+}
+
 /** Runs a program to its end; rejects only when it cannot start (the caller judges the exit code). */
 export function runLines(command: string, args: string[], options: RunLinesOptions = {}): Promise<Exited> {
   const keepLines = options.keepLines ?? 2000;
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = start(command, args, options, ['ignore', 'pipe', 'pipe'], reject);
     const lines: string[] = [];
     const take = (line: string) => {
       lines.push(line);
@@ -37,13 +46,12 @@ export function runLines(command: string, args: string[], options: RunLinesOptio
     // One unfinished line per stream, so a line cut between two chunks of stdout is not joined to stderr.
     const partial = { stdout: '', stderr: '' };
     for (const stream of ['stdout', 'stderr'] as const) {
-      child[stream].on('data', (chunk: Buffer) => {
+      child[stream]?.on('data', (chunk: Buffer) => {
         const parts = (partial[stream] + chunk.toString('utf8')).split(/\r?\n/);
         partial[stream] = parts.pop() ?? '';
         parts.forEach(take);
       });
     }
-    child.on('error', (err) => reject(new Error(`Cannot run ${command}: ${err.message}`)));
     child.on('close', (code) => {
       if (partial.stdout) take(partial.stdout);
       if (partial.stderr) take(partial.stderr);
@@ -94,12 +102,7 @@ export function runAttached(
   options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: 'inherit',
-    });
-    child.on('error', (err) => reject(new Error(`Cannot run ${command}: ${err.message}`)));
+    const child = start(command, args, options, 'inherit', reject);
     // Killed by a signal: no code; report a failure like a shell would.
     child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });

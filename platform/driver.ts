@@ -2,6 +2,7 @@
 // a driver knows how to start, adopt and probe them (local processes today, Kubernetes objects later) and
 // where their endpoints are once they run.
 import type { EnsureResult, ManagedComponent } from '../domain/platform';
+import type { ServiceEndpoints } from '../lib/config';
 import type { S3Credentials } from './local/credentials';
 
 export interface ComponentHealth {
@@ -16,12 +17,7 @@ export interface ComponentHealth {
 }
 
 /** Where the initialisation steps reach the running components. */
-export interface PlatformEndpoints {
-  s3: string;
-  nessieApi: string;
-  trino: string;
-  /** Kafka bootstrap address, host:port. */
-  kafka: string;
+export interface PlatformEndpoints extends ServiceEndpoints {
   credentials: S3Credentials;
   warehouseBucket: string;
   catalog: string;

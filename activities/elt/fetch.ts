@@ -12,7 +12,7 @@ import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CopyObjectCommand, DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { FetchOutcome, SourceVersion } from '../../domain/elt';
+import type { FetchOutcome, LandedFile, SourceVersion } from '../../domain/elt';
 import { validMonth } from '../../domain/months';
 import { InvalidSourceFile } from './invalid-source-file';
 
@@ -138,25 +138,24 @@ export async function fetchMonthToLanding(options: FetchOptions): Promise<FetchO
   }
   if (!headResponse.ok) throw new Error(`HEAD ${url}: HTTP ${headResponse.status}`);
   const sourceVersion = versionOf(headResponse);
+  // The outcome for the landed object, whether it was already there (reused) or has just been uploaded.
+  const landedOutcome = (
+    file: Pick<LandedFile, 'bytes' | 'sha256' | 'rows' | 'version' | 'reused'>,
+  ): FetchOutcome => ({
+    status: 'landed',
+    file: { month, bucket, key, sourceFile: label, sourceUrl: url, ...file },
+  });
 
   const landed = await landedVersion(s3, bucket, key);
   if (landed && sameVersion(landed.version, sourceVersion) && landed.rows >= 0) {
     progress(`${label}: the same source version is already landed (${key}); not downloading it again`);
-    return {
-      status: 'landed',
-      file: {
-        month,
-        bucket,
-        key,
-        sourceFile: label,
-        sourceUrl: url,
-        bytes: landed.bytes,
-        sha256: landed.sha256,
-        rows: landed.rows,
-        version: sourceVersion,
-        reused: true,
-      },
-    };
+    return landedOutcome({
+      bytes: landed.bytes,
+      sha256: landed.sha256,
+      rows: landed.rows,
+      version: sourceVersion,
+      reused: true,
+    });
   }
 
   const response = await fetch(url, { signal: AbortSignal.timeout(30 * 60_000) });
@@ -225,21 +224,7 @@ export async function fetchMonthToLanding(options: FetchOptions): Promise<FetchO
     progress(
       `${label}: landed ${(bytes / 1048576).toFixed(1)} MiB, ${rows} rows, sha256 ${sha256.slice(0, 12)}...`,
     );
-    return {
-      status: 'landed',
-      file: {
-        month,
-        bucket,
-        key,
-        sourceFile: label,
-        sourceUrl: url,
-        bytes,
-        sha256,
-        rows,
-        version,
-        reused: false,
-      },
-    };
+    return landedOutcome({ bytes, sha256, rows, version, reused: false });
   } finally {
     fs.rmSync(tmpDir, { recursive: true, force: true });
   }

@@ -80,97 +80,71 @@ export interface ReportInput {
 }
 
 /** Every line the benchmark prints at the end, the JSON summary last. */
-export function reportLines({
-  summary,
-  bronze,
-  result,
-  failure,
-  failedActivity,
-  monthSeconds,
-  historySeconds,
-  activitySeconds,
-  temporalOverhead,
-  ratio,
-  history,
-  workerPid,
-  vmhwmFresh,
-  landed,
-  bronzeLoad,
-  dbtOutcome,
-  mainRows,
-  stageFigures,
-  cpuSeconds,
-  machineCpu,
-  otherCpu,
-  topQueries,
-  topDbtNodes,
-  otherQueries,
-  otherOpen,
-}: ReportInput): string[] {
+export function reportLines(input: ReportInput): string[] {
   const row = (label: string, measured: string, target: string, met: boolean | null) =>
     `  ${label.padEnd(34)} ${measured.padStart(10)}   ${target.padEnd(12)} ${verdict(met)}`;
   const lines = [
     '',
-    ...(bronze ? [...bronzeSummaryLines(bronze), ''] : []),
+    ...(input.bronze ? [...bronzeSummaryLines(input.bronze), ''] : []),
     `ELT benchmark, ${MONTH} (${ROWS} rows, synthetic, offline TLC mirror), workflow ${WORKFLOW_ID}:`,
     `  ${'figure'.padEnd(34)} ${'measured'.padStart(10)}   ${'target'.padEnd(12)} verdict`,
     row(
       'month end to end',
-      failure ? `FAILED ${monthSeconds.toFixed(1)} s` : seconds(monthSeconds),
+      input.failure ? `FAILED ${input.monthSeconds.toFixed(1)} s` : seconds(input.monthSeconds),
       '<= 120 s',
-      summary.targets_met.month_end_to_end_s,
+      input.summary.targets_met.month_end_to_end_s,
     ),
-    row('bronze append (product path)', seconds(summary.bronze_append_s), '', null),
-    row('pyiceberg append (baseline)', seconds(summary.pyiceberg_append_s), '', null),
+    row('bronze append (product path)', seconds(input.summary.bronze_append_s), '', null),
+    row('pyiceberg append (baseline)', seconds(input.summary.pyiceberg_append_s), '', null),
     row(
       'ratio bronze/pyiceberg',
-      ratio === null ? 'n/a' : ratio.toFixed(3),
+      input.ratio === null ? 'n/a' : input.ratio.toFixed(3),
       '<= 1.0',
-      summary.targets_met.bronze_pyiceberg_ratio,
+      input.summary.targets_met.bronze_pyiceberg_ratio,
     ),
     row(
       'worker peak RSS (VmRSS, 250 ms)',
-      `${summary.worker_peak_rss_mib} MiB`,
+      `${input.summary.worker_peak_rss_mib} MiB`,
       '<= 1536 MiB',
-      summary.targets_met.worker_peak_rss_mib,
+      input.summary.targets_met.worker_peak_rss_mib,
     ),
-    row('temporal overhead', seconds(summary.temporal_overhead_s), '', null),
+    row('temporal overhead', seconds(input.summary.temporal_overhead_s), '', null),
     '',
-    ...(failure
+    ...(input.failure
       ? [
-          `  THE WORKFLOW FAILED after ${seconds(monthSeconds)}; main is unchanged. ${failure}`,
-          ...(failedActivity
+          `  THE WORKFLOW FAILED after ${seconds(input.monthSeconds)}; main is unchanged. ${input.failure}`,
+          ...(input.failedActivity
             ? [
-                `  failed activity: ${failedActivity.name} (attempt ${failedActivity.attempt}): ${failedActivity.failure}`,
+                `  failed activity: ${input.failedActivity.name} (attempt ${input.failedActivity.attempt}): ${input.failedActivity.failure}`,
               ]
             : []),
         ]
       : []),
-    `  published on main after ${seconds(summary.published_on_main_s)}; the workflow ` +
-      `${failure ? 'failed' : 'returned'} after ${seconds(monthSeconds)} (history ${seconds(historySeconds)}, ` +
-      `activities ${seconds(activitySeconds)})`,
-    `  Temporal overhead ${seconds(temporalOverhead)}: ${seconds(summary.temporal_overhead_in_history_s)} inside ` +
-      `the workflow (activity queueing ${seconds(summary.activity_schedule_to_start_s)}, earlier attempts of ` +
-      `retried activities and their backoff ${seconds(summary.retried_attempts_and_backoff_s)}, ${history.workflowTasks} ` +
-      `workflow tasks ${seconds(summary.workflow_task_s)}), ${seconds(summary.client_overhead_s)} start/result calls`,
-    `  worker: pid ${workerPid}, with its children (dbt) peak ${summary.worker_with_children_peak_rss_mib} MiB; VmHWM ` +
-      (vmhwmFresh !== null
-        ? `${vmhwmFresh} MiB (worker started by this benchmark's dp up)`
-        : `n/a (worker not restarted; lifetime high-water mark ${summary.worker_vmhwm_lifetime_mib} MiB)`),
-    `  fetch: ${landed ? (landed.reused ? 'reused the landed copy' : 'downloaded the month from the mirror') : '?'}` +
-      `; Bronze in the workflow: ${bronzeLoad ? `${bronzeLoad.rows} rows, ${bronzeLoad.seconds.toFixed(1)} s` : '-'}` +
-      `; dbt build: ${dbtOutcome ? `${dbtOutcome.seconds.toFixed(1)} s` : '-'}`,
+    `  published on main after ${seconds(input.summary.published_on_main_s)}; the workflow ` +
+      `${input.failure ? 'failed' : 'returned'} after ${seconds(input.monthSeconds)} (history ${seconds(input.historySeconds)}, ` +
+      `activities ${seconds(input.activitySeconds)})`,
+    `  Temporal overhead ${seconds(input.temporalOverhead)}: ${seconds(input.summary.temporal_overhead_in_history_s)} inside ` +
+      `the workflow (activity queueing ${seconds(input.summary.activity_schedule_to_start_s)}, earlier attempts of ` +
+      `retried activities and their backoff ${seconds(input.summary.retried_attempts_and_backoff_s)}, ${input.history.workflowTasks} ` +
+      `workflow tasks ${seconds(input.summary.workflow_task_s)}), ${seconds(input.summary.client_overhead_s)} start/result calls`,
+    `  worker: pid ${input.workerPid}, with its children (dbt) peak ${input.summary.worker_with_children_peak_rss_mib} MiB; VmHWM ` +
+      (input.vmhwmFresh !== null
+        ? `${input.vmhwmFresh} MiB (worker started by this benchmark's dp up)`
+        : `n/a (worker not restarted; lifetime high-water mark ${input.summary.worker_vmhwm_lifetime_mib} MiB)`),
+    `  fetch: ${input.landed ? (input.landed.reused ? 'reused the landed copy' : 'downloaded the month from the mirror') : '?'}` +
+      `; Bronze in the workflow: ${input.bronzeLoad ? `${input.bronzeLoad.rows} rows, ${input.bronzeLoad.seconds.toFixed(1)} s` : '-'}` +
+      `; dbt build: ${input.dbtOutcome ? `${input.dbtOutcome.seconds.toFixed(1)} s` : '-'}`,
     `  audit: ${
-      result
-        ? `${result.audit.passed ? 'passed' : 'FAILED'} (${result.audit.checks.length} checks): ` +
-          Object.entries(result.audit.counts)
+      input.result
+        ? `${input.result.audit.passed ? 'passed' : 'FAILED'} (${input.result.audit.checks.length} checks): ` +
+          Object.entries(input.result.audit.counts)
             .map(([k, v]) => `${k} ${v}`)
             .join(', ')
         : 'not reached'
-    }; main has ${mainRows} Bronze rows for ${MONTH}`,
+    }; main has ${input.mainRows} Bronze rows for ${MONTH}`,
     '',
     '  stage              workflow s  activity s  Trino busy s  queries',
-    ...stageFigures.map(
+    ...input.stageFigures.map(
       (s) =>
         `  ${s.stage.padEnd(18)} ${(s.workflow_s === null ? '-' : s.workflow_s.toFixed(1)).padStart(10)}  ` +
         `${s.activity_s.toFixed(1).padStart(10)}  ` +
@@ -178,31 +152,31 @@ export function reportLines({
     ),
     '',
     '  CPU seconds during the month: ' +
-      Object.entries(cpuSeconds)
+      Object.entries(input.cpuSeconds)
         .map(([c, v]) => `${c} ${v}`)
         .join(', ') +
-      `; machine ${machineCpu.toFixed(0)} of ${(2 * monthSeconds).toFixed(0)} core-s, other processes ` +
-      `${otherCpu.toFixed(0)} core-s`,
-    `  Trino heap used: ${summary.trino_heap_used_mib.before ?? '?'} MiB before, peak ${summary.trino_heap_used_mib.peak} MiB`,
+      `; machine ${input.machineCpu.toFixed(0)} of ${(2 * input.monthSeconds).toFixed(0)} core-s, other processes ` +
+      `${input.otherCpu.toFixed(0)} core-s`,
+    `  Trino heap used: ${input.summary.trino_heap_used_mib.before ?? '?'} MiB before, peak ${input.summary.trino_heap_used_mib.peak} MiB`,
     '  longest Trino queries of the run:',
-    ...topQueries.map(
+    ...input.topQueries.map(
       (q) =>
         `    ${q.seconds.toFixed(1).padStart(6)} s  [${q.stage}${q.node ? ` ${q.node}` : ''}]` +
         `${q.error ? ` ${q.state} ${q.error}` : ''} ${q.sql}`,
     ),
-    ...(topDbtNodes.length > 0
+    ...(input.topDbtNodes.length > 0
       ? [
           '  dbt nodes by Trino time:',
-          ...topDbtNodes.map(
+          ...input.topDbtNodes.map(
             (n) => `    ${n.seconds.toFixed(1).padStart(6)} s  ${n.node} (${n.queries} queries)`,
           ),
         ]
       : []),
-    otherQueries.length > 0 || otherOpen.length > 0
-      ? `  WARNING: other work during the month: ${otherQueries.length} other Trino queries, open workflows ` +
-        `${otherOpen.join(', ') || 'none'}`
+    input.otherQueries.length > 0 || input.otherOpen.length > 0
+      ? `  WARNING: other work during the month: ${input.otherQueries.length} other Trino queries, open workflows ` +
+        `${input.otherOpen.join(', ') || 'none'}`
       : '  no other Trino queries and no other open workflows during the month',
-    JSON.stringify(summary),
+    JSON.stringify(input.summary),
     '',
   ];
   return lines;

@@ -1,5 +1,5 @@
 // Where things are inside the cluster: one table shared by the catalog generator, the driver and the tests.
-import { DEFAULT_PORTS } from '../../lib/config';
+import { DEFAULT_PORTS, type ServiceEndpoints } from '../../lib/config';
 
 export const NAMESPACE = 'data-platform';
 export const WAREHOUSE_BUCKET = 'warehouse';
@@ -12,15 +12,12 @@ export type Overlay = (typeof OVERLAYS)[number];
 const svc = (name: string, port: number, namespace = NAMESPACE) =>
   `http://${name}.${namespace}.svc.cluster.local:${port}`;
 
-export interface ClusterEndpoints {
-  s3: string;
-  nessieApi: string;
-  trino: string;
-  /** Kafka bootstrap (host:port): the Service Strimzi creates for the Kafka cluster `lakehouse`. */
-  kafka: string;
-}
+export type ClusterEndpoints = ServiceEndpoints;
 
-/** In-cluster endpoints. The minio overlay uses the user's MinIO (namespace minio, port 9000). */
+/**
+ * In-cluster endpoints. The minio overlay uses the user's MinIO (namespace minio, port 9000); Kafka's is the
+ * bootstrap Service Strimzi creates for the Kafka cluster `lakehouse`.
+ */
 export function clusterEndpoints(overlay: Overlay | 'base'): ClusterEndpoints {
   return {
     s3: overlay === 'minio' ? svc('minio', 9000, 'minio') : svc('objectstore', DEFAULT_PORTS.s3),

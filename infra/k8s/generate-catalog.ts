@@ -4,7 +4,7 @@
 // The unit test test/infra/k8s/catalog.test.ts re-generates them and fails if a file differs.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { lakehouseCatalogProperties, toPropertiesFile } from '../../lib/catalog';
+import { lakehouseCatalogAt, toPropertiesFile } from '../../lib/catalog';
 import { CATALOG_NAME, clusterEndpoints, WAREHOUSE_BUCKET, type Overlay } from './cluster';
 import { dumpYaml } from './yaml';
 
@@ -18,12 +18,7 @@ const CATALOG_FILES: { where: Overlay | 'base'; file: string }[] = [
 
 export function catalogConfigMap(where: Overlay | 'base'): Record<string, unknown> {
   const e = clusterEndpoints(where);
-  const properties = lakehouseCatalogProperties({
-    nessieApiUri: e.nessieApi,
-    s3Endpoint: e.s3,
-    warehouseBucket: WAREHOUSE_BUCKET,
-    ref: 'main',
-  });
+  const properties = lakehouseCatalogAt({ ...e, warehouseBucket: WAREHOUSE_BUCKET }, 'main');
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { REPO_ROOT } from '../../lib/config';
 import { run } from '../../lib/exec';
 import { formatSeconds, type Reporter } from '../../lib/progress';
-import { dependencyPom, fetchMavenArtifact, goEnv, goProgress, installDir, runMaven } from './install';
+import { dependencyPom, fetchMavenArtifact, goBuild, installDir, runMaven, writeMavenPom } from './install';
 import { withInstallLock } from './install-lock';
 import { findJavaHome } from './prereqs';
 import { mavenCoordinate, type MavenArtifact } from './versions';
@@ -131,10 +131,7 @@ export async function installKubeSchemas(cacheDir: string, report: Reporter) {
     }
 
     report('install', `k8s schemas: generating the Strimzi ${STRIMZI_API.version} CRDs`);
-    const pomDir = path.join(cacheDir, 'maven', `strimzi-crds-${STRIMZI_API.version}`);
-    fs.mkdirSync(pomDir, { recursive: true });
-    const pom = path.join(pomDir, 'pom.xml');
-    fs.writeFileSync(pom, strimziCrdPom());
+    const pom = writeMavenPom(cacheDir, `strimzi-crds-${STRIMZI_API.version}`, strimziCrdPom());
     const classpathFile = path.join(tmp, 'classpath.txt');
     await runMaven(['-f', pom, 'dependency:build-classpath', `-Dmdep.outputFile=${classpathFile}`], report);
     const classpath = fs.readFileSync(classpathFile, 'utf8').trim();
@@ -202,28 +199,16 @@ async function installApiServer(cacheDir: string, report: Reporter) {
       `-X k8s.io/component-base/version.gitMinor=${minor}`,
     ].join(' ');
     const apiserver = path.join(tmp, 'kube-apiserver');
-    await run(
-      'go',
-      ['build', '-v', `-ldflags=${ldflags}`, '-o', apiserver, `${KUBERNETES.module}/cmd/kube-apiserver`],
-      {
-        cwd: KUBE_WRAPPER_DIR,
-        component: 'install',
-        report,
-        env: goEnv(),
-        showLine: goProgress(),
-      },
+    await goBuild(
+      KUBE_WRAPPER_DIR,
+      [`-ldflags=${ldflags}`, '-o', apiserver, `${KUBERNETES.module}/cmd/kube-apiserver`],
+      report,
     );
     report(
       'install',
       `kube-apiserver: built (${formatSeconds(Date.now() - started)}); building etcd ${ETCD.version}`,
     );
-    await run('go', ['build', '-v', '-o', path.join(tmp, 'etcd'), './etcd'], {
-      cwd: KUBE_WRAPPER_DIR,
-      component: 'install',
-      report,
-      env: goEnv(),
-      showLine: goProgress(),
-    });
+    await goBuild(KUBE_WRAPPER_DIR, ['-o', path.join(tmp, 'etcd'), './etcd'], report);
   });
   report('install', `kube-apiserver, etcd: ${built ? 'built' : 'cached'} ${p.dir}`);
 }

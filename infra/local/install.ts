@@ -52,6 +52,15 @@ export function mavenRepoLocal(): string {
   return process.env.DP_MAVEN_REPO_LOCAL ?? path.join(os.homedir(), '.m2', 'repository');
 }
 
+/** Writes a generated pom.xml to its own folder of the cache (Maven resolves against it); returns its path. */
+export function writeMavenPom(cacheDir: string, name: string, content: string): string {
+  const pomDir = path.join(cacheDir, 'maven', name);
+  fs.mkdirSync(pomDir, { recursive: true });
+  const pom = path.join(pomDir, 'pom.xml');
+  fs.writeFileSync(pom, content);
+  return pom;
+}
+
 /**
  * `mvn -B` on dp's local repository, failing (rather than warning) when a download does not match its
  * published checksum; shows the artifacts it downloads (not their .pom files) and errors.
@@ -197,6 +206,17 @@ export function goProgress(): (line: string) => boolean {
   };
 }
 
+/** `go build -v` in the Go module at `moduleDir` (its go.mod pins what is built), a cold build visibly advancing. */
+export function goBuild(moduleDir: string, args: string[], report: Reporter): Promise<string> {
+  return run('go', ['build', '-v', ...args], {
+    cwd: moduleDir,
+    component: 'install',
+    report,
+    env: goEnv(),
+    showLine: goProgress(),
+  });
+}
+
 async function installTemporal(cacheDir: string, report: Reporter) {
   const target = toolPaths(cacheDir).temporal;
   const built = await installDir(path.dirname(target), TEMPORAL_CLI.version, async (tmp) => {
@@ -221,13 +241,11 @@ async function installSeaweed(cacheDir: string, report: Reporter) {
       'install',
       `object store: building SeaweedFS ${SEAWEEDFS.version} with Go (minutes on a cold cache)`,
     );
-    await run('go', ['build', '-v', '-o', path.join(tmp, 'weed'), SEAWEEDFS.package], {
-      cwd: path.join(REPO_ROOT, 'infra', 'local', 'seaweedfs'),
-      component: 'install',
+    await goBuild(
+      path.join(REPO_ROOT, 'infra', 'local', 'seaweedfs'),
+      ['-o', path.join(tmp, 'weed'), SEAWEEDFS.package],
       report,
-      env: goEnv(),
-      showLine: goProgress(),
-    });
+    );
   });
   report('install', `object store: ${built ? 'built' : 'cached'} ${target}`);
 }
@@ -312,10 +330,7 @@ async function installKafka(cacheDir: string, report: Reporter) {
   const version = [KAFKA, ...KAFKA_LOGGING].map(mavenCoordinate).join(',');
   const built = await installDir(home, version, async (tmp) => {
     const repoLocal = mavenRepoLocal();
-    const pomDir = path.join(cacheDir, 'maven', `kafka-${KAFKA.version}`);
-    fs.mkdirSync(pomDir, { recursive: true });
-    const pom = path.join(pomDir, 'pom.xml');
-    fs.writeFileSync(pom, kafkaPom());
+    const pom = writeMavenPom(cacheDir, `kafka-${KAFKA.version}`, kafkaPom());
     const staged = path.join(tmp, '.staged');
     report('install', `kafka: resolving ${mavenCoordinate(KAFKA)} and its runtime dependencies with Maven`);
     await runMaven(

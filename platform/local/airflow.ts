@@ -11,11 +11,11 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { supportedMonth, validMonth } from '../../domain/months';
-import { lakehouseCatalogProperties, S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV } from '../../lib/catalog';
+import { lakehouseCatalogAt } from '../../lib/catalog';
 import { endpoints, paths, REPO_ROOT, type PlatformConfig } from '../../lib/config';
 import { formatSeconds, type Reporter } from '../../lib/progress';
 import { CommandFailed, run, runAttached } from '../../lib/exec';
-import { ensureS3Credentials, writePrivateFile } from './credentials';
+import { s3CredentialsEnv, writePrivateFile } from './credentials';
 import { toolPaths } from '../../infra/local/install';
 import { ensurePythonTool, pythonToolBin } from '../../infra/local/install-python-tools';
 
@@ -66,16 +66,13 @@ export function airflowEnv(
   const e = endpoints(config);
   const home = airflowHome(config);
   const secrets = ensureAirflowSecrets(config);
-  const credentials = ensureS3Credentials(paths(config).secrets);
   const trino = new URL(e.trino);
   const apiUrl = `http://${config.host}:${config.ports.airflow}`;
   // The branch catalogs the DAG creates: the platform's one definition, keys read by Trino from its own env.
-  const { ['iceberg.nessie-catalog.ref']: _ref, ...catalogProperties } = lakehouseCatalogProperties({
-    nessieApiUri: e.nessieApi,
-    s3Endpoint: e.s3,
-    warehouseBucket: config.warehouseBucket,
-    ref: 'main',
-  });
+  const { ['iceberg.nessie-catalog.ref']: _ref, ...catalogProperties } = lakehouseCatalogAt(
+    { ...e, warehouseBucket: config.warehouseBucket },
+    'main',
+  );
   void _ref;
   return {
     ...process.env,
@@ -108,8 +105,7 @@ export function airflowEnv(
     DP_TLC_BASE_URL: overrides.tlcBaseUrl ?? config.tlcBaseUrl,
     DP_TLC_LAG_MONTHS: String(config.tlcLagMonths),
     DP_S3_ENDPOINT: e.s3,
-    [S3_ACCESS_KEY_ENV]: credentials.accessKey,
-    [S3_SECRET_KEY_ENV]: credentials.secretKey,
+    ...s3CredentialsEnv(paths(config).secrets),
     DP_WAREHOUSE_BUCKET: config.warehouseBucket,
     DP_NESSIE_API: e.nessieApi,
     DP_NESSIE_ICEBERG_REST: e.nessieIcebergRest,

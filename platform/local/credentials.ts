@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV } from '../../lib/catalog';
 
 export interface S3Credentials {
   accessKey: string;
@@ -25,6 +26,12 @@ export function ensureS3Credentials(secretsDir: string): S3Credentials {
 }
 
 /** Writes a config file that contains secrets, readable by its owner only. */
+/** The object store's keys as the environment variables Trino's catalog, the stream job and the DAG read. */
+export function s3CredentialsEnv(secretsDir: string): Record<string, string> {
+  const credentials = ensureS3Credentials(secretsDir);
+  return { [S3_ACCESS_KEY_ENV]: credentials.accessKey, [S3_SECRET_KEY_ENV]: credentials.secretKey };
+}
+
 export function writePrivateFile(file: string, content: string) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, content, { mode: 0o600 });

@@ -6,10 +6,9 @@ import * as fs from 'node:fs';
 import { runLines } from '../../lib/exec';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV } from '../../lib/catalog';
 import { endpoints, paths, REPO_ROOT, type PlatformConfig } from '../../lib/config';
 import { formatBytes, formatSeconds, type Reporter } from '../../lib/progress';
-import { ensureS3Credentials } from './credentials';
+import { s3CredentialsEnv } from './credentials';
 import { javaFeatureVersion, MissingPrerequisite, requireCommand } from '../../infra/local/prereqs';
 import { readPid, runningPid, tailFile } from '../../lib/process';
 
@@ -253,7 +252,6 @@ function streamJobJar(config: PlatformConfig): string {
 /** How the job's JVM is started, once prepareStreamJob has run. */
 export function streamJobCommand(config: PlatformConfig, options: { heap?: string } = {}) {
   const sp = streamPaths(config);
-  const credentials = ensureS3Credentials(paths(config).secrets);
   return {
     command: path.join(findFlinkJavaHome(), 'bin', 'java'),
     args: [
@@ -268,8 +266,7 @@ export function streamJobCommand(config: PlatformConfig, options: { heap?: strin
     cwd: sp.workDir,
     env: {
       ...process.env,
-      [S3_ACCESS_KEY_ENV]: credentials.accessKey,
-      [S3_SECRET_KEY_ENV]: credentials.secretKey,
+      ...s3CredentialsEnv(paths(config).secrets),
     },
   };
 }

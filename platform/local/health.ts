@@ -24,44 +24,56 @@ async function httpOk(url: string): Promise<{ ok: boolean; status?: number; body
   }
 }
 
-async function probeTemporal(config: PlatformConfig): Promise<{ healthy: boolean; detail: string }> {
+type Probe = { healthy: boolean; detail: string };
+
+/**
+ * Asks the Temporal frontend one question over a short-lived connection, within the probe deadline;
+ * `unreachable` prefixes the first line of the error when it cannot be asked.
+ */
+async function probeThroughTemporal<T>(
+  config: PlatformConfig,
+  ask: (service: Connection['workflowService']) => Promise<T>,
+  healthOf: (answer: T) => Probe,
+  unreachable: string,
+): Promise<Probe> {
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address: endpoints(config).temporal, connectTimeout: 3000 });
     const c = connection;
-    const info = await c.withDeadline(Date.now() + PROBE_DEADLINE_MS, () =>
-      c.workflowService.getSystemInfo({}),
-    );
-    return { healthy: true, detail: `frontend serving (server ${info.serverVersion})` };
+    const answer = await c.withDeadline(Date.now() + PROBE_DEADLINE_MS, () => ask(c.workflowService));
+    return healthOf(answer);
   } catch (err) {
-    return { healthy: false, detail: `frontend not reachable: ${(err as Error).message.split('\n')[0]}` };
+    return { healthy: false, detail: `${unreachable}: ${(err as Error).message.split('\n')[0]}` };
   } finally {
     await connection?.close();
   }
 }
 
-async function probeWorker(config: PlatformConfig): Promise<{ healthy: boolean; detail: string }> {
+async function probeTemporal(config: PlatformConfig): Promise<Probe> {
+  return probeThroughTemporal(
+    config,
+    (service) => service.getSystemInfo({}),
+    (info) => ({ healthy: true, detail: `frontend serving (server ${info.serverVersion})` }),
+    'frontend not reachable',
+  );
+}
+
+async function probeWorker(config: PlatformConfig): Promise<Probe> {
   if (runningPid(paths(config).pid('worker')) === undefined) return { healthy: false, detail: 'not running' };
-  let connection: Connection | undefined;
-  try {
-    connection = await Connection.connect({ address: endpoints(config).temporal, connectTimeout: 3000 });
-    const c = connection;
-    const result = await c.withDeadline(Date.now() + PROBE_DEADLINE_MS, () =>
-      c.workflowService.describeTaskQueue({
+  return probeThroughTemporal(
+    config,
+    (service) =>
+      service.describeTaskQueue({
         namespace: config.temporalNamespace,
         taskQueue: { name: config.taskQueue },
         taskQueueType: 1, // workflow task queue
       }),
-    );
-    const pollers = result.pollers?.length ?? 0;
-    return pollers > 0
-      ? { healthy: true, detail: `polling task queue '${config.taskQueue}'` }
-      : { healthy: false, detail: `running, but not polling task queue '${config.taskQueue}' yet` };
-  } catch (err) {
-    return { healthy: false, detail: `cannot ask Temporal: ${(err as Error).message.split('\n')[0]}` };
-  } finally {
-    await connection?.close();
-  }
+    (result) =>
+      (result.pollers?.length ?? 0) > 0
+        ? { healthy: true, detail: `polling task queue '${config.taskQueue}'` }
+        : { healthy: false, detail: `running, but not polling task queue '${config.taskQueue}' yet` },
+    'cannot ask Temporal',
+  );
 }
 
 async function probeObjectStore(config: PlatformConfig): Promise<{ healthy: boolean; detail: string }> {

@@ -5,15 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  lakehouseCatalogProperties,
-  S3_ACCESS_KEY_ENV,
-  S3_SECRET_KEY_ENV,
-  toPropertiesFile,
-} from '../../lib/catalog';
+import { lakehouseCatalogAt, toPropertiesFile } from '../../lib/catalog';
 import { derivedPorts, endpoints, paths, REPO_ROOT, type PlatformConfig, type Ports } from '../../lib/config';
 import { targetFingerprint } from '../target';
-import { ensureS3Credentials, writePrivateFile } from './credentials';
+import { ensureS3Credentials, s3CredentialsEnv, writePrivateFile } from './credentials';
 import { airflowProcessCommand } from './airflow';
 import { streamJobCommand } from './flink';
 import { toolPaths } from '../../infra/local/install';
@@ -129,9 +124,15 @@ export interface ComponentOptions {
   heap?: string;
 }
 
-function temporalSpec(config: PlatformConfig): ComponentCommand {
-  const dataDir = paths(config).data('temporal');
+/** A component's data folder under the platform's home, created if it is not there yet. */
+function dataDirOf(config: PlatformConfig, component: string): string {
+  const dataDir = paths(config).data(component);
   fs.mkdirSync(dataDir, { recursive: true });
+  return dataDir;
+}
+
+function temporalSpec(config: PlatformConfig): ComponentCommand {
+  const dataDir = dataDirOf(config, 'temporal');
   return {
     command: toolPaths(config.cacheDir).temporal,
     args: [
@@ -220,9 +221,8 @@ function tlcMirrorSpec(config: PlatformConfig): ComponentCommand {
 function objectStoreSpec(config: PlatformConfig): ComponentCommand {
   const p = config.ports;
   const d = derivedPorts(p);
-  const dataDir = paths(config).data('seaweedfs');
+  const dataDir = dataDirOf(config, 'seaweedfs');
   const confDir = paths(config).conf('seaweedfs');
-  fs.mkdirSync(dataDir, { recursive: true });
   const credentials = ensureS3Credentials(paths(config).secrets);
   const s3Config = path.join(confDir, 's3.json');
   writePrivateFile(
@@ -274,8 +274,7 @@ function objectStoreSpec(config: PlatformConfig): ComponentCommand {
 function nessieSpec(config: PlatformConfig): ComponentCommand {
   const e = endpoints(config);
   const confDir = paths(config).conf('nessie');
-  const dataDir = paths(config).data('nessie');
-  fs.mkdirSync(dataDir, { recursive: true });
+  const dataDir = dataDirOf(config, 'nessie');
   const credentials = ensureS3Credentials(paths(config).secrets);
   const properties: Record<string, string> = {
     'quarkus.http.host': config.host,
@@ -324,9 +323,8 @@ export function queryMemoryMiB(heap: string): number {
 function trinoSpec(config: PlatformConfig): ComponentCommand {
   const e = endpoints(config);
   const etc = paths(config).conf('trino');
-  const dataDir = paths(config).data('trino');
   fs.mkdirSync(path.join(etc, 'catalog'), { recursive: true });
-  fs.mkdirSync(dataDir, { recursive: true });
+  const dataDir = dataDirOf(config, 'trino');
   fs.mkdirSync(path.join(dataDir, 'spill'), { recursive: true });
   const nodeIdFile = path.join(dataDir, 'node-id');
   if (!fs.existsSync(nodeIdFile)) fs.writeFileSync(nodeIdFile, randomUUID());
@@ -373,16 +371,8 @@ function trinoSpec(config: PlatformConfig): ComponentCommand {
   for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(etc, name), content);
   fs.writeFileSync(
     path.join(etc, 'catalog', `${config.catalog}.properties`),
-    toPropertiesFile(
-      lakehouseCatalogProperties({
-        nessieApiUri: e.nessieApi,
-        s3Endpoint: e.s3,
-        warehouseBucket: config.warehouseBucket,
-        ref: 'main',
-      }),
-    ),
+    toPropertiesFile(lakehouseCatalogAt({ ...e, warehouseBucket: config.warehouseBucket }, 'main')),
   );
-  const credentials = ensureS3Credentials(paths(config).secrets);
   const javaHome = findJavaHome(TRINO_MIN_JAVA);
   return {
     command: path.join(toolPaths(config.cacheDir).trinoHome, 'bin', 'launcher'),
@@ -391,8 +381,7 @@ function trinoSpec(config: PlatformConfig): ComponentCommand {
     env: {
       ...process.env,
       JAVA_HOME: javaHome,
-      [S3_ACCESS_KEY_ENV]: credentials.accessKey,
-      [S3_SECRET_KEY_ENV]: credentials.secretKey,
+      ...s3CredentialsEnv(paths(config).secrets),
     },
   };
 }

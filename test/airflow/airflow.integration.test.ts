@@ -7,13 +7,11 @@ import * as path from 'node:path';
 import { NessieClient } from '../../clients/nessie';
 import { BRONZE_LINEAGE_COLUMNS, BRONZE_SOURCE_COLUMNS } from '../../domain/bronze-schema';
 import { TrinoClient } from '../../clients/trino';
-import { tlcMirrorDir } from '../../platform/local/services';
-import { tripDataFile, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
 import { airflowEnv, AIRFLOW_DAGS_DIR } from '../../platform/local/airflow';
 import { pythonToolBin } from '../../infra/local/install-python-tools';
 import { endpoints, loadConfig, REPO_ROOT } from '../../lib/config';
 import { countRows, diffGold, goldOf, lakehouseTables, readGold } from '../support/lakehouse-check';
-import { computeReference } from '../support/reference-elt';
+import { loadMirroredMonth } from '../support/platform/mirrored-month';
 import { dp } from '../support/platform/dp';
 
 const config = loadConfig();
@@ -43,13 +41,7 @@ describe('the Airflow DAG nyc_yellow_trips', () => {
   test(
     'a month loaded by Temporal and then by Airflow has the same Gold rows; the re-run replaces it',
     async () => {
-      const temporal = dp(['elt', 'run', '--month', MONTH, '--mirror', '--rows', ROWS, '--seed', SEED]);
-      if (temporal.code !== 0) throw new Error(`dp elt run failed:\n${temporal.stdout}\n${temporal.stderr}`);
-      const reference = await computeReference(
-        tripDataFile(tlcMirrorDir(config), MONTH),
-        MONTH,
-        ZONE_LOOKUP_SEED,
-      );
+      const reference = await loadMirroredMonth(MONTH, ROWS, SEED);
       const goldByTemporal = await readGold(trino, tables, MONTH);
       expect(goldByTemporal.monthlySummary).toHaveLength(1);
       expect(diffGold(goldByTemporal, goldOf(reference))).toEqual([]);

@@ -7,17 +7,11 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { clientNodeTransport, type KubeTransport } from '../../clients/kubernetes';
+import type { KubeTransport } from '../../clients/kubernetes';
 import { REPO_ROOT } from '../../lib/config';
-import {
-  CONTEXT,
-  freePort,
-  installOperatorCrds,
-  must,
-  startApiServer,
-  type ApiServer,
-} from '../support/kubernetes/apiserver';
+import { CONTEXT, must, startApiServerWithCrds, type ApiServer } from '../support/kubernetes/apiserver';
 import { TestController } from '../support/kubernetes/controller';
+import { freePort } from '../support/free-port';
 
 const NAMESPACE = 'dp-e2e';
 
@@ -41,10 +35,7 @@ function dp(args: string[], timeoutMs: number): Promise<{ code: number | null; o
 }
 
 beforeAll(async () => {
-  server = await startApiServer();
-  process.env.KUBECONFIG = server.kubeconfig;
-  transport = await clientNodeTransport(CONTEXT);
-  await installOperatorCrds(transport);
+  ({ server, transport } = await startApiServerWithCrds());
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-up-k8s-'));
   env = {
     ...process.env,

@@ -6,10 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TrinoClient } from '../../clients/trino';
-import { tlcMirrorDir } from '../../platform/local/services';
-import { tripDataFile, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
 import { endpoints, loadConfig } from '../../lib/config';
-import { computeReference } from '../support/reference-elt';
+import { loadMirroredMonth } from '../support/platform/mirrored-month';
 import { dp } from '../support/platform/dp';
 import { pollUntil } from '../../lib/time';
 
@@ -72,13 +70,7 @@ describe('the exploration notebook', () => {
   test(
     'runs headless over a published month and a short sensor stream; every chart is saved as PNG',
     async () => {
-      const elt = dp(['elt', 'run', '--month', MONTH, '--mirror', '--rows', '20000', '--seed', '202510']);
-      if (elt.code !== 0) throw new Error(`dp elt run failed:\n${elt.stdout}\n${elt.stderr}`);
-      const reference = await computeReference(
-        tripDataFile(tlcMirrorDir(config), MONTH),
-        MONTH,
-        ZONE_LOOKUP_SEED,
-      );
+      const reference = await loadMirroredMonth(MONTH, '20000', '202510');
 
       // A short stream: 80 s of readings close at least one 1-minute window (5 s out-of-orderness); the job
       // commits them on its next checkpoint.

@@ -1,7 +1,6 @@
 // Kafka in the embedded platform: started by the bring-up workflow, its topics created, and sensor readings
 // produced by `dp sensors produce`'s code read back exactly.
 import { spawn } from 'node:child_process';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { createAdmin, KafkaUnavailableError } from '../../../clients/kafka/client';
 import { produceSensorEvents, type OutageEvent } from '../../../clients/kafka/producer';
@@ -16,6 +15,7 @@ import {
 import { endpoints, loadConfig, paths, REPO_ROOT } from '../../../lib/config';
 import { runningPid } from '../../../lib/process';
 import { consumeAll } from '../../support/kafka-records';
+import { freePort } from '../../support/free-port';
 import { dp } from '../../support/platform/dp';
 
 const config = () => loadConfig();
@@ -24,17 +24,6 @@ const connection = () => ({ bootstrap: endpoints(config()).kafka, clientId: 'dp-
 interface StatusJson {
   healthy: boolean;
   components: { component: string; healthy: boolean; pid?: number; detail: string; endpoint?: string }[];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe('Kafka', () => {

@@ -17,13 +17,7 @@ import { NeedsOperatorError } from '../../../platform/driver';
 import { OVERLAYS } from '../../../infra/k8s/cluster';
 import { readManifestFile, renderKustomization, type KubeObject } from '../../../infra/k8s/kustomize';
 import { REPO_ROOT } from '../../../lib/config';
-import {
-  CONTEXT,
-  installOperatorCrds,
-  must,
-  startApiServer,
-  type ApiServer,
-} from '../../support/kubernetes/apiserver';
+import { CONTEXT, must, startApiServerWithCrds, type ApiServer } from '../../support/kubernetes/apiserver';
 import { TestController } from '../../support/kubernetes/controller';
 
 const NAMESPACE = 'data-platform';
@@ -82,10 +76,7 @@ function expectApplyOrder(applied: { kind: string }[]) {
 }
 
 beforeAll(async () => {
-  server = await startApiServer();
-  process.env.KUBECONFIG = server.kubeconfig;
-  transport = await clientNodeTransport(CONTEXT);
-  await installOperatorCrds(transport);
+  ({ server, transport } = await startApiServerWithCrds());
   // The namespace the dry runs need (the driver applies it too, with its own field manager).
   await must(
     transport,

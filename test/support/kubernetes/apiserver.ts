@@ -5,27 +5,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { KubeTransport } from '../../../clients/kubernetes';
+import { clientNodeTransport, type KubeTransport } from '../../../clients/kubernetes';
 import { parseYaml } from '../../../infra/k8s/yaml';
 import { kubeToolPaths, kubeToolsMissing } from '../../../infra/local/install-kube';
 import { loadConfig } from '../../../lib/config';
 import { pollUntil } from '../../../lib/time';
+import { freePort } from '../free-port';
 
 export const CONTEXT = 'dp-test';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ApiServer {
   dir: string;
@@ -227,5 +216,22 @@ export async function installOperatorCrds(transport: KubeTransport): Promise<voi
       metadata: { name: string };
     };
     await installCrd(transport, crd);
+  }
+}
+
+/**
+ * The setup of a suite on the real API server: the server, KUBECONFIG pointing at it, a transport through
+ * its context and the operators' CRDs. A server whose setup fails is stopped before the error is thrown.
+ */
+export async function startApiServerWithCrds(): Promise<{ server: ApiServer; transport: KubeTransport }> {
+  const server = await startApiServer();
+  try {
+    process.env.KUBECONFIG = server.kubeconfig;
+    const transport = await clientNodeTransport(CONTEXT);
+    await installOperatorCrds(transport);
+    return { server, transport };
+  } catch (err) {
+    await server.stop();
+    throw err;
   }
 }
