@@ -8,11 +8,9 @@ import { consoleReporter, formatSeconds } from '../lib/progress';
 import { AIRFLOW_DAG_ID, airflowRunMonth, runAirflowCommand } from '../platform/local/airflow';
 import { probeLocal } from '../platform/local/health';
 import { airflowStatus, startAirflow, stopAirflow } from '../platform/local/supervisor';
-import { prepareMirror } from './elt';
+import { mirrorSource, prepareMirror, withMirrorOptions, type MirrorOptions } from './elt';
 
 /** The mirror month defaults of `dp elt run --mirror`: the same month file for both orchestrators. */
-const DEFAULT_MIRROR_ROWS = '200000';
-const DEFAULT_MIRROR_SEED = '20250301';
 
 function uiHelp(config: PlatformConfig): string {
   const ui = `http://${config.host}:${config.ports.airflow}`;
@@ -61,34 +59,30 @@ export function registerAirflowCommands(program: Command) {
       console.log(`API server healthy: ${api.healthy ? 'yes' : 'no'}`);
       console.log(uiHelp(config));
     });
-  airflow
-    .command('run')
-    .description(
-      `run ${AIRFLOW_DAG_ID} once for a month in the foreground (airflow dags test); exit code = outcome`,
-    )
-    .requiredOption('--month <YYYY-MM>', 'the month to load')
-    .option('--mirror', 'read the month from the offline TLC mirror (generated on demand)')
-    .option('--rows <n>', 'rows of a generated mirror month', DEFAULT_MIRROR_ROWS)
-    .option('--seed <n>', 'seed of the generated mirror month', DEFAULT_MIRROR_SEED)
-    .action(async (options: { month: string; mirror?: boolean; rows: string; seed: string }) => {
-      const config = loadConfig();
-      const month = supportedMonth(validMonth(options.month));
-      const tlcBaseUrl = options.mirror
-        ? await prepareMirror(config, [month], Number(options.rows), Number(options.seed))
-        : undefined;
-      const result = await airflowRunMonth(config, month, consoleReporter, { tlcBaseUrl });
-      if (result.state === 'success') {
-        console.log(
-          `\n${AIRFLOW_DAG_ID} ${month}: success in ${formatSeconds(result.seconds * 1000)} (run ${result.runId}); ` +
-            `published to main, tag yellow-trips-${month}.`,
-        );
-      } else {
-        process.stderr.write(
-          `${result.tail}\n\ndp: ${AIRFLOW_DAG_ID} for ${month} ended ${result.state}; main is unchanged.\n`,
-        );
-        process.exitCode = 1;
-      }
-    });
+  withMirrorOptions(
+    airflow
+      .command('run')
+      .description(
+        `run ${AIRFLOW_DAG_ID} once for a month in the foreground (airflow dags test); exit code = outcome`,
+      )
+      .requiredOption('--month <YYYY-MM>', 'the month to load'),
+  ).action(async (options: { month: string } & MirrorOptions) => {
+    const config = loadConfig();
+    const month = supportedMonth(validMonth(options.month));
+    const tlcBaseUrl = await mirrorSource(config, [month], options);
+    const result = await airflowRunMonth(config, month, consoleReporter, { tlcBaseUrl });
+    if (result.state === 'success') {
+      console.log(
+        `\n${AIRFLOW_DAG_ID} ${month}: success in ${formatSeconds(result.seconds * 1000)} (run ${result.runId}); ` +
+          `published to main, tag yellow-trips-${month}.`,
+      );
+    } else {
+      process.stderr.write(
+        `${result.tail}\n\ndp: ${AIRFLOW_DAG_ID} for ${month} ended ${result.state}; main is unchanged.\n`,
+      );
+      process.exitCode = 1;
+    }
+  });
   airflow
     .command('cli')
     .description('run the airflow command with the platform environment, e.g. dp airflow cli dags list')

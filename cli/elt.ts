@@ -21,6 +21,31 @@ import { formatTable, resultAsTable } from './format';
 const DEFAULT_MIRROR_ROWS = 200_000;
 const DEFAULT_MIRROR_SEED = 20250301;
 
+/** `--mirror`, `--rows` and `--seed`: the commands that can read their months from the offline mirror. */
+export interface MirrorOptions {
+  mirror?: boolean;
+  rows: string;
+  seed: string;
+}
+
+export function withMirrorOptions(cmd: Command): Command {
+  return cmd
+    .option('--mirror', 'read the month(s) from the offline TLC mirror (generated on demand)')
+    .option('--rows <n>', 'rows of a generated mirror month', String(DEFAULT_MIRROR_ROWS))
+    .option('--seed <n>', 'seed of the generated mirror month', String(DEFAULT_MIRROR_SEED));
+}
+
+/** The source of the months: the mirror's address after generating them with --mirror, else the worker's own. */
+export async function mirrorSource(
+  config: PlatformConfig,
+  months: string[],
+  options: MirrorOptions,
+): Promise<string | undefined> {
+  return options.mirror
+    ? prepareMirror(config, months, Number(options.rows), Number(options.seed))
+    : undefined;
+}
+
 /** Generates the months on the mirror (if missing) and makes sure the mirror serves; returns its URL. */
 export async function prepareMirror(
   config: PlatformConfig,
@@ -99,17 +124,10 @@ function failureMessage(err: unknown): string {
   return chain.join('\n  caused by: ');
 }
 
-export async function eltRunCommand(options: {
-  month: string;
-  mirror?: boolean;
-  rows: string;
-  seed: string;
-}) {
+export async function eltRunCommand(options: { month: string } & MirrorOptions) {
   const config = loadConfig();
   const month = supportedMonth(validMonth(options.month));
-  const sourceBaseUrl = options.mirror
-    ? await prepareMirror(config, [month], Number(options.rows), Number(options.seed))
-    : undefined;
+  const sourceBaseUrl = await mirrorSource(config, [month], options);
   const client = await connectClient(config);
   const started = Date.now();
   try {
@@ -131,23 +149,20 @@ export async function eltRunCommand(options: {
   }
 }
 
-export async function eltBackfillCommand(options: {
-  from: string;
-  to: string;
-  parallel: string;
-  mirror?: boolean;
-  rows: string;
-  seed: string;
-}) {
+export async function eltBackfillCommand(
+  options: {
+    from: string;
+    to: string;
+    parallel: string;
+  } & MirrorOptions,
+) {
   const config = loadConfig();
   const months = monthRange(options.from, options.to).map(supportedMonth);
   const parallel = Number(options.parallel);
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > 12) {
     throw new Error(`Invalid --parallel '${options.parallel}': use 1 to 12.`);
   }
-  const sourceBaseUrl = options.mirror
-    ? await prepareMirror(config, months, Number(options.rows), Number(options.seed))
-    : undefined;
+  const sourceBaseUrl = await mirrorSource(config, months, options);
   const client = await connectClient(config);
   try {
     const handle = await client.workflow.start(yellowTripsBackfill, {
@@ -258,18 +273,13 @@ export function registerEltCommands(program: Command) {
   const elt = program
     .command('elt')
     .description('the monthly NYC Yellow Taxi ELT (Write-Audit-Publish on Nessie)');
-  const mirrorOptions = (cmd: Command) =>
-    cmd
-      .option('--mirror', 'read the month(s) from the offline TLC mirror (generated on demand)')
-      .option('--rows <n>', 'rows of a generated mirror month', String(DEFAULT_MIRROR_ROWS))
-      .option('--seed <n>', 'seed of the generated mirror month', String(DEFAULT_MIRROR_SEED));
-  mirrorOptions(
+  withMirrorOptions(
     elt
       .command('run')
       .description('run one month, wait, print the audit and the Gold summary; exit code = outcome')
       .requiredOption('--month <YYYY-MM>', 'the month, 2023-01 or later'),
   ).action(eltRunCommand);
-  mirrorOptions(
+  withMirrorOptions(
     elt
       .command('backfill')
       .description('run a range of months as child workflows with bounded parallelism')

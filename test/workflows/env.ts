@@ -17,3 +17,18 @@ export function createTestEnvironment(): Promise<TestWorkflowEnvironment> {
     },
   });
 }
+
+/** One test server for the file's tests: started before them, torn down after; read it inside tests. */
+export function useTestEnvironment(): () => TestWorkflowEnvironment {
+  let env: TestWorkflowEnvironment | undefined;
+  beforeAll(async () => {
+    env = await createTestEnvironment();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  return () => {
+    if (!env) throw new Error('the test workflow environment is not started (use it inside a test)');
+    return env;
+  };
+}

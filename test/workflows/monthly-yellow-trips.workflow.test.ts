@@ -2,23 +2,16 @@
 // replaced by recorders: the Write-Audit-Publish order, waiting for an unpublished month, failure paths.
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { EltActivities } from '../../activities/monthly-yellow-trips';
 import type { AuditReport, FetchOutcome, LandedFile, PublishOutcome, RunBranch } from '../../domain/elt';
 import { laggedMonth } from '../../domain/months';
 import { eltProgressQuery } from '../../domain/queries';
 import { monthlyYellowTrips, scheduledYellowTrips, yellowTripsBackfill } from '../../workflows';
-import { createTestEnvironment } from './env';
+import { useTestEnvironment } from './env';
 import { pollUntil } from '../../lib/time';
 
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await createTestEnvironment();
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+const env = useTestEnvironment();
 
 function landed(month: string): LandedFile {
   return {
@@ -99,7 +92,7 @@ function recorder(calls: string[], script: Script = {}): EltActivities {
 
 async function withWorker<T>(activities: EltActivities, taskQueue: string, fn: () => Promise<T>): Promise<T> {
   const worker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: env().nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('../../workflows'),
     activities,
@@ -118,7 +111,7 @@ describe('monthlyYellowTrips', () => {
   test('runs fetch, branch, bronze, dbt, audit, publish, then drops the run branch', async () => {
     const calls: string[] = [];
     const result = await withWorker(recorder(calls), 'wap', () =>
-      env.client.workflow.execute(monthlyYellowTrips, {
+      env().client.workflow.execute(monthlyYellowTrips, {
         taskQueue: 'wap',
         workflowId: 'yellow-trips-2025-03-wap',
         args: [{ month: '2025-03' }],
@@ -132,7 +125,7 @@ describe('monthlyYellowTrips', () => {
       attempts: 1,
       mainHash: 'h1',
     });
-    const described = await env.client.workflow.getHandle('yellow-trips-2025-03-wap').describe();
+    const described = await env().client.workflow.getHandle('yellow-trips-2025-03-wap').describe();
     expect(described.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual(
       expect.arrayContaining([
         ['YellowTripsMonth', '2025-03'],
@@ -147,7 +140,7 @@ describe('monthlyYellowTrips', () => {
       fetch: (month, call) =>
         call < 3 ? { status: 'not-published', httpStatus: 404 } : { status: 'landed', file: landed(month) },
     });
-    const handle = await env.client.workflow.start(monthlyYellowTrips, {
+    const handle = await env().client.workflow.start(monthlyYellowTrips, {
       taskQueue: 'wait',
       workflowId: 'yellow-trips-2025-11-wait',
       args: [{ month: '2025-11', sourceCheckInterval: '1 second', maxWaitDays: 5 }],
@@ -174,7 +167,7 @@ describe('monthlyYellowTrips', () => {
     const calls: string[] = [];
     const activities = recorder(calls, { fetch: () => ({ status: 'not-published', httpStatus: 403 }) });
     const failure = await withWorker(activities, 'never', () =>
-      env.client.workflow.execute(monthlyYellowTrips, {
+      env().client.workflow.execute(monthlyYellowTrips, {
         taskQueue: 'never',
         workflowId: 'yellow-trips-2025-12-never',
         args: [{ month: '2025-12', sourceCheckInterval: '100 milliseconds', maxWaitDays: 2 }],
@@ -191,7 +184,7 @@ describe('monthlyYellowTrips', () => {
     const calls: string[] = [];
     const activities = recorder(calls, { audit: (m) => report(m, false) });
     const failure = await withWorker(activities, 'audit', () =>
-      env.client.workflow.execute(monthlyYellowTrips, {
+      env().client.workflow.execute(monthlyYellowTrips, {
         taskQueue: 'audit',
         workflowId: 'yellow-trips-2025-04-audit',
         args: [{ month: '2025-04' }],
@@ -214,7 +207,7 @@ describe('monthlyYellowTrips', () => {
           : { status: 'published', mainHash: 'h2', tag: `yellow-trips-${month}` },
     });
     const result = await withWorker(activities, 'conflict', () =>
-      env.client.workflow.execute(monthlyYellowTrips, {
+      env().client.workflow.execute(monthlyYellowTrips, {
         taskQueue: 'conflict',
         workflowId: 'yellow-trips-2025-05-conflict',
         args: [{ month: '2025-05' }],
@@ -234,7 +227,7 @@ describe('monthlyYellowTrips', () => {
 
   test('a month before the supported schema family is refused', async () => {
     const failure = await withWorker(recorder([]), 'old', () =>
-      env.client.workflow.execute(monthlyYellowTrips, {
+      env().client.workflow.execute(monthlyYellowTrips, {
         taskQueue: 'old',
         workflowId: 'yellow-trips-2019-01-old',
         args: [{ month: '2019-01' }],
@@ -265,7 +258,7 @@ describe('yellowTripsBackfill', () => {
         peak = Math.max(peak, running);
         if (running === 2 && childrenWhileTwoRan === undefined) {
           // Two months in flight: a backfill bounded to 2 cannot have started a third child yet.
-          const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+          const history = await env().client.workflow.getHandle(workflowId).fetchHistory();
           childrenWhileTwoRan = history.events?.filter(
             (e) => e.startChildWorkflowExecutionInitiatedEventAttributes,
           ).length;
@@ -279,7 +272,7 @@ describe('yellowTripsBackfill', () => {
       },
     };
     const result = await withWorker(activities, 'backfill', () =>
-      env.client.workflow.execute(yellowTripsBackfill, {
+      env().client.workflow.execute(yellowTripsBackfill, {
         taskQueue: 'backfill',
         workflowId,
         args: [{ from: '2025-01', to: '2025-04', parallel: 2 }],
@@ -304,7 +297,7 @@ describe('scheduledYellowTrips', () => {
   test('runs the month lagMonths before the scheduled time, as the child yellow-trips-YYYY-MM', async () => {
     const calls: string[] = [];
     const result = await withWorker(recorder(calls), 'scheduled', () =>
-      env.client.workflow.execute(scheduledYellowTrips, {
+      env().client.workflow.execute(scheduledYellowTrips, {
         taskQueue: 'scheduled',
         workflowId: 'scheduled-yellow-trips-test',
         args: [{ lagMonths: 2 }],
@@ -316,7 +309,7 @@ describe('scheduledYellowTrips', () => {
     );
     expect(result).toMatchObject({ month: '2023-12', tag: 'yellow-trips-2023-12' });
     expect(calls[0]).toBe('fetch:2023-12');
-    const child = await env.client.workflow.getHandle('yellow-trips-2023-12').describe();
+    const child = await env().client.workflow.getHandle('yellow-trips-2023-12').describe();
     expect(child.type).toBe('monthlyYellowTrips');
     expect(child.parentExecution?.workflowId).toBe('scheduled-yellow-trips-test');
   });
@@ -325,7 +318,7 @@ describe('scheduledYellowTrips', () => {
     const calls: string[] = [];
     const before = new Date();
     const result = await withWorker(recorder(calls), 'unscheduled', () =>
-      env.client.workflow.execute(scheduledYellowTrips, {
+      env().client.workflow.execute(scheduledYellowTrips, {
         taskQueue: 'unscheduled',
         workflowId: 'scheduled-yellow-trips-now',
         args: [{ lagMonths: 3 }],
@@ -338,7 +331,7 @@ describe('scheduledYellowTrips', () => {
 
   test('a scheduled time whose lagged month is before the supported family is refused', async () => {
     const failure = await withWorker(recorder([]), 'scheduled-old', () =>
-      env.client.workflow.execute(scheduledYellowTrips, {
+      env().client.workflow.execute(scheduledYellowTrips, {
         taskQueue: 'scheduled-old',
         workflowId: 'scheduled-yellow-trips-old',
         args: [{ lagMonths: 2 }],

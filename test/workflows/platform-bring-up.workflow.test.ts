@@ -1,23 +1,14 @@
 // Sequencing of the bring-up workflow on a real Temporal dev server (the project's own binary), with
 // activities replaced by recorders.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { PlatformActivities } from '../../activities/platform-bring-up';
 import type { ManagedComponent } from '../../domain/platform';
 import { platformBringUp } from '../../workflows';
-import { createTestEnvironment } from './env';
+import { useTestEnvironment } from './env';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await createTestEnvironment();
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const env = useTestEnvironment();
 
 function recordingActivities(
   calls: string[],
@@ -55,13 +46,13 @@ function recordingActivities(
 
 async function runBringUp(activities: PlatformActivities, taskQueue: string) {
   const worker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: env().nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('../../workflows'),
     activities,
   });
   return worker.runUntil(
-    env.client.workflow.execute(platformBringUp, { taskQueue, workflowId: `bring-up-${taskQueue}` }),
+    env().client.workflow.execute(platformBringUp, { taskQueue, workflowId: `bring-up-${taskQueue}` }),
   );
 }
 

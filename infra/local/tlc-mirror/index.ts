@@ -32,13 +32,17 @@ export interface MirrorMonthParams {
   rowGroupSize?: number;
 }
 
-/** The sidecar beside each month file: generation inputs plus what came out. */
-export interface MirrorMonthManifest {
-  month: string;
+/** What decides a month file's content: with the generator's version, the file is reproducible from these. */
+interface ResolvedParams {
   rows: number;
   seed: number;
   schema: SchemaFamily;
   rowGroupSize: number;
+}
+
+/** The sidecar beside each month file: generation inputs plus what came out. */
+export interface MirrorMonthManifest extends ResolvedParams {
+  month: string;
   generatorVersion: number;
   bytes: number;
   sha256: string;
@@ -96,13 +100,6 @@ async function removeStaleTemporaries(dir: string, month: string): Promise<void>
       await fs.rm(path.join(folder, name), { force: true });
     }
   }
-}
-
-interface ResolvedParams {
-  rows: number;
-  seed: number;
-  schema: SchemaFamily;
-  rowGroupSize: number;
 }
 
 function resolveParams(month: string, params: MirrorMonthParams): ResolvedParams {
