@@ -46,12 +46,18 @@ public class SampleProducer {
     }
   }
 
-  static void produce(Instant base, int minutes, int sensors, int perMinute) throws Exception {
+  /** Acknowledged by every replica, string keys and JSON values: how the sample's readings are sent. */
+  static Properties producerConfig() {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
     p.put("acks", "all");
     p.put("key.serializer", StringSerializer.class.getName());
     p.put("value.serializer", StringSerializer.class.getName());
+    return p;
+  }
+
+  static void produce(Instant base, int minutes, int sensors, int perMinute) throws Exception {
+    Properties p = producerConfig();
     Random rnd = new Random(42);
     int sent = 0;
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
@@ -80,11 +86,7 @@ public class SampleProducer {
 
   /** Run some time after produce (once the watermark has passed): one late event, then events closing the last window. */
   static void finish(Instant base, int minutes, int sensors) throws Exception {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrap);
-    p.put("acks", "all");
-    p.put("key.serializer", StringSerializer.class.getName());
-    p.put("value.serializer", StringSerializer.class.getName());
+    Properties p = producerConfig();
     int sent = 0;
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
       // Far behind the watermark by now: beyond the allowed lateness of its window.
@@ -102,11 +104,7 @@ public class SampleProducer {
 
   /** Real-time events: `sensors` sensors, `perSecond` readings each per second, for `seconds`; prints the total sent. */
   static void live(int sensors, int perSecond, int seconds) throws Exception {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrap);
-    p.put("acks", "all");
-    p.put("key.serializer", StringSerializer.class.getName());
-    p.put("value.serializer", StringSerializer.class.getName());
+    Properties p = producerConfig();
     Random rnd = new Random(7);
     long sent = 0;
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {

@@ -1,7 +1,7 @@
 // A Temporal dev server for workflow tests: the project's own binary (no download), with the search
 // attributes the ELT workflows set.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { toolPaths } from '../../infra/local/install';
 import { loadConfig } from '../../lib/config';
@@ -31,4 +31,20 @@ export function useTestEnvironment(): () => TestWorkflowEnvironment {
     if (!env) throw new Error('the test workflow environment is not started (use it inside a test)');
     return env;
   };
+}
+
+/** Runs `fn` while a worker of the project's workflows, with these (recorded) activities, polls `taskQueue`. */
+export async function runWithWorker<T>(
+  env: TestWorkflowEnvironment,
+  activities: object,
+  taskQueue: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../../workflows'),
+    activities,
+  });
+  return worker.runUntil(fn());
 }

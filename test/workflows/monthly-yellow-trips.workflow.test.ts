@@ -2,13 +2,12 @@
 // replaced by recorders: the Write-Audit-Publish order, waiting for an unpublished month, failure paths.
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/common';
-import { Worker } from '@temporalio/worker';
 import type { EltActivities } from '../../activities/monthly-yellow-trips';
 import type { AuditReport, FetchOutcome, LandedFile, PublishOutcome, RunBranch } from '../../domain/elt';
 import { laggedMonth } from '../../domain/months';
 import { eltProgressQuery } from '../../domain/queries';
 import { monthlyYellowTrips, scheduledYellowTrips, yellowTripsBackfill } from '../../workflows';
-import { useTestEnvironment } from './env';
+import { runWithWorker, useTestEnvironment } from './env';
 import { pollUntil } from '../../lib/time';
 
 const env = useTestEnvironment();
@@ -90,14 +89,8 @@ function recorder(calls: string[], script: Script = {}): EltActivities {
   };
 }
 
-async function withWorker<T>(activities: EltActivities, taskQueue: string, fn: () => Promise<T>): Promise<T> {
-  const worker = await Worker.create({
-    connection: env().nativeConnection,
-    taskQueue,
-    workflowsPath: require.resolve('../../workflows'),
-    activities,
-  });
-  return worker.runUntil(fn());
+function withWorker<T>(activities: EltActivities, taskQueue: string, fn: () => Promise<T>): Promise<T> {
+  return runWithWorker(env(), activities, taskQueue, fn);
 }
 
 const stages = (calls: string[]) => calls.map((c) => c.split(':')[0]);

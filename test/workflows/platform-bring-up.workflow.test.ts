@@ -1,12 +1,11 @@
 // Sequencing of the bring-up workflow on a real Temporal dev server (the project's own binary), with
 // activities replaced by recorders.
-import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { PlatformActivities } from '../../activities/platform-bring-up';
 import type { ManagedComponent } from '../../domain/platform';
 import { platformBringUp } from '../../workflows';
-import { useTestEnvironment } from './env';
+import { runWithWorker, useTestEnvironment } from './env';
 
 const env = useTestEnvironment();
 
@@ -44,14 +43,8 @@ function recordingActivities(
   };
 }
 
-async function runBringUp(activities: PlatformActivities, taskQueue: string) {
-  const worker = await Worker.create({
-    connection: env().nativeConnection,
-    taskQueue,
-    workflowsPath: require.resolve('../../workflows'),
-    activities,
-  });
-  return worker.runUntil(
+function runBringUp(activities: PlatformActivities, taskQueue: string) {
+  return runWithWorker(env(), activities, taskQueue, () =>
     env().client.workflow.execute(platformBringUp, { taskQueue, workflowId: `bring-up-${taskQueue}` }),
   );
 }
