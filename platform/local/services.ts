@@ -445,13 +445,24 @@ const KAFKA_LOG4J2 = [
 ].join('\n');
 
 /** The cluster id the data dir was (or will be) formatted with; created once and kept beside the data. */
+/**
+ * A new cluster id in Kafka's Uuid text form: 16 random bytes, URL-safe base64 without padding (22
+ * characters). Like Kafka's own Uuid.randomUuid, never one that starts with '-': kafka-storage's argument
+ * parser would take it for an option ("--cluster-id: expected one argument"), one id in 64.
+ */
+export function newKafkaClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 export function kafkaClusterId(config: PlatformConfig): string {
   const dataDir = paths(config).data('kafka');
   const file = path.join(dataDir, 'cluster-id');
   if (!fs.existsSync(file)) {
     fs.mkdirSync(dataDir, { recursive: true });
-    // Kafka's Uuid text form: 16 random bytes, URL-safe base64 without padding (22 characters).
-    fs.writeFileSync(file, randomBytes(16).toString('base64url') + '\n');
+    fs.writeFileSync(file, newKafkaClusterId() + '\n');
   }
   return fs.readFileSync(file, 'utf8').trim();
 }
