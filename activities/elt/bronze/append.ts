@@ -25,10 +25,10 @@
 import { randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { s3Client, type ObjectStoreAccess } from '../../../clients/s3';
+import { BRONZE_COLUMNS } from '../../../domain/bronze-schema';
 import { readParquetFooter } from './parquet-footer';
 import { InvalidSourceFile } from '../invalid-source-file';
 import {
-  CANONICAL_COLUMNS,
   createBronzeTableSql,
   createStagingTableSql,
   deleteMonthSql,
@@ -144,7 +144,7 @@ async function ensureTarget(ctx: Context, create: boolean): Promise<void> {
     await ctx.trino.query(createBronzeTableSql(ctx.target));
     columns = await tableColumns(ctx, ctx.target);
   }
-  const problems = CANONICAL_COLUMNS.filter((c) => columns.get(c.name) !== c.type).map((c) =>
+  const problems = BRONZE_COLUMNS.filter((c) => columns.get(c.name) !== c.type).map((c) =>
     columns.has(c.name) ? `${c.name} is ${columns.get(c.name)}, expected ${c.type}` : `${c.name} is missing`,
   );
   if (problems.length > 0) {

@@ -35,18 +35,14 @@ export function metadataTable(ref: TableRef, kind: 'files' | 'properties' | 'sna
   return `${ref.catalog}.${ref.schema}."${ref.table}$${kind}"`;
 }
 
-export const CANONICAL_COLUMNS: { name: string; type: BronzeType }[] = BRONZE_COLUMNS;
-
 /** Canonical columns that older files do not have: they load as null. Every other column is required. */
-export const OPTIONAL_SOURCE_COLUMNS: ReadonlySet<string> = new Set([
-  'congestion_surcharge', // from 2019
-  'airport_fee', // from 2021
-  'cbd_congestion_fee', // from 2025
-]);
+export const OPTIONAL_SOURCE_COLUMNS: ReadonlySet<string> = new Set(
+  BRONZE_SOURCE_COLUMNS.filter((c) => c.optional).map((c) => c.name),
+);
 
 /** The canonical columns as a CREATE TABLE column list, one per line. */
 function canonicalColumnsDdl(): string {
-  return CANONICAL_COLUMNS.map((c) => `  ${c.name} ${c.type}`).join(',\n');
+  return BRONZE_COLUMNS.map((c) => `  ${c.name} ${c.type}`).join(',\n');
 }
 
 /** CREATE TABLE for the canonical Bronze table, partitioned by month: the only DDL of Bronze. */
@@ -183,7 +179,7 @@ export function insertFromStagingSql(
   plan: SourcePlan,
   lineage: Lineage,
 ) {
-  const names = CANONICAL_COLUMNS.map((c) => c.name);
+  const names = BRONZE_COLUMNS.map((c) => c.name);
   const expressions = [...plan.columns.map(sourceExpression), ...lineageExpressions(lineage)];
   const select = expressions.map((e, i) => `  ${e} AS ${names[i]}`).join(',\n');
   return `INSERT INTO ${qualified(target)} (${names.join(', ')})\nSELECT\n${select}\nFROM ${qualified(staging)}`;

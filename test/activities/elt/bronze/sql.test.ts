@@ -2,7 +2,6 @@
 // the shape of the statements (identifiers checked, literals quoted and escaped).
 import type { ParquetColumn } from '../../../../activities/elt/bronze/parquet-footer';
 import {
-  CANONICAL_COLUMNS,
   createBronzeTableSql,
   createStagingTableSql,
   deleteMonthSql,
@@ -16,7 +15,11 @@ import {
   type Lineage,
 } from '../../../../activities/elt/bronze/sql';
 import { BronzeInputError } from '../../../../activities/elt/bronze/validate';
-import { BRONZE_LINEAGE_COLUMNS, BRONZE_SOURCE_COLUMNS } from '../../../../domain/bronze-schema';
+import {
+  BRONZE_COLUMNS,
+  BRONZE_LINEAGE_COLUMNS,
+  BRONZE_SOURCE_COLUMNS,
+} from '../../../../domain/bronze-schema';
 import {
   COLUMNS,
   SCHEMA_FAMILIES,
@@ -145,7 +148,7 @@ describe('statements', () => {
       .split('\n')
       .slice(1, -1)
       .map((l) => l.trim().replace(/,$/, ''));
-    expect(columns).toEqual(CANONICAL_COLUMNS.map((c) => `${c.name} ${c.type}`));
+    expect(columns).toEqual(BRONZE_COLUMNS.map((c) => `${c.name} ${c.type}`));
   });
 
   test("the staging table has the file's own columns, lower-cased and quoted, unpartitioned", () => {
@@ -162,7 +165,7 @@ describe('statements', () => {
   test('the INSERT renames, widens, fills absent columns with null and adds escaped lineage literals', () => {
     const plan2024 = planSource('f', layout('2024'));
     const sql = insertFromStagingSql(target, staging, plan2024, lineage);
-    const names = CANONICAL_COLUMNS.map((c) => c.name);
+    const names = BRONZE_COLUMNS.map((c) => c.name);
     expect(sql.split('\n')[0]).toBe(
       `INSERT INTO lakehouse_etl_2025_03.bronze.yellow_trips (${names.join(', ')})`,
     );
@@ -211,6 +214,6 @@ describe('statements', () => {
   });
 
   test('the lineage columns come last, in the domain order', () => {
-    expect(CANONICAL_COLUMNS.slice(-BRONZE_LINEAGE_COLUMNS.length)).toEqual(BRONZE_LINEAGE_COLUMNS);
+    expect(BRONZE_COLUMNS.slice(-BRONZE_LINEAGE_COLUMNS.length)).toEqual(BRONZE_LINEAGE_COLUMNS);
   });
 });
