@@ -6,7 +6,7 @@ export const WAREHOUSE_BUCKET = 'warehouse';
 export const CATALOG_NAME = 'lakehouse';
 
 /** The overlays under infra/manifests/overlays; `base` is the base itself. */
-export const OVERLAYS = ['dev', 'production', 'minio'] as const;
+export const OVERLAYS = ['dev', 'production', 'minio', 'local'] as const;
 export type Overlay = (typeof OVERLAYS)[number];
 
 const svc = (name: string, port: number, namespace = NAMESPACE) =>

@@ -1,0 +1,34 @@
+// The local cluster's overlay: its Temporal server knows the platform's search attributes, and no object
+// needs an operator the local cluster does not run.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { devServerSearchAttributeFlags } from '../../../domain/search-attributes';
+import { MANIFESTS } from './helpers';
+
+const LOCAL = path.join(MANIFESTS, 'overlays', 'local');
+
+function documents(file: string): Record<string, unknown>[] {
+  return parseAllDocuments(fs.readFileSync(path.join(LOCAL, file), 'utf8')).map(
+    (d) => d.toJS() as Record<string, unknown>,
+  );
+}
+
+describe('overlays/local', () => {
+  it("starts the cluster's Temporal dev server with the platform's search attributes", () => {
+    const deployment = documents('temporal.yaml').find((d) => d.kind === 'Deployment') as {
+      spec: { template: { spec: { containers: { args: string[] }[] } } };
+    };
+    const args = deployment.spec.template.spec.containers[0].args;
+    const inManifest = args.filter((a) => a.startsWith('--search-attribute='));
+    const flags = devServerSearchAttributeFlags();
+    const expected: string[] = [];
+    for (let i = 0; i < flags.length; i += 2) expected.push(`${flags[i]}=${flags[i + 1]}`);
+    expect(inManifest.sort()).toEqual(expected.sort());
+  });
+
+  it('leaves out the components whose operators the local cluster lacks', () => {
+    const kustomization = documents('kustomization.yaml')[0] as { components?: string[] };
+    expect(kustomization.components ?? []).toEqual([]);
+  });
+});
