@@ -4,7 +4,7 @@
 import { Option, type Command } from 'commander';
 import { MANAGED_COMPONENTS } from '../domain/platform';
 import { NeedsOperatorError, type ComponentHealth } from '../platform/driver';
-import { clientNodeTransport } from '../clients/kubernetes';
+import { clientNodeKubeClient, KubeApiError } from '../clients/kubernetes';
 import { kubernetesDriverFor } from '../platform/k8s/driver';
 import { OVERLAYS } from '../infra/k8s/cluster';
 import { probeLocal } from '../platform/local/health';
@@ -57,28 +57,28 @@ export function targetFromOptions(
  * a cluster that is down is reported as such (and not as a failed workflow minutes later).
  */
 export async function checkCluster(target: KubernetesTarget): Promise<string> {
-  const transport = await clientNodeTransport(target.context);
+  const client = await clientNodeKubeClient(target.context);
   const which = target.context ? `context '${target.context}'` : 'the current kubeconfig context';
-  let res;
+  let answer: { gitVersion?: string };
   try {
-    res = await transport.request({ method: 'GET', path: '/version' });
+    answer = await client.version();
   } catch (err) {
+    if (err instanceof KubeApiError && (err.status === 401 || err.status === 403)) {
+      throw new NeedsOperatorError(
+        `The Kubernetes API server of ${which} refused the kubeconfig's credentials (HTTP ${err.status}).`,
+        { cause: err },
+      );
+    }
+    if (err instanceof KubeApiError) {
+      throw new NeedsOperatorError(`The Kubernetes API server of ${which}: ${err.message}`, { cause: err });
+    }
     throw new NeedsOperatorError(
       `Cannot reach the Kubernetes API server of ${which}: ${(err as Error).message}. ` +
-        'Is the cluster running (`kind get clusters`, `kubectl cluster-info`)?',
+        'Is the cluster running (`kubectl cluster-info`)?',
+      { cause: err },
     );
   }
-  if (res.status === 401 || res.status === 403) {
-    throw new NeedsOperatorError(
-      `The Kubernetes API server of ${which} refused the kubeconfig's credentials (HTTP ${res.status}).`,
-    );
-  }
-  if (res.status !== 200) {
-    throw new NeedsOperatorError(
-      `The Kubernetes API server of ${which} answered HTTP ${res.status} to /version.`,
-    );
-  }
-  const version = (res.body as { gitVersion?: string }).gitVersion ?? 'unknown version';
+  const version = answer.gitVersion ?? 'unknown version';
   return `${which}: Kubernetes ${version}, namespace ${target.namespace}, overlay ${target.overlay}`;
 }
 

@@ -37,7 +37,7 @@ const program = new Command('dp').description(
 program
   .command('install')
   .description('install (or verify) every component into the cache; idempotent')
-  .option('--kubernetes', "also what the Kubernetes target's tests need: kube-apiserver, etcd, the schemas")
+  .option('--kubernetes', "also what the Kubernetes target needs: kustomize, kube-apiserver, etcd, the schemas")
   .action(async (options: { kubernetes?: boolean }) => {
     const config = loadConfig();
     const platform = installAll(config, consoleReporter);

@@ -1,29 +1,52 @@
-// An HTTP transport to a Kubernetes API server. The platform's Kubernetes driver (platform/k8s/driver.ts)
-// talks to the API server only through a KubeTransport: in production the one built here on
-// @kubernetes/client-node (kubeconfig, context, in-cluster ServiceAccount, exec/OIDC auth), in tests one
-// replaying recorded responses.
+// The Kubernetes API, as the platform's Kubernetes driver (platform/k8s/driver.ts) uses it: a KubeClient.
+// In production the one built here on @kubernetes/client-node (kubeconfig, context, in-cluster
+// ServiceAccount, exec/OIDC auth; its KubernetesObjectApi finds each kind's resource through discovery, its
+// Watch waits for changes); the driver's unit tests give it an in-memory one.
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type * as ClientNode from '@kubernetes/client-node';
 import { NeedsOperatorError } from '../lib/errors';
 
-export interface KubeRequest {
-  method: 'GET' | 'POST' | 'PATCH';
-  /** Path and query, e.g. /apis/apps/v1/namespaces/data-platform/deployments/trino-worker */
-  path: string;
-  body?: unknown;
-  contentType?: string;
+/** What names an object: its kind and name (namespace for namespaced kinds). */
+export interface KubeRef {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
 }
 
-export interface KubeResponse {
-  status: number;
-  body: unknown;
+/** An object as sent to or answered by the API server (plain JSON). */
+export type KubeJson = KubeRef & {
+  metadata: { name: string; namespace?: string; resourceVersion?: string; [key: string]: unknown };
+  [key: string]: unknown;
+};
+
+export interface ApplyOptions {
+  fieldManager: string;
+  /** Validate and default on the server without persisting (dryRun=All). */
+  dryRun?: boolean;
 }
 
-export interface KubeTransport {
-  request(req: KubeRequest): Promise<KubeResponse>;
+export interface KubeClient {
+  /**
+   * Server-side apply of the object exactly as given (forced, strict field validation: an unknown or
+   * duplicated field is refused, not dropped); the live object.
+   */
+  apply(o: KubeJson, options: ApplyOptions): Promise<KubeJson>;
+  /** The live object, or undefined if it does not exist. */
+  read(ref: KubeRef): Promise<KubeJson | undefined>;
+  /** Creates the object; a KubeApiError with status 409 if it exists. */
+  create(o: KubeJson, fieldManager: string): Promise<KubeJson>;
+  list(apiVersion: string, kind: string, namespace?: string): Promise<KubeJson[]>;
+  /** Deletes the object; false if it did not exist. */
+  delete(ref: KubeRef): Promise<boolean>;
+  /**
+   * Resolves at the first change of the object after `resourceVersion` (or its creation), or after
+   * `timeoutMs`, whichever comes first; never rejects (a failed watch waits out the time: a poll).
+   */
+  waitForChange(ref: KubeRef, resourceVersion: string | undefined, timeoutMs: number): Promise<void>;
+  /** The server's /version. */
+  version(): Promise<{ gitVersion?: string }>;
 }
 
 /** An answer of the API server other than success, with its Status reason and message. */
@@ -32,24 +55,23 @@ export class KubeApiError extends Error {
     readonly status: number,
     readonly reason: string,
     message: string,
+    /** The Status message alone, as the API server gave it. */
+    readonly detail: string = message,
   ) {
     super(message);
     this.name = 'KubeApiError';
   }
 }
 
-/** The part of @kubernetes/client-node's KubeConfig this transport uses (1.x and 2.x). */
-interface KubeConfigLike {
-  loadFromDefault(): void;
-  setCurrentContext(context: string): void;
-  getContexts(): { name: string }[];
-  getCurrentCluster(): { server: string } | null;
-  applyToHTTPSOptions?: (options: https.RequestOptions) => Promise<void>;
-  applytoHTTPSOptions?: (options: https.RequestOptions) => Promise<void>;
-}
-
-interface ClientNodeModule {
-  KubeConfig: new () => KubeConfigLike;
+/** The API server does not serve this kind (its CRD is not installed). */
+export class KindNotServedError extends Error {
+  constructor(
+    readonly apiVersion: string,
+    readonly kind: string,
+  ) {
+    super(`the API server does not serve ${apiVersion} ${kind}`);
+    this.name = 'KindNotServedError';
+  }
 }
 
 /** Where @kubernetes/client-node's loadFromDefault() will read the kubeconfig from, or undefined if nowhere. */
@@ -61,34 +83,56 @@ export function kubeconfigSource(env: NodeJS.ProcessEnv = process.env): string |
   return undefined;
 }
 
-/**
- * A transport on @kubernetes/client-node: the kubeconfig (KUBECONFIG, ~/.kube/config, or the in-cluster
- * ServiceAccount) decides the server, TLS and credentials; `context` picks a kubeconfig context.
- */
-export async function clientNodeTransport(context?: string): Promise<KubeTransport> {
-  // Loaded at run time: the package is ESM-only and only this transport needs it.
+function statusOf(body: unknown): { reason: string; message: string } {
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return { reason: 'Unknown', message: body as string };
+    }
+  }
+  if (typeof body === 'object' && body !== null) {
+    const b = body as { reason?: unknown; message?: unknown };
+    return { reason: String(b.reason ?? 'Unknown'), message: String(b.message ?? JSON.stringify(body)) };
+  }
+  return { reason: 'Unknown', message: String(body) };
+}
+
+/** The error for an API answer outside 2xx: its Status reason and message, prefixed with what was asked. */
+export function kubeApiError(status: number, body: unknown, what: string): KubeApiError {
+  const { reason, message } = statusOf(body);
+  return new KubeApiError(status, reason, `${what}: HTTP ${status} ${reason}: ${message}`, message);
+}
+
+async function loadClientNode(): Promise<typeof ClientNode> {
+  // Loaded at run time: the package is ESM-only and only this client needs it.
   const moduleName = '@kubernetes/client-node';
-  let k8s: ClientNodeModule;
   try {
-    k8s = (await import(moduleName)) as ClientNodeModule;
+    return (await import(moduleName)) as typeof ClientNode;
   } catch (err) {
     throw new NeedsOperatorError(
       `The Kubernetes target needs the npm package ${moduleName} (${(err as Error).message}). Install it with npm.`,
     );
   }
+}
+
+/** The kubeconfig (KUBECONFIG, ~/.kube/config or in-cluster), switched to `context` if one is given. */
+async function loadKubeConfig(k8s: typeof ClientNode, context?: string): Promise<ClientNode.KubeConfig> {
   const kc = new k8s.KubeConfig();
   const source = kubeconfigSource();
   if (!source) {
     throw new NeedsOperatorError(
       'No kubeconfig found: KUBECONFIG is not set, ~/.kube/config does not exist, and this is not a pod in a ' +
-        'cluster. Create a cluster (`kind create cluster --config infra/kind-config.yaml` writes the kubeconfig) ' +
-        'or point KUBECONFIG at the kubeconfig of yours.',
+        'cluster. Start a cluster (its kubeconfig is written when it is created) or point KUBECONFIG at ' +
+        'the kubeconfig of yours.',
     );
   }
   try {
     kc.loadFromDefault();
   } catch (err) {
-    throw new NeedsOperatorError(`Cannot read the kubeconfig ${source}: ${(err as Error).message}`);
+    throw new NeedsOperatorError(`Cannot read the kubeconfig ${source}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   if (context) {
     const contexts = kc.getContexts().map((c) => c.name);
@@ -100,65 +144,151 @@ export async function clientNodeTransport(context?: string): Promise<KubeTranspo
     }
     kc.setCurrentContext(context);
   }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) {
+  if (!kc.getCurrentCluster()) {
     throw new NeedsOperatorError(
       `The kubeconfig ${source} has no current context: pass --context, or run \`kubectl config use-context\`.`,
     );
   }
-  const server = cluster.server.replace(/\/$/, '');
-  const applyAuth = (kc.applyToHTTPSOptions ?? kc.applytoHTTPSOptions)?.bind(kc);
-  return {
-    async request(req) {
-      const url = new URL(server + req.path);
-      const options: https.RequestOptions = {
-        method: req.method,
-        headers: { Accept: 'application/json' },
-      };
-      if (applyAuth) await applyAuth(options);
-      const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
-      if (payload !== undefined) {
-        options.headers = {
-          ...options.headers,
-          'Content-Type': req.contentType ?? 'application/json',
-          'Content-Length': Buffer.byteLength(payload),
-        };
+  return kc;
+}
+
+/**
+ * The client-node KubeClient: the kubeconfig (KUBECONFIG, ~/.kube/config, or the in-cluster ServiceAccount)
+ * decides the server, TLS and credentials; `context` picks a kubeconfig context.
+ */
+export async function clientNodeKubeClient(context?: string): Promise<KubeClient> {
+  const k8s = await loadClientNode();
+  const kc = await loadKubeConfig(k8s, context);
+
+  // KubernetesObjectApi's own create/patch pass the body through client-node's typed models, which drop
+  // every field they do not know (a typo such as `imagePullPolicie` would vanish instead of being refused by
+  // strict field validation), and its patch cannot ask for fieldValidation. This subclass keeps its
+  // discovery (kind -> resource path), authentication and error handling, and sends the JSON as given.
+  class ObjectApi extends k8s.KubernetesObjectApi {
+    async send(
+      o: KubeRef,
+      action: 'create' | 'patch' | 'read' | 'list' | 'delete',
+      query: Record<string, string>,
+      body?: { json: unknown; contentType: string },
+    ): Promise<KubeJson> {
+      const method = { create: 'POST', patch: 'PATCH', read: 'GET', list: 'GET', delete: 'DELETE' }[action];
+      const uri = await this.uri(o, action);
+      const ctx = this.configuration.baseServer.makeRequestContext(uri, method as ClientNode.HttpMethod);
+      ctx.setHeaderParam('Accept', 'application/json');
+      for (const [key, value] of Object.entries(query)) ctx.setQueryParam(key, value);
+      if (body) {
+        ctx.setHeaderParam('Content-Type', body.contentType);
+        ctx.setBody(JSON.stringify(body.json));
       }
-      const send = url.protocol === 'http:' ? http.request : https.request;
-      return new Promise<KubeResponse>((resolve, reject) => {
-        const request = send(url, options, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let body: unknown = text;
-            try {
-              body = text ? JSON.parse(text) : undefined;
-            } catch {
-              // not JSON: keep the text
-            }
-            resolve({ status: res.statusCode ?? 0, body });
-          });
-        });
-        request.on('error', reject);
-        request.setTimeout(30_000, () => request.destroy(new Error(`Kubernetes API timeout: ${req.path}`)));
-        if (payload !== undefined) request.write(payload);
-        request.end();
+      // 'any': plain JSON back (only metadata goes through the ObjectMeta model).
+      return (await this.requestPromise(ctx, 'any')) as unknown as KubeJson;
+    }
+
+    /** The resource path of an object (or of its kind's collection, for list), via discovery. */
+    async uri(o: KubeRef, action: 'create' | 'patch' | 'read' | 'list' | 'delete'): Promise<string> {
+      // specUriPath fills a missing namespace in: give it a copy.
+      const spec = { apiVersion: o.apiVersion, kind: o.kind, metadata: { ...o.metadata } };
+      try {
+        return await this.specUriPath(spec, action);
+      } catch (err) {
+        const e = err as { code?: number; message?: string };
+        if (e.code === 404 || /Unrecognized API version and kind/.test(e.message ?? '')) {
+          throw new KindNotServedError(o.apiVersion, o.kind);
+        }
+        throw err;
+      }
+    }
+  }
+
+  const api = kc.makeApiClient(ObjectApi);
+  const watcher = new k8s.Watch(kc);
+  const what = (verb: string, o: KubeRef) =>
+    `${verb} ${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+  /** Runs a request; API errors become KubeApiError, or undefined for a 404 when `missingOk`. */
+  async function call<T>(label: string, run: () => Promise<T>, missingOk = false): Promise<T | undefined> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof k8s.ApiException) {
+        if (missingOk && err.code === 404) return undefined;
+        throw kubeApiError(err.code, err.body, label);
+      }
+      throw err;
+    }
+  }
+
+  return {
+    async apply(o, options) {
+      const query: Record<string, string> = {
+        fieldManager: options.fieldManager,
+        force: 'true',
+        fieldValidation: 'Strict',
+      };
+      if (options.dryRun) query.dryRun = 'All';
+      const body = { json: o, contentType: k8s.PatchStrategy.ServerSideApply };
+      return (await call(what('apply', o), () => api.send(o, 'patch', query, body)))!;
+    },
+    read: (ref) => call(what('read', ref), () => api.send(ref, 'read', {}), true),
+    async create(o, fieldManager) {
+      const body = { json: o, contentType: 'application/json' };
+      return (await call(what('create', o), () => api.send(o, 'create', { fieldManager }, body)))!;
+    },
+    async list(apiVersion, kind, namespace) {
+      const ref = { apiVersion, kind, metadata: { name: '', namespace } };
+      const list = await call(`list ${kind}`, () => api.send(ref, 'list', {}));
+      return ((list as unknown as { items?: KubeJson[] }).items ?? []).map((item) => ({
+        ...item,
+        apiVersion,
+        kind,
+      }));
+    },
+    async delete(ref) {
+      return (await call(what('delete', ref), () => api.send(ref, 'delete', {}), true)) !== undefined;
+    },
+    async waitForChange(ref, resourceVersion, timeoutMs) {
+      const collection = await api
+        .uri({ ...ref, metadata: { ...ref.metadata, name: '' } }, 'list')
+        .catch(() => undefined);
+      await new Promise<void>((resolve) => {
+        let abort: AbortController | undefined;
+        let settled = false;
+        const finish = () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          abort?.abort();
+          resolve();
+        };
+        const timer = setTimeout(finish, timeoutMs);
+        if (!collection) return; // a kind not served (yet): wait out the time
+        watcher
+          .watch(
+            collection,
+            {
+              fieldSelector: `metadata.name=${ref.metadata.name}`,
+              resourceVersion,
+              allowWatchBookmarks: false,
+              timeoutSeconds: Math.max(1, Math.ceil(timeoutMs / 1000)),
+            },
+            // An ERROR event (e.g. 410 Gone) is no change: the timer decides, as a poll would.
+            (phase) => {
+              if (phase !== 'BOOKMARK' && phase !== 'ERROR') finish();
+            },
+            // The watch ended early (server closed it, an error, a resourceVersion too old): the timer
+            // still resolves, so the caller polls on its interval as it would without a watch.
+            () => undefined,
+          )
+          .then((controller) => {
+            abort = controller;
+            if (settled) controller.abort();
+          })
+          .catch(() => undefined);
       });
     },
+    async version() {
+      const api = kc.makeApiClient(k8s.VersionApi);
+      return (await call('read /version', () => api.getCode())) as { gitVersion?: string };
+    },
   };
-}
-
-function statusOf(body: unknown): { reason: string; message: string } {
-  if (typeof body === 'object' && body !== null) {
-    const b = body as { reason?: unknown; message?: unknown };
-    return { reason: String(b.reason ?? 'Unknown'), message: String(b.message ?? JSON.stringify(body)) };
-  }
-  return { reason: 'Unknown', message: String(body) };
-}
-
-/** The error for an API answer outside 2xx: its Status reason and message, prefixed with what was asked. */
-export function kubeApiError(res: KubeResponse, what: string): KubeApiError {
-  const { reason, message } = statusOf(res.body);
-  return new KubeApiError(res.status, reason, `${what}: HTTP ${res.status} ${reason}: ${message}`);
 }

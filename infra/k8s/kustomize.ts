@@ -1,11 +1,19 @@
-// A small renderer for this project's kustomizations, so the driver and the tests need no kustomize binary.
-// It supports exactly what infra/manifests uses and rejects anything else:
-//   resources (files, or folders holding a kustomization.yaml), namespace, images (newName/newTag),
-//   patches (`- path: file.yaml`: strategic-merge patches, see mergePatch), secretGenerator (envs files,
-//   with generatorOptions.disableNameSuffixHash: true).
-// `kubectl kustomize infra/manifests/overlays/<name>` renders the same objects (plus the generated Secrets).
+// Renders this project's kustomizations with the real kustomize (`kustomize build`, the release that
+// `dp install --kubernetes` builds, see infra/local/install-kube.ts), so the driver and the tests see exactly
+// the objects `kubectl apply -k` / `kustomize build` give, strategic-merge rules included.
+//
+// One deviation, on purpose: the secretGenerator's env files hold credentials and are git-ignored (written by
+// infra/k8s/generate-secrets.sh). kustomize needs them to exist, so the build runs on a temporary copy of the
+// manifests where each env file holds its keys (from <file>.example) with empty values; the generated
+// Secrets are then taken out of the objects and returned as declarations, which the driver fills with random
+// values when they are missing (never overwriting one). No secret value is ever read here.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { loadConfig } from '../../lib/config';
+import { NeedsOperatorError } from '../../lib/errors';
+import { kubeToolPaths, KUSTOMIZE } from '../local/install-kube';
 import { parseYaml, parseYamlDocuments } from './yaml';
 
 export interface ObjectMeta {
@@ -36,30 +44,7 @@ export interface Rendered {
   secrets: SecretDeclaration[];
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
-
-const SUPPORTED = new Set([
-  'apiVersion',
-  'kind',
-  'namespace',
-  'resources',
-  'patches',
-  'images',
-  'secretGenerator',
-  'generatorOptions',
-]);
-
-interface Kustomization {
-  namespace?: string;
-  resources?: string[];
-  patches?: { path: string }[];
-  images?: { name: string; newName?: string; newTag?: string }[];
-  secretGenerator?: { name: string; envs: string[] }[];
-  generatorOptions?: { disableNameSuffixHash?: boolean };
-}
-
-function isObject(value: unknown): value is JsonObject {
+function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -77,23 +62,16 @@ export function objectKey(o: KubeObject): string {
   return `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 }
 
-/** Reads every Kubernetes object of a YAML file; fails on anything that is not one. */
-export function readManifestFile(file: string): KubeObject[] {
-  return parseYamlDocuments(fs.readFileSync(file, 'utf8')).map((doc, i) => {
-    if (!isKubeObject(doc)) throw new Error(`${file}: document ${i + 1} is not a Kubernetes object`);
+function parseObjects(text: string, source: string): KubeObject[] {
+  return parseYamlDocuments(text).map((doc, i) => {
+    if (!isKubeObject(doc)) throw new Error(`${source}: document ${i + 1} is not a Kubernetes object`);
     return doc;
   });
 }
 
-function readKustomization(dir: string): Kustomization {
-  const file = path.join(dir, 'kustomization.yaml');
-  const raw = parseYaml(fs.readFileSync(file, 'utf8'));
-  if (!isObject(raw)) throw new Error(`${file} is not a mapping`);
-  for (const key of Object.keys(raw)) {
-    if (!SUPPORTED.has(key))
-      throw new Error(`${file}: field '${key}' is not supported by infra/k8s/kustomize.ts`);
-  }
-  return raw as unknown as Kustomization;
+/** Reads every Kubernetes object of a YAML file; fails on anything that is not one. */
+export function readManifestFile(file: string): KubeObject[] {
+  return parseObjects(fs.readFileSync(file, 'utf8'), file);
 }
 
 /** Keys named in an env file's example (KEY= lines), in order. */
@@ -106,109 +84,123 @@ export function envKeys(file: string): string[] {
     .map((line) => line.split('=')[0].trim());
 }
 
-/**
- * Strategic-merge, as far as these manifests need it: mappings merge key by key (null deletes a key);
- * lists of mappings that all carry `name` merge item by item on `name` (containers, env, ports, volumes),
- * an item `{ name, $patch: delete }` removing its match; any other list is replaced.
- */
-export function mergePatch(base: Json, patch: Json): Json {
-  if (isObject(base) && isObject(patch)) {
-    const out: JsonObject = { ...base };
-    for (const [key, value] of Object.entries(patch)) {
-      if (key === '$patch') continue;
-      if (value === null) delete out[key];
-      else out[key] = key in base ? mergePatch(base[key], value) : stripDirectives(value);
-    }
-    return out;
-  }
-  if (Array.isArray(base) && Array.isArray(patch) && isNamedList(base) && isNamedList(patch)) {
-    const out: JsonObject[] = base.map((item) => ({ ...(item as JsonObject) }));
-    for (const item of patch as JsonObject[]) {
-      const at = out.findIndex((existing) => existing.name === item.name);
-      if (item.$patch === 'delete') {
-        if (at >= 0) out.splice(at, 1);
-      } else if (at >= 0) out[at] = mergePatch(out[at], item) as JsonObject;
-      else out.push(stripDirectives(item) as JsonObject);
-    }
-    return out;
-  }
-  return stripDirectives(patch);
-}
-
-function isNamedList(list: Json[]): boolean {
-  return list.every((item) => isObject(item) && typeof item.name === 'string');
-}
-
-function stripDirectives(value: Json): Json {
-  if (Array.isArray(value)) return value.map(stripDirectives);
-  if (!isObject(value)) return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([k]) => k !== '$patch')
-      .map(([k, v]) => [k, stripDirectives(v)]),
-  );
-}
-
-function setImages(value: Json, images: NonNullable<Kustomization['images']>): Json {
-  if (Array.isArray(value)) return value.map((v) => setImages(v, images));
-  if (!isObject(value)) return value;
-  const out: JsonObject = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (key === 'image' && typeof v === 'string') {
-      const [name, tag] = splitImage(v);
-      const rule = images.find((i) => i.name === name);
-      out[key] = rule ? `${rule.newName ?? name}:${rule.newTag ?? tag}` : v;
-    } else out[key] = setImages(v, images);
-  }
-  return out;
-}
-
-function splitImage(image: string): [string, string] {
-  const at = image.lastIndexOf(':');
-  return at > image.lastIndexOf('/') ? [image.slice(0, at), image.slice(at + 1)] : [image, 'latest'];
-}
-
-/** Renders the kustomization in `dir` (a base or an overlay). */
-export function renderKustomization(dir: string): Rendered {
-  const k = readKustomization(dir);
-  let objects: KubeObject[] = [];
-  const secrets: SecretDeclaration[] = [];
-  for (const entry of k.resources ?? []) {
-    const full = path.resolve(dir, entry);
-    if (fs.statSync(full).isDirectory()) {
-      const sub = renderKustomization(full);
-      objects.push(...sub.objects);
-      secrets.push(...sub.secrets);
-    } else objects.push(...readManifestFile(full));
-  }
-  if (k.secretGenerator?.length && !k.generatorOptions?.disableNameSuffixHash) {
-    throw new Error(`${dir}: secretGenerator needs generatorOptions.disableNameSuffixHash: true`);
-  }
-  for (const gen of k.secretGenerator ?? []) {
-    const keys = gen.envs.flatMap((env) => envKeys(path.resolve(dir, env + '.example')));
-    secrets.push({ name: gen.name, keys, envFile: path.resolve(dir, gen.envs[0]) });
-  }
-  for (const patch of k.patches ?? []) {
-    for (const p of readManifestFile(path.resolve(dir, patch.path))) {
-      const at = objects.findIndex((o) => o.kind === p.kind && o.metadata.name === p.metadata.name);
-      if (at < 0)
-        throw new Error(`${dir}: patch ${patch.path} targets ${p.kind}/${p.metadata.name}, not found`);
-      if ((p as unknown as JsonObject).$patch === 'delete') objects.splice(at, 1);
-      else
-        objects[at] = mergePatch(
-          objects[at] as unknown as Json,
-          p as unknown as Json,
-        ) as unknown as KubeObject;
-    }
-  }
-  if (k.images?.length)
-    objects = objects.map((o) => setImages(o as unknown as Json, k.images!) as unknown as KubeObject);
-  if (k.namespace) {
-    const ns = k.namespace;
-    objects = objects.map((o) =>
-      o.kind === 'Namespace' ? o : { ...o, metadata: { ...o.metadata, namespace: ns } },
+/** The pinned kustomize binary; an operator error naming the install command when it is missing. */
+export function kustomizeBinary(cacheDir: string = loadConfig().cacheDir): string {
+  const bin = kubeToolPaths(cacheDir).kustomize;
+  if (!fs.existsSync(bin)) {
+    throw new NeedsOperatorError(
+      `kustomize ${KUSTOMIZE.version} is not installed (${bin} missing): run \`node bin/dp.js install --kubernetes\`.`,
     );
-    for (const s of secrets) s.namespace = ns;
   }
-  return { objects, secrets };
+  return bin;
+}
+
+interface KustomizationFile {
+  resources?: unknown;
+  secretGenerator?: unknown;
+}
+
+interface Generated {
+  name: string;
+  /** The env files, absolute. */
+  envs: string[];
+}
+
+/** Every kustomization folder `dir` builds on (itself first, then its folder resources, recursively). */
+function kustomizationTree(
+  dir: string,
+  seen = new Set<string>(),
+): { dirs: string[]; generated: Generated[] } {
+  const file = path.join(dir, 'kustomization.yaml');
+  if (!fs.existsSync(file)) throw new Error(`${dir} has no kustomization.yaml`);
+  if (seen.has(dir)) return { dirs: [], generated: [] };
+  seen.add(dir);
+  const k = parseYaml(fs.readFileSync(file, 'utf8'));
+  if (!isObject(k)) throw new Error(`${file} is not a mapping`);
+  const { resources = [], secretGenerator = [] } = k as KustomizationFile;
+  if (!Array.isArray(resources) || !Array.isArray(secretGenerator)) {
+    throw new Error(`${file}: resources and secretGenerator must be lists`);
+  }
+  const dirs = [dir];
+  const generated: Generated[] = [];
+  for (const gen of secretGenerator as unknown[]) {
+    const g = gen as { name?: unknown; envs?: unknown; literals?: unknown; files?: unknown };
+    // Only env files can be replaced by their examples; literals or files would put values in the repo.
+    if (typeof g.name !== 'string' || !Array.isArray(g.envs) || g.literals || g.files) {
+      throw new Error(`${file}: each secretGenerator entry needs a name and envs files only`);
+    }
+    generated.push({ name: g.name, envs: (g.envs as string[]).map((e) => path.resolve(dir, e)) });
+  }
+  for (const entry of resources as unknown[]) {
+    if (typeof entry !== 'string')
+      throw new Error(`${file}: resource ${JSON.stringify(entry)} is not a path`);
+    const full = path.resolve(dir, entry);
+    if (fs.existsSync(full) && fs.statSync(full).isDirectory()) {
+      const sub = kustomizationTree(full, seen);
+      dirs.push(...sub.dirs);
+      generated.push(...sub.generated);
+    }
+  }
+  return { dirs, generated };
+}
+
+function commonAncestor(dirs: string[]): string {
+  let root = dirs[0];
+  while (!dirs.every((d) => d === root || d.startsWith(root + path.sep))) root = path.dirname(root);
+  return root;
+}
+
+/**
+ * Renders the kustomization in `dir` (the base, an overlay of any name, or any folder holding a
+ * kustomization.yaml) with `kustomize build`.
+ */
+export function renderKustomization(dir: string, kustomize: string = kustomizeBinary()): Rendered {
+  const target = path.resolve(dir);
+  const { dirs, generated } = kustomizationTree(target);
+  const root = commonAncestor(dirs);
+  const envFiles = new Set(generated.flatMap((g) => g.envs));
+  for (const env of envFiles) {
+    if (!env.startsWith(root + path.sep))
+      throw new Error(`${env}: a secretGenerator env file outside ${root}`);
+    if (!fs.existsSync(env + '.example')) throw new Error(`${env}.example is missing: it lists the keys`);
+  }
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-kustomize-'));
+  try {
+    // The real env files (if generate-secrets.sh wrote them) stay behind: only their keys are needed.
+    fs.cpSync(root, copy, { recursive: true, filter: (src) => !envFiles.has(src) });
+    for (const env of envFiles) {
+      const keys = envKeys(env + '.example');
+      fs.writeFileSync(path.join(copy, path.relative(root, env)), keys.map((k) => `${k}=\n`).join(''));
+    }
+    let out: string;
+    try {
+      out = execFileSync(kustomize, ['build', path.join(copy, path.relative(root, target))], {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (err) {
+      const stderr = String((err as { stderr?: unknown }).stderr ?? (err as Error).message).trim();
+      throw new Error(`kustomize build ${target} failed: ${stderr.split(copy).join(root)}`, {
+        cause: err,
+      });
+    }
+    const all = parseObjects(out, `kustomize build ${target}`);
+    const names = new Set(generated.map((g) => g.name));
+    const secrets: SecretDeclaration[] = [];
+    const objects = all.filter((o) => {
+      if (o.kind !== 'Secret' || !names.has(o.metadata.name)) return true;
+      const g = generated.find((x) => x.name === o.metadata.name)!;
+      secrets.push({
+        name: o.metadata.name,
+        namespace: o.metadata.namespace,
+        keys: g.envs.flatMap((e) => envKeys(e + '.example')),
+        envFile: g.envs[0],
+      });
+      return false;
+    });
+    return { objects, secrets };
+  } finally {
+    fs.rmSync(copy, { recursive: true, force: true });
+  }
 }

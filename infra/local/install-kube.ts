@@ -8,13 +8,25 @@
 //   Strimzi's own CRD generator, as its release build does) and the Flink operator's FlinkDeployment CRD
 //   (shipped inside its api jar).
 //
+// - kustomize, built with Go from the Go module proxy (`go install` of its release module), which renders
+//   infra/manifests for the driver and the tests exactly as `kubectl apply -k` / `kustomize build` do.
+//
 // Each lands in its own folder under <cache>/tools, built aside and renamed into place when complete.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../../lib/config';
 import { run } from '../../lib/exec';
 import { formatSeconds, type Reporter } from '../../lib/progress';
-import { dependencyPom, fetchMavenArtifact, goBuild, installDir, runMaven, writeMavenPom } from './install';
+import {
+  dependencyPom,
+  fetchMavenArtifact,
+  goBuild,
+  goEnv,
+  goProgress,
+  installDir,
+  runMaven,
+  writeMavenPom,
+} from './install';
 import { withInstallLock } from './install-lock';
 import { findJavaHome } from './prereqs';
 import { mavenCoordinate, type MavenArtifact } from './versions';
@@ -23,6 +35,8 @@ import { mavenCoordinate, type MavenArtifact } from './versions';
 export const KUBERNETES = { module: 'k8s.io/kubernetes', version: 'v1.37.2' };
 /** etcd's server module at the version k8s.io/kubernetes v1.37.2 requires (see infra/local/kube/go.mod). */
 export const ETCD = { module: 'go.etcd.io/etcd/server/v3', version: 'v3.7.0' };
+/** kustomize's CLI module; v5.8.2 is the newest release whose go.mod this machine's Go (1.26) accepts. */
+export const KUSTOMIZE = { module: 'sigs.k8s.io/kustomize/kustomize/v5', version: 'v5.8.2' };
 export const KUBE_WRAPPER_DIR = path.join(REPO_ROOT, 'infra', 'local', 'kube');
 
 /** The Strimzi release infra/k8s/install-operators.sh installs; its api jar holds the annotated model. */
@@ -80,6 +94,7 @@ export function kubeToolPaths(cacheDir: string) {
     dir: kube,
     apiserver: path.join(kube, 'kube-apiserver'),
     etcd: path.join(kube, 'etcd'),
+    kustomize: path.join(tools, `kustomize-${KUSTOMIZE.version}`, 'kustomize'),
     schemas,
     /** CustomResourceDefinition YAML, one file per kind: <Kind>.yaml. */
     crds: path.join(schemas, 'crds'),
@@ -213,8 +228,28 @@ async function installApiServer(cacheDir: string, report: Reporter) {
   report('install', `kube-apiserver, etcd: ${built ? 'built' : 'cached'} ${p.dir}`);
 }
 
+async function installKustomize(cacheDir: string, report: Reporter) {
+  const target = kubeToolPaths(cacheDir).kustomize;
+  const built = await installDir(path.dirname(target), KUSTOMIZE.version, async (tmp) => {
+    const started = Date.now();
+    report(
+      'install',
+      `kustomize: building ${KUSTOMIZE.module}@${KUSTOMIZE.version} with Go (about a minute cold)`,
+    );
+    // `go install module@version` builds the release exactly as its own go.mod pins it.
+    await run('go', ['install', '-v', `${KUSTOMIZE.module}@${KUSTOMIZE.version}`], {
+      component: 'install',
+      report,
+      env: { ...goEnv(), GOBIN: tmp, GOFLAGS: '' },
+      showLine: goProgress(),
+    });
+    report('install', `kustomize: built (${formatSeconds(Date.now() - started)})`);
+  });
+  report('install', `kustomize: ${built ? 'built' : 'cached'} ${target}`);
+}
+
 /**
- * Installs the API server, etcd and the schemas; idempotent, a warm run only checks stamps. Holds a lock of
+ * Installs the API server, etcd, kustomize and the schemas; idempotent, a warm run only checks stamps. Holds a lock of
  * its own (not the platform installer's), so it can run beside `installAll`: its Go build overlaps their
  * Maven and pip downloads. `afterMaven` delays the schema step (Maven) until the platform's Maven fetches
  * are done, so two Maven processes never write the local repository at once.
@@ -225,6 +260,7 @@ export async function installKubeTools(
   afterMaven: Promise<unknown> = Promise.resolve(),
 ): Promise<void> {
   await withInstallLock(path.join(cacheDir, 'locks', 'kube'), report, async () => {
+    await installKustomize(cacheDir, report);
     await installApiServer(cacheDir, report);
     await afterMaven;
     await installKubeSchemas(cacheDir, report);
@@ -234,7 +270,7 @@ export async function installKubeTools(
 /** Why the Kubernetes test tools are not usable, or undefined when they are. */
 export function kubeToolsMissing(cacheDir: string): string | undefined {
   const p = kubeToolPaths(cacheDir);
-  const missing = [p.apiserver, p.etcd, p.crds, p.openapi].filter((f) => !fs.existsSync(f));
+  const missing = [p.apiserver, p.etcd, p.kustomize, p.crds, p.openapi].filter((f) => !fs.existsSync(f));
   if (missing.length === 0) return undefined;
   return `missing ${missing.join(', ')}: run \`node bin/dp.js install --kubernetes\` (npm test does).`;
 }

@@ -1,18 +1,20 @@
 // The platform driver for Kubernetes: components are the objects of infra/manifests (an overlay rendered by
-// infra/k8s/kustomize.ts). ensureRunning applies a component's objects with server-side apply, in
-// dependency order, and waits for its workloads to be ready, reporting progress while it waits; the
-// bring-up workflow then initialises the platform exactly as on the local one (bucket, Nessie, Trino).
+// `kustomize build`, see infra/k8s/kustomize.ts). ensureRunning applies a component's objects with server-side
+// apply, in dependency order, and waits for its workloads to be ready (watching them, with a poll on every
+// interval as the fallback), reporting progress while it waits; the bring-up workflow then initialises the
+// platform exactly as on the local one (bucket, Nessie, Trino).
 //
-// The API server is reached through a KubeTransport (clients/kubernetes.ts); when an object is ready is
-// decided by the rules of platform/k8s/readiness.ts.
+// The API server is reached through a KubeClient (clients/kubernetes.ts: client-node's object API and
+// Watch); when an object is ready is decided by the rules of platform/k8s/readiness.ts.
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import {
-  clientNodeTransport,
-  kubeApiError,
-  type KubeRequest,
-  type KubeResponse,
-  type KubeTransport,
+  clientNodeKubeClient,
+  KindNotServedError,
+  KubeApiError,
+  type KubeClient,
+  type KubeJson,
+  type KubeRef,
 } from '../../clients/kubernetes';
 import type { S3Credentials } from '../local/credentials';
 import {
@@ -26,7 +28,7 @@ import { objectKey, renderKustomization, type KubeObject, type Rendered } from '
 import { S3_ACCESS_KEY_ENV, S3_SECRET_KEY_ENV } from '../../lib/catalog';
 import { REPO_ROOT } from '../../lib/config';
 import type { EnsureResult, ManagedComponent } from '../../domain/platform';
-import { pollUntil, sleep } from '../../lib/time';
+import { pollUntil } from '../../lib/time';
 import {
   NeedsOperatorError,
   type ComponentHealth,
@@ -36,37 +38,27 @@ import {
 import type { KubernetesTarget } from '../target';
 import { readiness, type LiveObject } from './readiness';
 
-// ---------------------------------------------------------------------------------------------------------
-// Resources
-
-interface ResourceType {
-  plural: string;
-  namespaced: boolean;
-}
-
-const RESOURCE_TYPES: Record<string, ResourceType> = {
-  Namespace: { plural: 'namespaces', namespaced: false },
-  ServiceAccount: { plural: 'serviceaccounts', namespaced: true },
-  Role: { plural: 'roles', namespaced: true },
-  RoleBinding: { plural: 'rolebindings', namespaced: true },
-  NetworkPolicy: { plural: 'networkpolicies', namespaced: true },
-  Secret: { plural: 'secrets', namespaced: true },
-  ConfigMap: { plural: 'configmaps', namespaced: true },
-  PersistentVolumeClaim: { plural: 'persistentvolumeclaims', namespaced: true },
-  Service: { plural: 'services', namespaced: true },
-  KafkaNodePool: { plural: 'kafkanodepools', namespaced: true },
-  Kafka: { plural: 'kafkas', namespaced: true },
-  KafkaTopic: { plural: 'kafkatopics', namespaced: true },
-  StatefulSet: { plural: 'statefulsets', namespaced: true },
-  Deployment: { plural: 'deployments', namespaced: true },
-  FlinkDeployment: { plural: 'flinkdeployments', namespaced: true },
-  PodDisruptionBudget: { plural: 'poddisruptionbudgets', namespaced: true },
-  PodMonitor: { plural: 'podmonitors', namespaced: true },
-  ScaledObject: { plural: 'scaledobjects', namespaced: true },
-};
-
-/** Apply order: what others refer to first; Kafka before the Deployments that produce to it. */
-export const APPLY_ORDER = Object.keys(RESOURCE_TYPES);
+/** Apply order of the kinds the manifests use: what others refer to first; Kafka before its producers. */
+export const APPLY_ORDER = [
+  'Namespace',
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'NetworkPolicy',
+  'Secret',
+  'ConfigMap',
+  'PersistentVolumeClaim',
+  'Service',
+  'KafkaNodePool',
+  'Kafka',
+  'KafkaTopic',
+  'StatefulSet',
+  'Deployment',
+  'FlinkDeployment',
+  'PodDisruptionBudget',
+  'PodMonitor',
+  'ScaledObject',
+];
 
 /** Kinds whose operator is optional: without its CRD the object is skipped with a warning. */
 const OPTIONAL_KINDS = new Set(['PodMonitor', 'ScaledObject']);
@@ -79,14 +71,6 @@ export const DEFAULT_READY_TIMEOUT_MS: Record<string, number> = {
   KafkaTopic: 120_000,
   FlinkDeployment: 600_000,
 };
-
-export function resourcePath(o: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>, named = true): string {
-  const type = RESOURCE_TYPES[o.kind];
-  if (!type) throw new NeedsOperatorError(`The Kubernetes driver does not know the kind ${o.kind}`);
-  const prefix = o.apiVersion === 'v1' ? '/api/v1' : `/apis/${o.apiVersion}`;
-  const ns = type.namespaced ? `/namespaces/${o.metadata.namespace ?? NAMESPACE}` : '';
-  return `${prefix}${ns}/${type.plural}${named ? '/' + o.metadata.name : ''}`;
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // The driver
@@ -112,11 +96,11 @@ export interface KubernetesDriverOptions {
   overlay?: Overlay;
   /** Where the bring-up reaches the services: default their in-cluster DNS names (override for port-forwards). */
   endpoints?: Partial<Pick<PlatformEndpoints, 's3' | 'nessieApi' | 'trino' | 'kafka'>>;
-  /** Default: clientNodeTransport(context). */
-  transport?: KubeTransport;
+  /** Default: clientNodeKubeClient(context). */
+  client?: KubeClient;
+  /** How often a wait reports progress and re-reads the object even without a watch event. */
   pollIntervalMs?: number;
   readyTimeoutMs?: Partial<Record<string, number>>;
-  sleep?: (ms: number) => Promise<void>;
   now?: () => number;
   env?: NodeJS.ProcessEnv;
 }
@@ -135,22 +119,20 @@ export class KubernetesDriver implements PlatformDriver {
   readonly target = 'kubernetes' as const;
   private rendered?: Rendered;
   private credentials?: S3Credentials;
-  private readonly transport: KubeTransport;
+  private readonly client: KubeClient;
   private readonly namespace: string;
   private readonly manifestsDir: string;
   private readonly overlay: Overlay;
-  private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
 
   constructor(
-    transport: KubeTransport,
+    client: KubeClient,
     private readonly options: KubernetesDriverOptions = {},
   ) {
-    this.transport = transport;
+    this.client = client;
     this.namespace = options.namespace ?? NAMESPACE;
     this.manifestsDir = options.manifestsDir ?? path.join(REPO_ROOT, 'infra', 'manifests');
     this.overlay = options.overlay ?? 'dev';
-    this.sleep = options.sleep ?? sleep;
     this.now = options.now ?? Date.now;
     const env = options.env ?? process.env;
     const accessKey = env[S3_ACCESS_KEY_ENV];
@@ -186,47 +168,56 @@ export class KubernetesDriver implements PlatformDriver {
       .map(({ o }) => o);
   }
 
-  private async call(req: KubeRequest, what: string): Promise<KubeResponse> {
-    const res = await this.transport.request(req);
-    if (res.status >= 200 && res.status < 300) return res;
-    if (res.status === 404) return res;
-    const error = kubeApiError(res, what);
-    // Invalid or refused objects and missing rights cannot be fixed by retrying.
-    if ([400, 401, 403, 422].includes(res.status)) throw new NeedsOperatorError(error.message);
-    // kube-apiserver answers a server-side apply whose object does not fit the schema (an unknown field, a
-    // string for a number) with HTTP 500 "failed to create typed patch object": no retry fixes that either.
-    if (res.status === 500 && TYPED_PATCH_ERROR.test(error.message))
-      throw new NeedsOperatorError(error.message);
-    throw error;
+  /** Runs a request; answers no retry can fix become NeedsOperatorError, the rest are thrown as they are. */
+  private async call<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (!(err instanceof KubeApiError)) throw err;
+      // Invalid or refused objects and missing rights cannot be fixed by retrying.
+      if ([400, 401, 403, 422].includes(err.status))
+        throw new NeedsOperatorError(err.message, { cause: err });
+      // kube-apiserver answers a server-side apply whose object does not fit the schema (an unknown field, a
+      // string for a number) with HTTP 500 "failed to create typed patch object": no retry fixes that either.
+      if (err.status === 500 && TYPED_PATCH_ERROR.test(err.message))
+        throw new NeedsOperatorError(err.message, { cause: err });
+      throw err;
+    }
   }
 
-  private async read(o: KubeObject): Promise<LiveObject | undefined> {
-    const res = await this.call({ method: 'GET', path: resourcePath(o) }, `read ${objectKey(o)}`);
-    return res.status === 404 ? undefined : (res.body as LiveObject);
+  private ref(o: KubeObject): KubeRef {
+    return {
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      metadata: { name: o.metadata.name, namespace: o.metadata.namespace ?? this.namespace },
+    };
+  }
+
+  private async read(o: KubeObject): Promise<(LiveObject & KubeJson) | undefined> {
+    try {
+      return await this.call(() => this.client.read(this.ref(o)));
+    } catch (err) {
+      // Reading an object whose kind is not served (an optional operator's): there is no such object.
+      if (err instanceof KindNotServedError) return undefined;
+      throw err;
+    }
   }
 
   /** Server-side apply of one object; undefined if its kind is optional and its CRD is not installed. */
   async apply(o: KubeObject, progress: (message: string) => void): Promise<LiveObject | undefined> {
-    // Strict: an unknown or duplicated field is an error (HTTP 400) rather than a warning and a dropped field.
-    const query = `?fieldManager=${FIELD_MANAGER}&force=true&fieldValidation=Strict`;
-    const res = await this.call(
-      {
-        method: 'PATCH',
-        path: resourcePath(o) + query,
-        body: o,
-        contentType: 'application/apply-patch+yaml',
-      },
-      `apply ${objectKey(o)}`,
-    );
-    if (res.status === 404) {
-      const what = `${o.kind} ${o.metadata.name}: the API server does not serve ${o.apiVersion} ${o.kind}`;
+    try {
+      return await this.call(() => this.client.apply(o, { fieldManager: FIELD_MANAGER }));
+    } catch (err) {
+      if (!(err instanceof KindNotServedError)) throw err;
+      const what = `${o.kind} ${o.metadata.name}: ${err.message}`;
       if (OPTIONAL_KINDS.has(o.kind)) {
         progress(`skipped ${what} (install its operator, see infra/helm-values)`);
         return undefined;
       }
-      throw new NeedsOperatorError(`${what}: install its operator first (see infra/helm-values)`);
+      throw new NeedsOperatorError(`${what}: install its operator first (see infra/helm-values)`, {
+        cause: err,
+      });
     }
-    return res.body as LiveObject;
   }
 
   /** Creates each generated Secret that does not exist yet, with random values; never overwrites one. */
@@ -246,19 +237,19 @@ export class KubernetesDriver implements PlatformDriver {
             : randomBytes(30).toString('base64url'),
         ]),
       );
-      await this.call(
-        {
-          method: 'POST',
-          path: resourcePath(ref, false),
-          body: {
-            ...ref,
-            type: 'Opaque',
-            metadata: { ...ref.metadata, labels: { 'app.kubernetes.io/part-of': 'lakehouse' } },
-            stringData,
-          },
-        },
-        `create Secret ${s.name}`,
-      );
+      const secret = {
+        ...ref,
+        type: 'Opaque',
+        metadata: { ...ref.metadata, labels: { 'app.kubernetes.io/part-of': 'lakehouse' } },
+        stringData,
+      };
+      try {
+        await this.call(() => this.client.create(secret, FIELD_MANAGER));
+      } catch (err) {
+        // Created by someone else since the read: theirs stands.
+        if (err instanceof KubeApiError && err.status === 409) continue;
+        throw err;
+      }
       progress(`created Secret ${s.name} (${s.keys.join(', ')})`);
     }
   }
@@ -285,15 +276,21 @@ export class KubernetesDriver implements PlatformDriver {
     return { exists: true, ready: readiness(o.kind, live).ready, generation: live.metadata?.generation };
   }
 
-  /** Polls a workload until it is ready; progress on every poll; fails after its kind's timeout. */
+  /**
+   * Waits until a workload is ready: re-reads it at each change the API server reports (a watch from the
+   * last resourceVersion) and at least every poll interval, with progress each time; fails after its kind's
+   * timeout.
+   */
   async waitReady(o: KubeObject, progress: (message: string) => void): Promise<string> {
     const timeout = this.options.readyTimeoutMs?.[o.kind] ?? DEFAULT_READY_TIMEOUT_MS[o.kind] ?? 300_000;
     const interval = this.options.pollIntervalMs ?? 5_000;
     const started = this.now();
     let last = 'not found';
+    let resourceVersion: string | undefined;
     const ready = await pollUntil(
       async () => {
         const live = await this.read(o);
+        resourceVersion = live?.metadata.resourceVersion;
         if (!live) return undefined;
         const r = readiness(o.kind, live);
         last = r.detail;
@@ -302,7 +299,7 @@ export class KubernetesDriver implements PlatformDriver {
       {
         timeoutMs: timeout,
         intervalMs: interval,
-        sleep: this.sleep,
+        sleep: (ms) => this.client.waitForChange(this.ref(o), resourceVersion, ms),
         now: this.now,
         onWait: (waited) =>
           progress(`waiting for ${o.kind} ${o.metadata.name}: ${last} (${Math.round(waited / 1000)} s)`),
@@ -430,8 +427,8 @@ export class KubernetesDriver implements PlatformDriver {
 export async function createKubernetesDriver(
   options: KubernetesDriverOptions = {},
 ): Promise<KubernetesDriver> {
-  const transport = options.transport ?? (await clientNodeTransport(options.context));
-  const driver = new KubernetesDriver(transport, options);
+  const client = options.client ?? (await clientNodeKubeClient(options.context));
+  const driver = new KubernetesDriver(client, options);
   try {
     await driver.loadCredentials();
   } catch (err) {

@@ -7,16 +7,16 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { KubeTransport } from '../../clients/kubernetes';
+import type { KubeClient } from '../../clients/kubernetes';
 import { REPO_ROOT } from '../../lib/config';
-import { CONTEXT, must, startApiServerWithCrds, type ApiServer } from '../support/kubernetes/apiserver';
+import { CONTEXT, startApiServerWithCrds, type ApiServer } from '../support/kubernetes/apiserver';
 import { TestController } from '../support/kubernetes/controller';
 import { freePort } from '../support/free-port';
 
 const NAMESPACE = 'dp-e2e';
 
 let server: ApiServer;
-let transport: KubeTransport;
+let client: KubeClient;
 let home: string;
 let env: NodeJS.ProcessEnv;
 
@@ -35,7 +35,7 @@ function dp(args: string[], timeoutMs: number): Promise<{ code: number | null; o
 }
 
 beforeAll(async () => {
-  ({ server, transport } = await startApiServerWithCrds());
+  ({ server, client } = await startApiServerWithCrds());
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-up-k8s-'));
   env = {
     ...process.env,
@@ -58,7 +58,7 @@ afterAll(async () => {
 }, 180_000);
 
 it('dp up --target k8s runs the bring-up workflow with the Kubernetes driver in its worker', async () => {
-  const controller = new TestController(transport, NAMESPACE, { delayMs: 500 });
+  const controller = new TestController(client, server.kubeconfig, NAMESPACE, { delayMs: 500 });
   controller.start();
   let result: { code: number | null; out: string };
   try {
@@ -79,13 +79,11 @@ it('dp up --target k8s runs the bring-up workflow with the Kubernetes driver in 
   ]) {
     expect(controller.readied.map((e) => `${e.kind}/${e.name}`)).toContain(kind);
   }
-  const trino = (await must(
-    transport,
-    'GET',
-    `/apis/apps/v1/namespaces/${NAMESPACE}/deployments/trino-worker`,
-  )) as {
-    metadata: { managedFields: { manager: string; operation: string }[] };
-  };
+  const trino = (await client.read({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'trino-worker', namespace: NAMESPACE },
+  })) as unknown as { metadata: { managedFields: { manager: string; operation: string }[] } };
   expect(trino.metadata.managedFields.map((f) => `${f.manager}:${f.operation}`)).toContain('dp:Apply');
   // ... and the workflow went on to initialise the object store, which is not reachable here.
   expect(code).toBe(1);

@@ -127,22 +127,6 @@ describe.each(TARGETS.map((t) => [t.name, t.dir]))('cross-references in %s', (_n
     expect(problems).toEqual([]);
   });
 
-  it('the ScaledObject scales the Trino worker Deployment, never to zero, and the PodMonitor scrapes it', () => {
-    const [so] = byKind(objects, 'ScaledObject');
-    const spec = so.spec as {
-      scaleTargetRef: { kind: string; name: string; apiVersion: string };
-      minReplicaCount: number;
-    };
-    expect(spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'trino-worker' });
-    expect(spec.minReplicaCount).toBeGreaterThanOrEqual(1);
-    const worker = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'trino-worker')!;
-    expect((worker.spec as { replicas?: number }).replicas).toBeUndefined();
-    const [pm] = byKind(objects, 'PodMonitor');
-    const selector = (pm.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
-    const workerLabels = (worker.spec as { template: PodTemplate }).template.metadata?.labels;
-    expect(matches(selector, workerLabels)).toBe(true);
-  });
-
   it('every Trino container gets the S3 keys the generated catalog reads from its environment', () => {
     for (const { owner, template } of templates.filter(
       (t) => t.template.metadata?.labels?.['app.kubernetes.io/name'] === 'trino',
@@ -154,68 +138,117 @@ describe.each(TARGETS.map((t) => [t.name, t.dir]))('cross-references in %s', (_n
       ]);
     }
   });
-
-  it("the FlinkDeployment's jar is the one the Flink image builds from flink/, and its image is the flink-job image", () => {
-    const [flink] = byKind(objects, 'FlinkDeployment');
-    const spec = flink.spec as { image: string; job: { jarURI: string; entryClass: string } };
-    const dockerfile = fs.readFileSync(path.join(REPO, 'images', 'flink-job', 'Dockerfile'), 'utf8');
-    const jarPath = spec.job.jarURI.replace(/^local:\/\//, '');
-    // The runtime stage copies the build stage's jar to the jarURI's path.
-    const copies = [...dockerfile.matchAll(/^COPY\s+--from=build\s+(?:--\S+\s+)*(\S+)\s+(\S+)\s*$/gm)];
-    const copy = copies.find((m) => m[2] === jarPath);
-    expect(copy?.[2]).toBe(jarPath);
-    // ... and that jar is the one flink/pom.xml's `cluster` profile names, built with that profile.
-    const pom = fs.readFileSync(path.join(REPO, 'flink', 'pom.xml'), 'utf8');
-    const profile = /<profile>\s*<id>cluster<\/id>[\s\S]*?<\/profile>/.exec(pom)?.[0] ?? '';
-    const shadedName = /<shaded\.name>([^<]+)<\/shaded\.name>/.exec(profile)?.[1];
-    expect(shadedName).toBeDefined();
-    expect(copy?.[1]).toBe(`/src/target/${shadedName}.jar`);
-    expect(dockerfile).toMatch(/^RUN mvn .*-Pcluster .*package/m);
-    expect(dockerfile).toMatch(/^COPY flink\/pom\.xml /m);
-    expect(dockerfile).toMatch(/^COPY flink\/src /m);
-    // The entry class is the job's main class.
-    const source =
-      path.join(REPO, 'flink', 'src', 'main', 'java', ...spec.job.entryClass.split('.')) + '.java';
-    expect([spec.job.entryClass, fs.existsSync(source)]).toEqual([spec.job.entryClass, true]);
-    expect(fs.readFileSync(source, 'utf8')).toContain('public static void main(String[] args)');
-    expect(spec.image).toMatch(/(^|\/)lakehouse\/flink-job:/);
-  });
-
-  it("the Flink job's DP_STREAM_* variables name settings the job has (flink JobConfig)", () => {
-    const jobConfig = fs.readFileSync(
-      path.join(REPO, 'flink', 'src', 'main', 'java', 'dev', 'dp', 'flink', 'JobConfig.java'),
-      'utf8',
-    );
-    const keys = [...jobConfig.matchAll(/DEFAULTS\.put\("([^"]+)"/g)].map((m) => m[1]);
-    expect(keys).toContain('kafka.bootstrap');
-    const known = new Set(keys.map((k) => 'DP_STREAM_' + k.toUpperCase().replace(/[.-]/g, '_')));
-    const [flink] = byKind(objects, 'FlinkDeployment');
-    const env = (flink.spec as { podTemplate: PodTemplate }).podTemplate.spec.containers.flatMap(
-      (c) => c.env ?? [],
-    );
-    const streamVars = env.map((e) => e.name).filter((n) => n.startsWith('DP_STREAM_'));
-    expect(streamVars.length).toBeGreaterThanOrEqual(4);
-    expect(streamVars.filter((n) => !known.has(n))).toEqual([]);
-    // The keys reach the job by environment only, as JobConfig requires of secrets.
-    expect(env.map((e) => e.name)).toEqual(
-      expect.arrayContaining(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']),
-    );
-  });
-
-  it('a KafkaTopic exists for each platform topic (clients/kafka/topics.ts), with its partitions and retention', () => {
-    const topics = byKind(objects, 'KafkaTopic');
-    for (const t of PLATFORM_TOPICS) {
-      const topic = topics.find(
-        (o) => ((o.spec as { topicName?: string }).topicName ?? o.metadata.name) === t.name,
-      );
-      expect([t.name, topic ? 'declared' : 'missing']).toEqual([t.name, 'declared']);
-      const spec = topic!.spec as { partitions: number; config: Record<string, unknown> };
-      expect([t.name, spec.partitions, String(spec.config['retention.ms'])]).toEqual([
-        t.name,
-        t.partitions,
-        String(t.retentionMs),
-      ]);
-      expect(topic!.metadata.labels?.['strimzi.io/cluster']).toBe(byKind(objects, 'Kafka')[0].metadata.name);
-    }
-  });
 });
+
+/** The renders that include the stream and autoscaling components (infra/manifests/components). */
+const WITH_OPERATORS = ['overlays/dev', 'overlays/production', 'overlays/minio'];
+const OPERATOR_KINDS = [
+  'Kafka',
+  'KafkaNodePool',
+  'KafkaTopic',
+  'FlinkDeployment',
+  'ScaledObject',
+  'PodMonitor',
+];
+
+it('only the overlays with the operator components carry objects for operators', () => {
+  for (const { name, dir } of TARGETS) {
+    const kinds = new Set(rendered(dir).objects.map((o) => o.kind));
+    const present = OPERATOR_KINDS.filter((k) => kinds.has(k));
+    expect([name, present]).toEqual([name, WITH_OPERATORS.includes(name) ? OPERATOR_KINDS : []]);
+  }
+});
+
+describe.each(TARGETS.filter((t) => WITH_OPERATORS.includes(t.name)).map((t) => [t.name, t.dir]))(
+  'operator objects in %s',
+  (_name, dir) => {
+    const { objects } = rendered(dir);
+
+    it('the ScaledObject scales the Trino worker Deployment, never to zero, and the PodMonitor scrapes it', () => {
+      const [so] = byKind(objects, 'ScaledObject');
+      const spec = so.spec as {
+        scaleTargetRef: { kind: string; name: string; apiVersion: string };
+        minReplicaCount: number;
+      };
+      expect(spec.scaleTargetRef).toEqual({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name: 'trino-worker',
+      });
+      expect(spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+      const worker = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'trino-worker')!;
+      expect((worker.spec as { replicas?: number }).replicas).toBeUndefined();
+      const [pm] = byKind(objects, 'PodMonitor');
+      const selector = (pm.spec as { selector: { matchLabels: Record<string, string> } }).selector
+        .matchLabels;
+      const workerLabels = (worker.spec as { template: PodTemplate }).template.metadata?.labels;
+      expect(matches(selector, workerLabels)).toBe(true);
+    });
+
+    it("the FlinkDeployment's jar is the one the Flink image builds from flink/, and its image is the flink-job image", () => {
+      const [flink] = byKind(objects, 'FlinkDeployment');
+      const spec = flink.spec as { image: string; job: { jarURI: string; entryClass: string } };
+      const dockerfile = fs.readFileSync(path.join(REPO, 'images', 'flink-job', 'Dockerfile'), 'utf8');
+      const jarPath = spec.job.jarURI.replace(/^local:\/\//, '');
+      // The runtime stage copies the build stage's jar to the jarURI's path.
+      const copies = [...dockerfile.matchAll(/^COPY\s+--from=build\s+(?:--\S+\s+)*(\S+)\s+(\S+)\s*$/gm)];
+      const copy = copies.find((m) => m[2] === jarPath);
+      expect(copy?.[2]).toBe(jarPath);
+      // ... and that jar is the one flink/pom.xml's `cluster` profile names, built with that profile.
+      const pom = fs.readFileSync(path.join(REPO, 'flink', 'pom.xml'), 'utf8');
+      const profile = /<profile>\s*<id>cluster<\/id>[\s\S]*?<\/profile>/.exec(pom)?.[0] ?? '';
+      const shadedName = /<shaded\.name>([^<]+)<\/shaded\.name>/.exec(profile)?.[1];
+      expect(shadedName).toBeDefined();
+      expect(copy?.[1]).toBe(`/src/target/${shadedName}.jar`);
+      expect(dockerfile).toMatch(/^RUN mvn .*-Pcluster .*package/m);
+      expect(dockerfile).toMatch(/^COPY flink\/pom\.xml /m);
+      expect(dockerfile).toMatch(/^COPY flink\/src /m);
+      // The entry class is the job's main class.
+      const source =
+        path.join(REPO, 'flink', 'src', 'main', 'java', ...spec.job.entryClass.split('.')) + '.java';
+      expect([spec.job.entryClass, fs.existsSync(source)]).toEqual([spec.job.entryClass, true]);
+      expect(fs.readFileSync(source, 'utf8')).toContain('public static void main(String[] args)');
+      expect(spec.image).toMatch(/(^|\/)lakehouse\/flink-job:/);
+    });
+
+    it("the Flink job's DP_STREAM_* variables name settings the job has (flink JobConfig)", () => {
+      const jobConfig = fs.readFileSync(
+        path.join(REPO, 'flink', 'src', 'main', 'java', 'dev', 'dp', 'flink', 'JobConfig.java'),
+        'utf8',
+      );
+      const keys = [...jobConfig.matchAll(/DEFAULTS\.put\("([^"]+)"/g)].map((m) => m[1]);
+      expect(keys).toContain('kafka.bootstrap');
+      const known = new Set(keys.map((k) => 'DP_STREAM_' + k.toUpperCase().replace(/[.-]/g, '_')));
+      const [flink] = byKind(objects, 'FlinkDeployment');
+      const env = (flink.spec as { podTemplate: PodTemplate }).podTemplate.spec.containers.flatMap(
+        (c) => c.env ?? [],
+      );
+      const streamVars = env.map((e) => e.name).filter((n) => n.startsWith('DP_STREAM_'));
+      expect(streamVars.length).toBeGreaterThanOrEqual(4);
+      expect(streamVars.filter((n) => !known.has(n))).toEqual([]);
+      // The keys reach the job by environment only, as JobConfig requires of secrets.
+      expect(env.map((e) => e.name)).toEqual(
+        expect.arrayContaining(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']),
+      );
+    });
+
+    it('a KafkaTopic exists for each platform topic (clients/kafka/topics.ts), with its partitions and retention', () => {
+      const topics = byKind(objects, 'KafkaTopic');
+      for (const t of PLATFORM_TOPICS) {
+        const topic = topics.find(
+          (o) => ((o.spec as { topicName?: string }).topicName ?? o.metadata.name) === t.name,
+        );
+        expect([t.name, topic ? 'declared' : 'missing']).toEqual([t.name, 'declared']);
+        const spec = topic!.spec as { partitions: number; config: Record<string, unknown> };
+        expect([t.name, spec.partitions, String(spec.config['retention.ms'])]).toEqual([
+          t.name,
+          t.partitions,
+          String(t.retentionMs),
+        ]);
+        expect(topic!.metadata.labels?.['strimzi.io/cluster']).toBe(
+          byKind(objects, 'Kafka')[0].metadata.name,
+        );
+      }
+    });
+  },
+);

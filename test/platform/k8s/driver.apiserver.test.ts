@@ -6,18 +6,23 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { clientNodeTransport, type KubeRequest, type KubeTransport } from '../../../clients/kubernetes';
+import {
+  clientNodeKubeClient,
+  KubeApiError,
+  type ApplyOptions,
+  type KubeClient,
+  type KubeJson,
+} from '../../../clients/kubernetes';
 import {
   APPLY_ORDER,
   createKubernetesDriver,
-  resourcePath,
   type KubernetesDriverOptions,
 } from '../../../platform/k8s/driver';
 import { NeedsOperatorError } from '../../../platform/driver';
 import { OVERLAYS } from '../../../infra/k8s/cluster';
 import { readManifestFile, renderKustomization, type KubeObject } from '../../../infra/k8s/kustomize';
 import { REPO_ROOT } from '../../../lib/config';
-import { CONTEXT, must, startApiServerWithCrds, type ApiServer } from '../../support/kubernetes/apiserver';
+import { CONTEXT, startApiServerWithCrds, type ApiServer } from '../../support/kubernetes/apiserver';
 import { TestController } from '../../support/kubernetes/controller';
 
 const NAMESPACE = 'data-platform';
@@ -26,32 +31,36 @@ const MANIFESTS = path.join(REPO_ROOT, 'infra', 'manifests');
 const NO_CRD_HERE = new Set(['ScaledObject', 'PodMonitor']);
 
 let server: ApiServer;
-let transport: KubeTransport;
+let client: KubeClient;
 
-/** The real transport, with every request noted (method, path, time) for the ordering assertions. */
-class RecordingTransport implements KubeTransport {
-  readonly requests: (KubeRequest & { at: number })[] = [];
-  constructor(private readonly inner: KubeTransport) {}
-  request(req: KubeRequest) {
-    this.requests.push({ ...req, at: Date.now() });
-    return this.inner.request(req);
+/** The real client, with every apply and create noted (kind, name, time) for the ordering assertions. */
+class RecordingClient implements KubeClient {
+  readonly requests: { verb: 'apply' | 'create'; kind: string; name: string; at: number }[] = [];
+  constructor(private readonly inner: KubeClient) {}
+  apply(o: KubeJson, options: ApplyOptions) {
+    this.requests.push({ verb: 'apply', kind: o.kind, name: o.metadata.name, at: Date.now() });
+    return this.inner.apply(o, options);
   }
+  create(o: KubeJson, fieldManager: string) {
+    this.requests.push({ verb: 'create', kind: o.kind, name: o.metadata.name, at: Date.now() });
+    return this.inner.create(o, fieldManager);
+  }
+  read: KubeClient['read'] = (ref) => this.inner.read(ref);
+  list: KubeClient['list'] = (...args) => this.inner.list(...args);
+  delete: KubeClient['delete'] = (ref) => this.inner.delete(ref);
+  waitForChange: KubeClient['waitForChange'] = (...args) => this.inner.waitForChange(...args);
+  version: KubeClient['version'] = () => this.inner.version();
   applied(): { kind: string; name: string; at: number }[] {
-    return this.requests
-      .filter((r) => r.method === 'PATCH' && r.contentType === 'application/apply-patch+yaml')
-      .map((r) => {
-        const o = r.body as KubeObject;
-        return { kind: o.kind, name: o.metadata.name, at: r.at };
-      });
+    return this.requests.filter((r) => r.verb === 'apply').map(({ kind, name, at }) => ({ kind, name, at }));
   }
 }
 
 async function driverWith(options: Partial<KubernetesDriverOptions> = {}) {
-  const recorder = new RecordingTransport(transport);
+  const recorder = new RecordingClient(client);
   const driver = await createKubernetesDriver({
     context: CONTEXT,
     overlay: 'dev',
-    transport: recorder,
+    client: recorder,
     pollIntervalMs: 250,
     ...options,
   });
@@ -61,10 +70,8 @@ async function driverWith(options: Partial<KubernetesDriverOptions> = {}) {
 async function resourceVersions(objects: KubeObject[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const o of objects) {
-    const res = await transport.request({ method: 'GET', path: resourcePath(o) });
-    const live = res.body as { metadata?: { resourceVersion?: string } };
-    out[`${o.kind}/${o.metadata.name}`] =
-      res.status === 200 ? String(live.metadata?.resourceVersion) : 'absent';
+    const live = await client.read(o);
+    out[`${o.kind}/${o.metadata.name}`] = live ? String(live.metadata.resourceVersion) : 'absent';
   }
   return out;
 }
@@ -76,14 +83,11 @@ function expectApplyOrder(applied: { kind: string }[]) {
 }
 
 beforeAll(async () => {
-  ({ server, transport } = await startApiServerWithCrds());
+  ({ server, client } = await startApiServerWithCrds());
   // The namespace the dry runs need (the driver applies it too, with its own field manager).
-  await must(
-    transport,
-    'PATCH',
-    `/api/v1/namespaces/${NAMESPACE}?fieldManager=dp-test&force=true`,
+  await client.apply(
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } },
-    'application/apply-patch+yaml',
+    { fieldManager: 'dp-test' },
   );
 }, 180_000);
 
@@ -93,9 +97,9 @@ afterAll(async () => {
 
 describe('a real kube-apiserver', () => {
   it('runs the release the schemas come from, and refuses a wrong context clearly', async () => {
-    const version = (await must(transport, 'GET', '/version')) as { gitVersion: string };
+    const version = await client.version();
     expect(version.gitVersion).toBe('v1.37.2');
-    await expect(clientNodeTransport('no-such-context')).rejects.toThrow(
+    await expect(clientNodeKubeClient('no-such-context')).rejects.toThrow(
       new RegExp(
         `No context 'no-such-context' in the kubeconfig ${server.kubeconfig}.*contexts: dp-test`,
         's',
@@ -113,14 +117,10 @@ describe('a real kube-apiserver', () => {
           skipped.add(o.kind);
           continue;
         }
-        const res = await transport.request({
-          method: 'PATCH',
-          path: `${resourcePath(o)}?fieldManager=dp-test&force=true&dryRun=All&fieldValidation=Strict`,
-          body: o,
-          contentType: 'application/apply-patch+yaml',
-        });
-        if (res.status !== 200 && res.status !== 201) {
-          refused.push(`${target} ${o.kind}/${o.metadata.name}: ${res.status} ${JSON.stringify(res.body)}`);
+        try {
+          await client.apply(o, { fieldManager: 'dp-test', dryRun: true });
+        } catch (err) {
+          refused.push(`${target} ${o.kind}/${o.metadata.name}: ${(err as Error).message}`);
         }
       }
     }
@@ -145,15 +145,16 @@ describe('a real kube-apiserver', () => {
     });
     const answers: string[] = [];
     for (const o of broken) {
-      const res = await transport.request({
-        method: 'PATCH',
-        path: `${resourcePath({ ...o, metadata: { ...o.metadata, namespace: NAMESPACE } })}?fieldManager=dp-test&dryRun=All&fieldValidation=Strict`,
-        body: { ...o, metadata: { name: o.metadata.name, namespace: NAMESPACE } },
-        contentType: 'application/apply-patch+yaml',
-      });
-      answers.push(
-        `${o.kind}/${o.metadata.name} ${res.status} ${(res.body as { message?: string }).message}`,
-      );
+      const refusal = await client
+        .apply(
+          { ...o, metadata: { name: o.metadata.name, namespace: NAMESPACE } },
+          { fieldManager: 'dp-test', dryRun: true },
+        )
+        .then(
+          () => 'accepted',
+          (err: unknown) => (err instanceof KubeApiError ? `${err.status} ${err.detail}` : String(err)),
+        );
+      answers.push(`${o.kind}/${o.metadata.name} ${refusal}`);
     }
     // A schema mismatch in an apply patch is a 500 "failed to create typed patch object" (the driver treats
     // it as final, like a 400 or 422); the server's own validation answers 422.
@@ -176,7 +177,7 @@ describe('the Kubernetes driver against the API server', () => {
   let controller: TestController;
 
   beforeAll(() => {
-    controller = new TestController(transport, NAMESPACE, {
+    controller = new TestController(client, server.kubeconfig, NAMESPACE, {
       delayMs: 1500,
       neverReady: new Set(['Deployment/nessie']),
     });
@@ -198,16 +199,14 @@ describe('the Kubernetes driver against the API server', () => {
     expect(applied[0]).toEqual(expect.objectContaining({ kind: 'Namespace', name: NAMESPACE }));
     expectApplyOrder(applied);
     // The Secret exists (created, random) before the StatefulSet that reads it is applied.
-    const created = recorder.requests.find((r) => r.method === 'POST' && r.path.endsWith('/secrets'));
+    const created = recorder.requests.find((r) => r.verb === 'create' && r.kind === 'Secret');
     const statefulSet = applied.find((a) => a.kind === 'StatefulSet');
     expect(created && statefulSet && created.at <= statefulSet.at).toBe(true);
-    const secret = (await must(
-      transport,
-      'GET',
-      `/api/v1/namespaces/${NAMESPACE}/secrets/s3-credentials`,
-    )) as {
-      data: Record<string, string>;
-    };
+    const secret = (await client.read({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's3-credentials', namespace: NAMESPACE },
+    })) as unknown as { data: Record<string, string> };
     expect(Object.keys(secret.data).sort()).toEqual(['accessKey', 'secretKey']);
     // It waited: progress while the StatefulSet was not ready, and returned only after the "controller"
     // had marked it ready.
@@ -233,8 +232,11 @@ describe('the Kubernetes driver against the API server', () => {
   });
 
   it('brings Kafka up through the Strimzi resources: node pool, cluster, then topics once it is ready', async () => {
-    const { driver, recorder } = await driverWith();
+    // A poll interval far beyond the test's time: only the watch can wake the waits this soon.
+    const { driver, recorder } = await driverWith({ pollIntervalMs: 120_000 });
+    const started = Date.now();
     const result = await driver.ensureRunning('kafka', () => undefined);
+    expect(Date.now() - started).toBeLessThan(60_000);
     expect(result.action).toBe('started');
     const applied = recorder.applied().filter((a) => a.kind.startsWith('Kafka'));
     expectApplyOrder(applied);

@@ -1,12 +1,19 @@
 // The Kubernetes driver against API responses in test/fixtures/k8s (kube-apiserver's response shapes), for
 // the cases a real API server cannot easily be made to give (driver.apiserver.test.ts runs the driver against a real
-// one). Requests without a fixture get the API server's usual answer: a GET 404s, an apply echoes the object
-// at generation 1, a create echoes it with 201.
+// one), through an in-memory KubeClient. Requests without a fixture get the API server's usual answer: a read
+// finds nothing, an apply echoes the object at generation 1, a create echoes it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import type { KubeRequest, KubeResponse, KubeTransport } from '../../../clients/kubernetes';
+import {
+  KindNotServedError,
+  kubeApiError,
+  type ApplyOptions,
+  type KubeClient,
+  type KubeJson,
+  type KubeRef,
+} from '../../../clients/kubernetes';
 import { KubernetesDriver, type KubernetesDriverOptions } from '../../../platform/k8s/driver';
 import { NeedsOperatorError } from '../../../platform/driver';
 import { REPO } from '../../infra/k8s/helpers';
@@ -14,33 +21,104 @@ import { REPO } from '../../infra/k8s/helpers';
 jest.mock('../../../clients/kafka/client', () => ({}));
 import { createPlatformActivities } from '../../../activities/platform-bring-up';
 
+interface KubeResponse {
+  status: number;
+  body: unknown;
+}
+
 interface Fixture {
   description: string;
+  /** Answers by `METHOD path`, as kube-apiserver gave them for the resource paths of these objects. */
   responses: Record<string, KubeResponse[]>;
 }
 
-class ReplayTransport implements KubeTransport {
-  readonly requests: KubeRequest[] = [];
-  private readonly used = new Map<string, number>();
-  constructor(private readonly fixture: Fixture) {}
+/** The resource paths the fixtures are keyed by (the kinds these tests touch). */
+const PLURALS: Record<string, string> = {
+  Namespace: 'namespaces',
+  ServiceAccount: 'serviceaccounts',
+  Role: 'roles',
+  RoleBinding: 'rolebindings',
+  NetworkPolicy: 'networkpolicies',
+  Secret: 'secrets',
+  ConfigMap: 'configmaps',
+  PersistentVolumeClaim: 'persistentvolumeclaims',
+  Service: 'services',
+  StatefulSet: 'statefulsets',
+  Deployment: 'deployments',
+  PodDisruptionBudget: 'poddisruptionbudgets',
+  PodMonitor: 'podmonitors',
+  ScaledObject: 'scaledobjects',
+  KafkaNodePool: 'kafkanodepools',
+  Kafka: 'kafkas',
+  KafkaTopic: 'kafkatopics',
+  FlinkDeployment: 'flinkdeployments',
+};
 
-  async request(req: KubeRequest): Promise<KubeResponse> {
-    this.requests.push(req);
-    const key = `${req.method} ${req.path}`;
+function resourcePath(o: KubeRef, named = true): string {
+  const prefix = o.apiVersion === 'v1' ? '/api/v1' : `/apis/${o.apiVersion}`;
+  const ns = o.kind === 'Namespace' ? '' : `/namespaces/${o.metadata.namespace}`;
+  return `${prefix}${ns}/${PLURALS[o.kind]}${named ? '/' + o.metadata.name : ''}`;
+}
+
+/**
+ * A KubeClient answering from a fixture; requests without one get the API server's usual answer. An apply
+ * answered 404 is a kind the server does not serve. Waiting for a change moves the fake clock on.
+ */
+class ReplayClient implements KubeClient {
+  readonly requests: { method: string; path: string; body?: unknown; options?: ApplyOptions }[] = [];
+  private readonly used = new Map<string, number>();
+  constructor(
+    private readonly fixture: Fixture,
+    private readonly advance: (ms: number) => void,
+  ) {}
+
+  private answer(method: string, path: string, body?: unknown, options?: ApplyOptions): KubeResponse {
+    this.requests.push({ method, path, body, options });
+    const key = `${method} ${path}`;
     const script = this.fixture.responses[key];
     if (script) {
       const n = this.used.get(key) ?? 0;
       this.used.set(key, n + 1);
       return script[Math.min(n, script.length - 1)];
     }
-    if (req.method === 'GET') return { status: 404, body: { kind: 'Status', reason: 'NotFound', code: 404 } };
-    const body = req.body as { metadata: Record<string, unknown> };
-    const echoed = { ...body, metadata: { ...body.metadata, generation: 1, resourceVersion: '1' } };
-    return { status: req.method === 'POST' ? 201 : 200, body: echoed };
+    if (method === 'GET') return { status: 404, body: { kind: 'Status', reason: 'NotFound', code: 404 } };
+    const o = body as { metadata: Record<string, unknown> };
+    const echoed = { ...o, metadata: { ...o.metadata, generation: 1, resourceVersion: '1' } };
+    return { status: method === 'POST' ? 201 : 200, body: echoed };
+  }
+
+  private result(res: KubeResponse, what: string): KubeJson {
+    if (res.status >= 200 && res.status < 300) return res.body as KubeJson;
+    throw kubeApiError(res.status, res.body, what);
+  }
+
+  async apply(o: KubeJson, options: ApplyOptions) {
+    const res = this.answer('PATCH', resourcePath(o), o, options);
+    if (res.status === 404) throw new KindNotServedError(o.apiVersion, o.kind);
+    return this.result(res, `apply ${o.kind}/${o.metadata.namespace}/${o.metadata.name}`);
+  }
+  async read(ref: KubeRef) {
+    const res = this.answer('GET', resourcePath(ref));
+    return res.status === 404 ? undefined : this.result(res, `read ${ref.kind}/${ref.metadata.name}`);
+  }
+  async create(o: KubeJson) {
+    return this.result(this.answer('POST', resourcePath(o, false), o), `create ${o.kind}`);
+  }
+  list(): Promise<KubeJson[]> {
+    throw new Error('not used by the driver');
+  }
+  delete(): Promise<boolean> {
+    throw new Error('not used by the driver');
+  }
+  async waitForChange(_ref: KubeRef, _rv: string | undefined, ms: number) {
+    this.advance(ms);
+  }
+  async version() {
+    return { gitVersion: 'v1.37.2' };
   }
 
   paths(method: string): string[] {
-    return this.requests.filter((r) => r.method === method).map((r) => r.path.replace(/\?.*$/, ''));
+    return this.requests.filter((r) => r.method === method).map((r) => r.path);
   }
 }
 
@@ -51,16 +129,13 @@ function load(name: string): Fixture {
 }
 
 function driverFor(fixture: string, options: Partial<KubernetesDriverOptions> = {}) {
-  const transport = new ReplayTransport(load(fixture));
   let clock = 0;
+  const transport = new ReplayClient(load(fixture), (ms) => (clock += ms));
   const driver = new KubernetesDriver(transport, {
     overlay: 'dev',
     env: {},
     pollIntervalMs: 5_000,
     now: () => clock,
-    sleep: async (ms) => {
-      clock += ms;
-    },
     ...options,
   });
   return { driver, transport };
@@ -89,13 +164,12 @@ describe('KubernetesDriver', () => {
       `/apis/monitoring.coreos.com/v1${NS}/podmonitors/trino`,
       `/apis/keda.sh/v1alpha1${NS}/scaledobjects/trino-worker`,
     ]);
-    // Server-side apply: field manager dp, forced, apply-patch content type.
+    // Server-side apply with the field manager dp (forced and strict: clients/kubernetes.ts).
     const apply = transport.requests.find((r) => r.method === 'PATCH')!;
-    expect(apply.path).toMatch(/\?fieldManager=dp&force=true&fieldValidation=Strict$/);
-    expect(apply.contentType).toBe('application/apply-patch+yaml');
+    expect(apply.options).toEqual({ fieldManager: 'dp' });
 
     // The missing Secret is created once, after the namespace and before anything else; none is overwritten.
-    const order = transport.requests.map((r) => `${r.method} ${r.path.replace(/\?.*$/, '')}`);
+    const order = transport.requests.map((r) => `${r.method} ${r.path}`);
     const created = transport.requests.filter((r) => r.method === 'POST');
     expect(created.map((r) => (r.body as { metadata: { name: string } }).metadata.name)).toEqual([
       'jupyter-token',

@@ -7,7 +7,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { clientNodeTransport, type KubeTransport } from '../../../clients/kubernetes';
+import { clientNodeKubeClient, type KubeClient, type KubeJson } from '../../../clients/kubernetes';
 import { parseYaml } from '../../../infra/k8s/yaml';
 import { kubeToolPaths, kubeToolsMissing } from '../../../infra/local/install-kube';
 import { loadConfig } from '../../../lib/config';
@@ -175,28 +175,12 @@ async function fetchReadyz(url: string, token: string, ca: Buffer): Promise<bool
   });
 }
 
-/** Sends a request and fails on anything but 2xx, with the server's message. */
-export async function must(
-  transport: KubeTransport,
-  method: 'GET' | 'POST' | 'PATCH',
-  urlPath: string,
-  body?: unknown,
-  contentType?: string,
-): Promise<unknown> {
-  const res = await transport.request({ method, path: urlPath, body, contentType });
-  if (res.status < 200 || res.status >= 300) {
-    throw new Error(`${method} ${urlPath}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
-  }
-  return res.body;
-}
-
 /** Creates a CustomResourceDefinition and waits until the server serves it (condition Established). */
-export async function installCrd(transport: KubeTransport, crd: { metadata: { name: string } }) {
-  const base = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
-  await must(transport, 'POST', base, crd);
+export async function installCrd(client: KubeClient, crd: KubeJson) {
+  await client.apply(crd, { fieldManager: 'dp-test' });
   const established = await pollUntil(
     async () => {
-      const live = (await must(transport, 'GET', `${base}/${crd.metadata.name}`)) as {
+      const live = (await client.read(crd)) as {
         status?: { conditions?: { type: string; status: string }[] };
       };
       return live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
@@ -209,27 +193,25 @@ export async function installCrd(transport: KubeTransport, crd: { metadata: { na
 /** The operators' CRDs the manifests need (Strimzi, Flink operator), from `dp install --kubernetes`. */
 export const OPERATOR_CRD_KINDS = ['Kafka', 'KafkaNodePool', 'KafkaTopic', 'FlinkDeployment'];
 
-export async function installOperatorCrds(transport: KubeTransport): Promise<void> {
+export async function installOperatorCrds(client: KubeClient): Promise<void> {
   const crds = kubeToolPaths(loadConfig().cacheDir).crds;
   for (const kind of OPERATOR_CRD_KINDS) {
-    const crd = parseYaml(fs.readFileSync(path.join(crds, `${kind}.yaml`), 'utf8')) as {
-      metadata: { name: string };
-    };
-    await installCrd(transport, crd);
+    const crd = parseYaml(fs.readFileSync(path.join(crds, `${kind}.yaml`), 'utf8')) as KubeJson;
+    await installCrd(client, crd);
   }
 }
 
 /**
- * The setup of a suite on the real API server: the server, KUBECONFIG pointing at it, a transport through
+ * The setup of a suite on the real API server: the server, KUBECONFIG pointing at it, a client through
  * its context and the operators' CRDs. A server whose setup fails is stopped before the error is thrown.
  */
-export async function startApiServerWithCrds(): Promise<{ server: ApiServer; transport: KubeTransport }> {
+export async function startApiServerWithCrds(): Promise<{ server: ApiServer; client: KubeClient }> {
   const server = await startApiServer();
   try {
     process.env.KUBECONFIG = server.kubeconfig;
-    const transport = await clientNodeTransport(CONTEXT);
-    await installOperatorCrds(transport);
-    return { server, transport };
+    const client = await clientNodeKubeClient(CONTEXT);
+    await installOperatorCrds(client);
+    return { server, client };
   } catch (err) {
     await server.stop();
     throw err;

@@ -1,8 +1,11 @@
 // The test stands in for the controllers a cluster would run (kube-controller-manager, Strimzi): it polls
 // the namespace's workloads and, a while after each appears, writes the status its controller would
 // write once the pods are ready. Workloads named in `neverReady` are left alone.
-import type { KubeTransport } from '../../../clients/kubernetes';
-import { must } from './apiserver';
+//
+// Listing goes through the driver's KubeClient; the status subresource is written with client-node's typed
+// APIs (a JSON patch adding /status), as a controller would.
+import * as k8s from '@kubernetes/client-node';
+import type { KubeClient } from '../../../clients/kubernetes';
 import { sleep } from '../../../lib/time';
 
 interface Live {
@@ -11,10 +14,34 @@ interface Live {
   status?: unknown;
 }
 
-const WORKLOADS: { kind: string; path: (ns: string) => string; status: (o: Live) => unknown }[] = [
+type StatusWriter = (namespace: string, name: string, status: unknown) => Promise<unknown>;
+
+interface Workload {
+  apiVersion: string;
+  kind: string;
+  status: (o: Live) => unknown;
+  write: (kc: k8s.KubeConfig) => StatusWriter;
+}
+
+const addStatus = (status: unknown) => [{ op: 'add', path: '/status', value: status }];
+
+const strimzi = (plural: string) => (kc: k8s.KubeConfig) => {
+  const api = kc.makeApiClient(k8s.CustomObjectsApi);
+  return (namespace: string, name: string, status: unknown) =>
+    api.patchNamespacedCustomObjectStatus({
+      group: 'kafka.strimzi.io',
+      version: 'v1beta2',
+      namespace,
+      plural,
+      name,
+      body: addStatus(status),
+    });
+};
+
+const WORKLOADS: Workload[] = [
   {
+    apiVersion: 'apps/v1',
     kind: 'Deployment',
-    path: (ns) => `/apis/apps/v1/namespaces/${ns}/deployments`,
     status: (o) => {
       const n = o.spec?.replicas ?? 1;
       return {
@@ -25,10 +52,15 @@ const WORKLOADS: { kind: string; path: (ns: string) => string; status: (o: Live)
         availableReplicas: n,
       };
     },
+    write: (kc) => {
+      const api = kc.makeApiClient(k8s.AppsV1Api);
+      return (namespace, name, status) =>
+        api.patchNamespacedDeploymentStatus({ namespace, name, body: addStatus(status) });
+    },
   },
   {
+    apiVersion: 'apps/v1',
     kind: 'StatefulSet',
-    path: (ns) => `/apis/apps/v1/namespaces/${ns}/statefulsets`,
     status: (o) => {
       const n = o.spec?.replicas ?? 1;
       return {
@@ -42,14 +74,25 @@ const WORKLOADS: { kind: string; path: (ns: string) => string; status: (o: Live)
         updateRevision: `${o.metadata.name}-1`,
       };
     },
+    write: (kc) => {
+      const api = kc.makeApiClient(k8s.AppsV1Api);
+      return (namespace, name, status) =>
+        api.patchNamespacedStatefulSetStatus({ namespace, name, body: addStatus(status) });
+    },
   },
-  ...['kafkas', 'kafkatopics'].map((plural) => ({
-    kind: plural === 'kafkas' ? 'Kafka' : 'KafkaTopic',
-    path: (ns: string) => `/apis/kafka.strimzi.io/v1beta2/namespaces/${ns}/${plural}`,
+  ...(
+    [
+      ['Kafka', 'kafkas'],
+      ['KafkaTopic', 'kafkatopics'],
+    ] as const
+  ).map(([kind, plural]) => ({
+    apiVersion: 'kafka.strimzi.io/v1beta2',
+    kind,
     status: (o: Live) => ({
       observedGeneration: o.metadata.generation,
       conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString() }],
     }),
+    write: strimzi(plural),
   })),
 ];
 
@@ -66,11 +109,18 @@ export class TestController {
   private running = false;
   private loop?: Promise<void>;
 
+  private readonly writers: Map<string, StatusWriter>;
+
   constructor(
-    private readonly transport: KubeTransport,
+    private readonly client: KubeClient,
+    kubeconfig: string,
     private readonly namespace: string,
     private readonly options: { delayMs: number; neverReady?: Set<string> },
-  ) {}
+  ) {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    this.writers = new Map(WORKLOADS.map((w) => [w.kind, w.write(kc)]));
+  }
 
   start() {
     this.running = true;
@@ -89,9 +139,12 @@ export class TestController {
 
   private async tick() {
     for (const w of WORKLOADS) {
-      const res = await this.transport.request({ method: 'GET', path: w.path(this.namespace) });
-      if (res.status === 404) continue; // a CRD not installed
-      const items = ((res.body as { items?: Live[] }).items ?? []) as Live[];
+      let items: Live[];
+      try {
+        items = (await this.client.list(w.apiVersion, w.kind, this.namespace)) as unknown as Live[];
+      } catch {
+        continue; // a CRD not installed
+      }
       for (const o of items) {
         const key = `${w.kind}/${o.metadata.name}`;
         if (this.options.neverReady?.has(key)) continue;
@@ -100,13 +153,7 @@ export class TestController {
         const status = o.status as { observedGeneration?: number } | undefined;
         if (status?.observedGeneration === o.metadata.generation) continue; // done for this generation
         if (Date.now() - seen < this.options.delayMs) continue;
-        await must(
-          this.transport,
-          'PATCH',
-          `${w.path(this.namespace)}/${o.metadata.name}/status`,
-          { status: w.status(o) },
-          'application/merge-patch+json',
-        );
+        await this.writers.get(w.kind)!(this.namespace, o.metadata.name, w.status(o));
         this.readied.push({ kind: w.kind, name: o.metadata.name, at: Date.now() });
       }
     }
