@@ -4,6 +4,8 @@
 #   KIND_CLUSTER=lakehouse infra/k8s/build-images.sh --kind   # build, then `kind load` each image
 #   REGISTRY=registry.example.com infra/k8s/build-images.sh --push
 # Tags match infra/manifests (lakehouse/<name>:<tag>); the production overlay rewrites the registry.
+# Without Docker or a registry (the local cluster): `npx dp images build --import` builds the same images with
+# buildah on local bases (infra/images, images/local) and imports them into the cluster's containerd.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -116,10 +116,10 @@ function stages(list: Instruction[]): Instruction[][] {
 }
 
 describe('images', () => {
-  it('build-images.sh builds every folder of images/', () => {
+  it('build-images.sh builds every folder of images/ (images/local: the local bases, see infra/images)', () => {
     const dirs = fs
       .readdirSync(path.join(REPO, 'images'), { withFileTypes: true })
-      .filter((d) => d.isDirectory())
+      .filter((d) => d.isDirectory() && d.name !== 'local')
       .map((d) => d.name);
     expect(images.map((i) => i.name).sort()).toEqual(dirs.sort());
   });
@@ -190,27 +190,31 @@ describe('images', () => {
       if (image.name === 'airflow') {
         // The Airflow base image's entrypoint; the Helm chart picks the command per component.
         expect(entry).toEqual([]);
-        // The DAG runs dbt from DBT_VENV on the project in DBT_PROJECT_DIR: the image sets both to where it
-        // puts them, and the DAG's defaults agree.
+        // The DAG (airflow/dags, the one `dp airflow` runs) calls DP_DBT_EXECUTABLE on the project in
+        // DP_DBT_PROJECT_DIR: the image sets both to where it puts the dbt venv and the project.
         const env = envOf(final);
         const venv = venvCreated(stageNamed(all, 'dbt'));
-        expect(env.DBT_VENV).toBe(venv);
-        expect(copies(final)).toContainEqual({ from: 'dbt', sources: [venv], dest: env.DBT_VENV });
+        expect(env.DP_DBT_EXECUTABLE).toBe(`${venv}/bin/dbt`);
+        expect(copies(final)).toContainEqual({ from: 'dbt', sources: [venv], dest: venv });
         expect(copies(final)).toContainEqual({
           from: undefined,
           sources: ['dbt'],
-          dest: env.DBT_PROJECT_DIR,
+          dest: env.DP_DBT_PROJECT_DIR,
         });
-        const dag = fs.readFileSync(path.join(REPO, 'images', 'airflow', 'dags', 'lakehouse_dbt.py'), 'utf8');
-        const defaults = Object.fromEntries(
-          [...dag.matchAll(/os\.environ\.get\("(\w+)", "([^"]*)"\)/g)].map((m) => [m[1], m[2]]),
+        const settings = fs.readFileSync(
+          path.join(REPO, 'airflow', 'dags', 'yellow_trips', 'settings.py'),
+          'utf8',
         );
-        expect(defaults).toEqual({ DBT_VENV: env.DBT_VENV, DBT_PROJECT_DIR: env.DBT_PROJECT_DIR });
+        expect(settings).toContain('_env("DP_DBT_EXECUTABLE")');
+        expect(settings).toContain('_env("DP_DBT_PROJECT_DIR")');
+        // The project's DAG package with its .airflowignore; no DAG of the image's own.
         expect(copies(final)).toContainEqual({
           from: undefined,
-          sources: ['images/airflow/dags'],
+          sources: ['airflow/dags'],
           dest: '/opt/airflow/dags',
         });
+        expect(fs.existsSync(path.join(REPO, 'airflow', 'dags', '.airflowignore'))).toBe(true);
+        expect(fs.existsSync(path.join(REPO, 'images', 'airflow', 'dags'))).toBe(false);
         return;
       }
       expect(entry.length).toBe(1);
