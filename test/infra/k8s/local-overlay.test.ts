@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { devServerSearchAttributeFlags } from '../../../domain/search-attributes';
-import { MANIFESTS } from './helpers';
+import { IMAGES, localImageOverrides } from '../../../infra/images/plan';
+import { MANIFESTS, rendered } from './helpers';
 
 const LOCAL = path.join(MANIFESTS, 'overlays', 'local');
 
@@ -30,5 +31,30 @@ describe('overlays/local', () => {
   it('leaves out the components whose operators the local cluster lacks', () => {
     const kustomization = documents('kustomization.yaml')[0] as { components?: string[] };
     expect(kustomization.components ?? []).toEqual([]);
+  });
+});
+
+describe('overlays/local images', () => {
+  it('renames each upstream image to the local equivalent dp images build makes', () => {
+    const kustomization = parseAllDocuments(
+      fs.readFileSync(path.join(LOCAL, 'kustomization.yaml'), 'utf8'),
+    )[0].toJS() as { images: { name: string; newName: string; newTag: string }[] };
+    expect([...kustomization.images].sort((a, b) => a.name.localeCompare(b.name))).toEqual(
+      localImageOverrides().sort((a, b) => a.name.localeCompare(b.name)),
+    );
+  });
+
+  it('runs only images that dp images build makes (no registry is reachable)', () => {
+    const built = new Set(IMAGES.map((i) => i.ref));
+    const images = rendered(LOCAL).objects.flatMap((o) => {
+      const pod = (
+        o.spec as
+          | { template?: { spec: { containers: { image: string }[]; initContainers?: { image: string }[] } } }
+          | undefined
+      )?.template?.spec;
+      return pod ? [...pod.containers, ...(pod.initContainers ?? [])].map((c) => c.image) : [];
+    });
+    expect(images.length).toBeGreaterThan(5);
+    expect([...new Set(images)].filter((i) => !built.has(i))).toEqual([]);
   });
 });
