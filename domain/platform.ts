@@ -5,7 +5,8 @@
 export const MANAGED_COMPONENTS = ['objectstore', 'nessie', 'trino', 'kafka'] as const;
 export type ManagedComponent = (typeof MANAGED_COMPONENTS)[number];
 
-export type EnsureAction = 'adopted' | 'started';
+/** `not deployed`: the target deploys no such component (the local cluster's overlay runs no Kafka). */
+export type EnsureAction = 'adopted' | 'started' | 'not deployed';
 
 export interface EnsureResult {
   component: ManagedComponent;

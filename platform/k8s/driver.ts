@@ -360,7 +360,15 @@ export class KubernetesDriver implements PlatformDriver {
     component: ManagedComponent,
     progress: (message: string) => void,
   ): Promise<EnsureResult> {
-    const { changed, details } = await this.applyComponents([COMPONENT_LABELS[component]], progress);
+    const label = COMPONENT_LABELS[component];
+    if (!this.manifests().objects.some((o) => o.metadata.labels?.['app.kubernetes.io/component'] === label)) {
+      return {
+        component,
+        action: 'not deployed',
+        detail: `overlay ${this.overlay} has no ${component} objects`,
+      };
+    }
+    const { changed, details } = await this.applyComponents([label], progress);
     if (component === 'objectstore' && !this.credentials) await this.loadCredentials();
     return { component, action: changed ? 'started' : 'adopted', detail: details.join('; ') };
   }

@@ -8,14 +8,15 @@ shift || true
 : "${POSTGRES_DB:=$POSTGRES_USER}"
 : "${PGDATA:?PGDATA must name the data directory}"
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
-  if [ -z "${POSTGRES_PASSWORD:-}" ]; then
+  superuser_password=${POSTGRES_PASSWORD-}
+  if [ -z "$superuser_password" ]; then
     echo "postgres: POSTGRES_PASSWORD is empty; set it (the nessie-postgres Secret) before the first start" >&2
     exit 1
   fi
   mkdir -p "$PGDATA"
   chmod 700 "$PGDATA"
   pwfile=$(mktemp)
-  printf '%s\n' "$POSTGRES_PASSWORD" > "$pwfile"
+  printf '%s\n' "$superuser_password" > "$pwfile"
   initdb --username="$POSTGRES_USER" --pwfile="$pwfile" --auth-local=trust --auth-host=scram-sha-256 \
     --encoding=UTF8 --locale=C.UTF-8 -D "$PGDATA" >/dev/null
   rm -f "$pwfile"

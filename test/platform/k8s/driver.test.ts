@@ -256,6 +256,17 @@ describe('KubernetesDriver', () => {
     });
   });
 
+  it("reports a component the overlay does not deploy (the local cluster's Kafka) without touching the cluster", async () => {
+    const { driver, transport } = driverFor('objectstore-adopt', { overlay: 'local' });
+    const result = await driver.ensureRunning('kafka', () => undefined);
+    expect(result).toEqual({
+      component: 'kafka',
+      action: 'not deployed',
+      detail: 'overlay local has no kafka objects',
+    });
+    expect(transport.requests).toEqual([]);
+  });
+
   it('orders the add-ons: Kafka and its topics before the Deployments that produce to them', () => {
     const { driver } = driverFor('objectstore-adopt');
     const kinds = driver.objectsFor(['kafka', 'streaming']).map((o) => `${o.kind}/${o.metadata.name}`);
