@@ -69,7 +69,10 @@ export function stageTree(from: string, entries: FileEntry[], to: string): void 
       const resolved = path.resolve(path.dirname(e.abs), target);
       // A link that leaves the tree (Debian's JDK points into /etc) would dangle in the image: copy its target.
       if (path.isAbsolute(target) || !resolved.startsWith(fromRoot + path.sep)) {
-        if (fs.existsSync(resolved)) fs.copyFileSync(resolved, dest);
+        if (!fs.existsSync(resolved)) continue;
+        if (fs.statSync(resolved).isDirectory())
+          fs.cpSync(resolved, dest, { recursive: true, dereference: true });
+        else fs.copyFileSync(resolved, dest);
       } else fs.symlinkSync(target, dest);
       continue;
     }
