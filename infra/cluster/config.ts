@@ -178,6 +178,8 @@ failCgroupV1: false
 cgroupDriver: cgroupfs
 cgroupRoot: ${CGROUP_ROOT}
 failSwapOn: false
+# The machine-wide sysctls it wants are bind-mounted in the node's mount namespace: never write them.
+protectKernelDefaults: true
 # CoreDNS runs as a process of the node, on the node's address.
 clusterDNS: [${n.nodeIp}]
 clusterDomain: ${n.clusterDomain}
