@@ -190,6 +190,7 @@ async function installPauseImage(cacheDir: string, report: Reporter) {
         PAUSE_IMAGE,
         p.pauseArchive.replace(path.dirname(p.pauseArchive), tmp),
         report,
+        '65535:65535', // pause needs no privileges
       );
       fs.rmSync(binary);
     },
@@ -222,6 +223,7 @@ export async function packStaticImage(
   name: string,
   archive: string,
   report: Reporter,
+  user?: string,
 ): Promise<void> {
   if (!IMAGE_NAME.test(name)) throw new Error(`image name '${name}' is not of the form repo/name:tag`);
   if (!/^\/[A-Za-z0-9._/-]+$/.test(inImagePath))
@@ -241,15 +243,8 @@ export async function packStaticImage(
     fs.copyFileSync(binary, target);
     fs.chmodSync(target, 0o755);
     await umoci(['repack', '--image', image, bundle]);
-    await umoci([
-      'config',
-      '--image',
-      image,
-      '--config.entrypoint',
-      inImagePath,
-      '--config.user',
-      '65535:65535',
-    ]);
+    const userArgs = user ? ['--config.user', user] : [];
+    await umoci(['config', '--image', image, '--config.entrypoint', inImagePath, ...userArgs]);
     await umoci(['gc', '--layout', layout]);
     // ctr names an imported image after this annotation of its index entry.
     const indexFile = path.join(layout, 'index.json');

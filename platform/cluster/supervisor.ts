@@ -354,6 +354,7 @@ export async function clusterUp(config: PlatformConfig, report: Reporter): Promi
     watching(),
     report,
   );
+  createCgroupRoot();
   for (const name of [
     'kube-controller-manager',
     'kube-scheduler',
@@ -413,6 +414,24 @@ function cgroupHierarchies(): string[] {
     .readdirSync(base)
     .map((name) => path.join(base, name))
     .filter((dir) => fs.existsSync(path.join(dir, 'cgroup.procs')));
+}
+
+/**
+ * The kubelet wants its cgroupRoot to exist in every hierarchy. cpuset's needs CPUs and memory nodes before
+ * anything can join it: they are copied from the hierarchy's root.
+ */
+function createCgroupRoot() {
+  for (const hierarchy of cgroupHierarchies()) {
+    const dir = path.join(hierarchy, CGROUP_ROOT);
+    fs.mkdirSync(dir, { recursive: true });
+    for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+      const parent = path.join(hierarchy, file);
+      const own = path.join(dir, file);
+      if (fs.existsSync(parent) && fs.existsSync(own) && fs.readFileSync(own, 'utf8').trim() === '') {
+        fs.writeFileSync(own, fs.readFileSync(parent, 'utf8').trim());
+      }
+    }
+  }
 }
 
 /** Every cgroup under `dir`, deepest first. */
