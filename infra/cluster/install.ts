@@ -80,7 +80,8 @@ function found(file: string, searchPath: string): boolean {
       [...searchPath.split(path.delimiter), '/usr/sbin', '/sbin'].map((dir) => path.join(dir, file));
   return candidates.some((candidate) => {
     try {
-      fs.accessSync(candidate, fs.constants.X_OK);
+      // Files named by path (a library) need only exist; commands must be executable.
+      fs.accessSync(candidate, path.isAbsolute(file) ? fs.constants.R_OK : fs.constants.X_OK);
       return true;
     } catch {
       return false;
