@@ -70,14 +70,20 @@ export async function createMissing(api: AdminApi, objects: Record<string, unkno
   return created;
 }
 
-export async function nodeReady(api: AdminApi, node: string): Promise<boolean> {
+/**
+ * Whether the node reports Ready; with `sinceMs`, only a Ready the kubelet confirmed after that moment counts
+ * (after a down and up, etcd still holds the last run's Ready until the controller notices it is stale).
+ */
+export async function nodeReady(api: AdminApi, node: string, sinceMs?: number): Promise<boolean> {
   try {
     const res = await api.get(`/api/v1/nodes/${node}`);
     if (res.status !== 200) return false;
-    const conditions = (
-      JSON.parse(res.body) as { status?: { conditions?: { type: string; status: string }[] } }
-    ).status?.conditions;
-    return conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    type Condition = { type: string; status: string; lastHeartbeatTime?: string };
+    const conditions = (JSON.parse(res.body) as { status?: { conditions?: Condition[] } }).status?.conditions;
+    const ready = conditions?.find((c) => c.type === 'Ready');
+    if (ready?.status !== 'True') return false;
+    // Heartbeat times have whole seconds.
+    return sinceMs === undefined || Date.parse(ready.lastHeartbeatTime ?? '') >= sinceMs - 1000;
   } catch {
     return false;
   }

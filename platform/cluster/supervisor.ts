@@ -366,7 +366,7 @@ export async function clusterUp(config: PlatformConfig, report: Reporter): Promi
   }
   await waitFor(
     `node ${CLUSTER_NETWORK.nodeName} Ready`,
-    () => nodeReady(api, CLUSTER_NETWORK.nodeName),
+    () => nodeReady(api, CLUSTER_NETWORK.nodeName, started),
     watching(),
     report,
   );
