@@ -370,6 +370,13 @@ export async function clusterUp(config: PlatformConfig, report: Reporter): Promi
     watching(),
     report,
   );
+  // Pods can be created once the controller-manager made the default namespace's service account.
+  await waitFor(
+    'the default service account',
+    async () => (await api.get('/api/v1/namespaces/default/serviceaccounts/default')).status === 200,
+    watching(),
+    report,
+  );
   writeHostKubeconfig(config, f);
   const elapsedMs = Date.now() - started;
   report('cluster', `up in ${formatSeconds(elapsedMs)}; KUBECONFIG=${f.kubeconfig} (context dp-local)`);

@@ -188,8 +188,11 @@ describe('dp cluster', () => {
       expect((await clusterStatus(config)).processes.some((p) => p.alive)).toBe(false);
 
       await clusterUp(config, consoleReporter);
-      await kubectl('wait', '--for=condition=Ready', 'pod/app-2', '--timeout=180s');
-      const marker = await kubectl('exec', 'app-2', '--', '/app', 'cat', '/data/marker');
+      // etcd still says Ready from before the down until the kubelet has run the pod again: retry exec.
+      const marker = await pollUntil(
+        () => kubectl('exec', 'app-2', '--', '/app', 'cat', '/data/marker').catch(() => undefined),
+        { timeoutMs: 180_000, intervalMs: 2000 },
+      );
       expect(marker).toMatch(/^kept-\d+$/);
       const { output } = await runLines('kubectl', ['get', 'pv', '--no-headers'], {
         env: { ...process.env, KUBECONFIG: f.kubeconfig },
