@@ -15,6 +15,7 @@ import { consoleReporter, formatSeconds } from '../lib/progress';
 import { sleep } from '../lib/time';
 import { TargetError } from '../platform/target';
 import { registerAirflowCommands } from './airflow';
+import { registerClusterCommands } from './cluster';
 import { registerImageCommands } from './images';
 import { registerNotebookCommands } from './notebook';
 import { eltRunCommand, registerEltCommands } from './elt';
@@ -172,6 +173,7 @@ registerSensorCommands(program);
 registerStreamCommands(program);
 registerAirflowCommands(program);
 registerNotebookCommands(program);
+registerClusterCommands(program);
 registerImageCommands(program);
 
 program

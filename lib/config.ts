@@ -29,6 +29,8 @@ export interface Ports {
   kafka: number;
   /** Kafka's KRaft controller listener (single node: broker and controller in one process). */
   kafkaController: number;
+  /** The local cluster's API server (`dp cluster up`), forwarded to the host's 127.0.0.1. */
+  clusterApi: number;
 }
 
 // SeaweedFS also listens on each of its ports + 10000 for gRPC; the defaults leave room for that.
@@ -47,6 +49,7 @@ export const DEFAULT_PORTS: Ports = {
   tlcMirror: 8190,
   kafka: 9092,
   kafkaController: 9093,
+  clusterApi: 16443,
 };
 
 /** Extra ports a component binds that are derived from a configured one (SeaweedFS gRPC = port + 10000). */

@@ -197,7 +197,18 @@ export async function installKubeSchemas(cacheDir: string, report: Reporter) {
   report('install', `k8s schemas: ${built ? 'installed' : 'cached'} ${p.schemas}`);
 }
 
-async function installApiServer(cacheDir: string, report: Reporter) {
+/** The `-ldflags` value that stamps the release into a Kubernetes binary (`--version`, `/version`), as a release build does. */
+export function kubeVersionLdflags(): string {
+  const [major, minor] = KUBERNETES.version.replace(/^v/, '').split('.');
+  return [
+    `-X k8s.io/component-base/version.gitVersion=${KUBERNETES.version}`,
+    `-X k8s.io/component-base/version.gitMajor=${major}`,
+    `-X k8s.io/component-base/version.gitMinor=${minor}`,
+  ].join(' ');
+}
+
+/** kube-apiserver and etcd into kubeToolPaths().dir; `dp cluster` uses them too. */
+export async function installApiServer(cacheDir: string, report: Reporter) {
   const p = kubeToolPaths(cacheDir);
   const version = `${KUBERNETES.module}@${KUBERNETES.version},${ETCD.module}@${ETCD.version}`;
   const built = await installDir(p.dir, version, async (tmp) => {
@@ -206,13 +217,7 @@ async function installApiServer(cacheDir: string, report: Reporter) {
       'install',
       `kube-apiserver: building ${KUBERNETES.version} with Go (many minutes on a cold cache)`,
     );
-    // The version the server reports (`/version`), as a release build stamps it.
-    const [major, minor] = KUBERNETES.version.replace(/^v/, '').split('.');
-    const ldflags = [
-      `-X k8s.io/component-base/version.gitVersion=${KUBERNETES.version}`,
-      `-X k8s.io/component-base/version.gitMajor=${major}`,
-      `-X k8s.io/component-base/version.gitMinor=${minor}`,
-    ].join(' ');
+    const ldflags = kubeVersionLdflags();
     const apiserver = path.join(tmp, 'kube-apiserver');
     await goBuild(
       KUBE_WRAPPER_DIR,

@@ -20,6 +20,7 @@ const BASE_TEST_PORTS: Ports = {
   tlcMirror: 28190,
   kafka: 29092,
   kafkaController: 29093,
+  clusterApi: 26443,
 };
 
 // DP_TEST_PORT_OFFSET shifts every test port, so two test runs (e.g. two checkouts) can share a machine.
