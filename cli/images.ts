@@ -3,6 +3,7 @@
 // --import loads them into the local cluster's containerd.
 import * as path from 'node:path';
 import type { Command } from 'commander';
+import { clusterToolPaths } from '../infra/cluster/install';
 import { localClusterPaths } from '../infra/cluster/layout';
 import { buildImages, importArchive } from '../infra/images/build';
 import { IMAGES } from '../infra/images/plan';
@@ -20,16 +21,13 @@ export function registerImageCommands(program: Command) {
     .argument('[names...]', 'images to build (with the bases they need); all when none')
     .option('--import', "then import the archives into the local cluster's containerd (k8s.io)")
     .option('--force', 'rebuild even when the inputs are unchanged')
-    .option('--ctr <path>', 'the ctr binary for --import (default: $DP_CTR)')
+    .option('--ctr <path>', "the ctr binary for --import (default: $DP_CTR, else the local cluster's)")
     .action(async (names: string[], options: { import?: boolean; force?: boolean; ctr?: string }) => {
       const config = loadConfig();
       const started = Date.now();
-      // TODO(lead): take ctr's path from infra/cluster once the cluster's tools are built there.
-      const ctr = options.ctr ?? process.env.DP_CTR;
-      if (options.import && !ctr)
-        throw new Error("images: --import needs --ctr <path> or DP_CTR (the cluster's ctr)");
+      const ctr = options.ctr ?? process.env.DP_CTR ?? clusterToolPaths(config.cacheDir).ctr;
       const built = await buildImages(config.cacheDir, names, consoleReporter, { force: options.force });
-      if (options.import && ctr) {
+      if (options.import) {
         const socket = localClusterPaths(config.home).containerdSocket;
         for (const image of built.filter((b) => !b.spec.base))
           await importArchive(ctr, socket, image, consoleReporter);

@@ -1,5 +1,6 @@
 // `dp images build`: each image of the plan (bases first) built with buildah from a staged context, written
 // to one OCI archive under the cache, and skipped when its inputs' hash matches the archive's stamp.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../../lib/config';
@@ -247,6 +248,22 @@ export async function importArchive(
   if (!fs.existsSync(socket))
     throw new Error(`images: no containerd socket at ${socket}; is the cluster up?`);
   const component = `image ${image.spec.name}`;
+  // A re-import of an unchanged image copies hundreds of MiB for nothing: skip it when containerd already
+  // holds the archive's manifest under the image's name.
+  const manifest = archiveManifestDigest(image.archive);
+  const listed = await runLines(ctr, [
+    '-n',
+    'k8s.io',
+    '--address',
+    socket,
+    'images',
+    'ls',
+    `name==${archiveRef(image.spec.ref)}`,
+  ]);
+  if (listed.code === 0 && manifest && listed.output.includes(manifest)) {
+    report(component, `${image.spec.ref} is already in containerd (k8s.io)`);
+    return;
+  }
   // The archive's index names the image by its full reference; --base-name makes ctr keep that repository
   // whichever way its version reads the OCI ref.name annotation.
   const { name } = splitName(image.spec.ref);
@@ -263,6 +280,18 @@ export async function importArchive(
   ]);
   if (code !== 0) throw new Error(`images: ctr import of ${image.archive} failed (exit ${code}):\n${output}`);
   report(component, `imported ${image.spec.ref} into containerd (k8s.io)`);
+}
+
+/** The digest of the (single) manifest an OCI archive's index.json lists; undefined if unreadable. */
+export function archiveManifestDigest(archive: string): string | undefined {
+  try {
+    const index = JSON.parse(
+      execFileSync('tar', ['-xOf', archive, 'index.json'], { encoding: 'utf8', maxBuffer: 1 << 20 }),
+    ) as { manifests?: { digest?: string }[] };
+    return index.manifests?.[0]?.digest;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The name an archive's index gives the image: the reference the kubelet resolves. */
