@@ -8,10 +8,18 @@ import { TrinoClient } from '../clients/trino';
 import { ensureMirrorMonth, ensureZoneLookup, startTlcMirror } from '../infra/local/tlc-mirror';
 import { tlcMirrorDir } from '../platform/local/services';
 import { ensureLocalComponent } from '../platform/local/supervisor';
-import { endpoints, loadConfig, type PlatformConfig } from '../lib/config';
+import { endpoints, loadConfig, paths, type PlatformConfig } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
 import { connectClient, resultWhilePolling } from '../worker/connection';
-import type { AuditReport, MonthlyYellowTripsResult } from '../domain/elt';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { s3Client } from '../clients/s3';
+import { checkLocalSourceFile, uploadSourceFile } from '../activities/elt/upload-source';
+import { InvalidSourceFile } from '../activities/elt/invalid-source-file';
+import { ensureS3Credentials } from '../platform/local/credentials';
+import { looksLikeUrl, MonthSourceError, validSourceUrl } from '../domain/month-source';
+import type { AuditReport, MonthlyYellowTripsResult, MonthSource } from '../domain/elt';
 import { backfillWorkflowId, SCHEDULE_ID, SCHEDULED_WORKFLOW_ID, workflowIdForMonth } from '../domain/names';
 import { backfillProgressQuery, eltProgressQuery } from '../domain/queries';
 import { monthlyYellowTrips, scheduledYellowTrips, yellowTripsBackfill } from '../workflows';
@@ -94,11 +102,12 @@ export async function runMonth(
   config: PlatformConfig,
   month: string,
   sourceBaseUrl?: string,
+  source?: MonthSource,
 ): Promise<MonthlyYellowTripsResult> {
   const handle = await client.workflow.start(monthlyYellowTrips, {
     workflowId: workflowIdForMonth(month),
     taskQueue: config.taskQueue,
-    args: [{ month, sourceBaseUrl }],
+    args: [{ month, sourceBaseUrl, source }],
     // One open run per month: a second `dp elt run` follows the running one.
     workflowIdConflictPolicy: 'USE_EXISTING',
   });
@@ -124,14 +133,62 @@ function failureMessage(err: unknown): string {
   return chain.join('\n  caused by: ');
 }
 
-export async function eltRunCommand(options: { month: string } & MirrorOptions) {
+/**
+ * The month's source that `--source` names: an http(s) URL as it is (the worker fetches it), a path
+ * checked here like the fetch stage would and uploaded to the object store (the worker may run in a pod).
+ */
+export async function explicitSource(
+  config: PlatformConfig,
+  value: string,
+  month: string,
+): Promise<MonthSource> {
+  if (looksLikeUrl(value)) return { kind: 'url', url: validSourceUrl(value) };
+  const checked = await checkLocalSourceFile(value, month);
+  consoleReporter(
+    `elt ${month}`,
+    `${checked.file}: ${checked.rows} rows, sha256 ${checked.sha256.slice(0, 12)}...`,
+  );
+  const store = objectStoreOf(config);
+  try {
+    return await uploadSourceFile(store.s3, store.bucket, checked, (m) => consoleReporter(`elt ${month}`, m));
+  } finally {
+    store.s3.destroy();
+  }
+}
+
+/** The platform's object store as the CLI reaches it. */
+function objectStoreOf(config: PlatformConfig): { s3: S3Client; bucket: string } {
+  const secrets = paths(config).secrets;
+  if (!fs.existsSync(path.join(secrets, 's3.json'))) {
+    throw new InvalidSourceFile(`No object-store keys in ${secrets}: start the platform first (dp up).`);
+  }
+  return {
+    s3: s3Client({ endpoint: endpoints(config).s3, ...ensureS3Credentials(secrets) }),
+    bucket: config.warehouseBucket,
+  };
+}
+
+export async function eltRunCommand(options: { month: string; source?: string } & MirrorOptions) {
   const config = loadConfig();
   const month = supportedMonth(validMonth(options.month));
+  if (options.source && options.mirror)
+    throw new MonthSourceError('Use either --source or --mirror, not both.');
+  let source: MonthSource | undefined;
+  try {
+    source = options.source ? await explicitSource(config, options.source, month) : undefined;
+  } catch (err) {
+    if (err instanceof InvalidSourceFile || err instanceof MonthSourceError) {
+      process.stderr.write(`dp: ${err.message}\nNothing was started; main is unchanged.\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
   const sourceBaseUrl = await mirrorSource(config, [month], options);
   const client = await connectClient(config);
   const started = Date.now();
   try {
-    const result = await runMonth(client, config, month, sourceBaseUrl);
+    const result = await runMonth(client, config, month, sourceBaseUrl, source);
     console.log(`\n${month} published to main in ${formatSeconds(Date.now() - started)}; tag ${result.tag}.`);
     console.log(auditSummary(result.audit));
     await printGoldSummary(config, month);
@@ -277,7 +334,11 @@ export function registerEltCommands(program: Command) {
     elt
       .command('run')
       .description('run one month, wait, print the audit and the Gold summary; exit code = outcome')
-      .requiredOption('--month <YYYY-MM>', 'the month, 2023-01 or later'),
+      .requiredOption('--month <YYYY-MM>', 'the month, 2023-01 or later')
+      .option(
+        '--source <path|url>',
+        'load this Parquet file as the month: a local path (uploaded to the object store) or an http(s) URL',
+      ),
   ).action(eltRunCommand);
   withMirrorOptions(
     elt
