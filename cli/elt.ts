@@ -8,16 +8,13 @@ import { TrinoClient } from '../clients/trino';
 import { ensureMirrorMonth, ensureZoneLookup, startTlcMirror } from '../infra/local/tlc-mirror';
 import { tlcMirrorDir } from '../platform/local/services';
 import { ensureLocalComponent } from '../platform/local/supervisor';
-import { endpoints, loadConfig, paths, type PlatformConfig } from '../lib/config';
+import { endpoints, loadConfig, type PlatformConfig } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
-import { connectClient, resultWhilePolling } from '../worker/connection';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { s3Client } from '../clients/s3';
+import { resultWhilePolling } from '../worker/connection';
+import type { ResolvedTarget, TargetChoice } from '../platform/target';
+import { addTargetChoice, connectTemporal, currentTarget, objectStore, trinoUrl } from './target';
 import { checkLocalSourceFile, uploadSourceFile } from '../activities/elt/upload-source';
 import { InvalidSourceFile } from '../activities/elt/invalid-source-file';
-import { ensureS3Credentials } from '../platform/local/credentials';
 import { looksLikeUrl, MonthSourceError, validSourceUrl } from '../domain/month-source';
 import type { AuditReport, MonthlyYellowTripsResult, MonthSource } from '../domain/elt';
 import { backfillWorkflowId, SCHEDULE_ID, SCHEDULED_WORKFLOW_ID, workflowIdForMonth } from '../domain/names';
@@ -118,8 +115,8 @@ export async function runMonth(
   return followMonth(handle);
 }
 
-async function printGoldSummary(config: PlatformConfig, month: string) {
-  const trino = new TrinoClient(endpoints(config).trino, { catalog: config.catalog });
+async function printGoldSummary(config: PlatformConfig, resolved: ResolvedTarget, month: string) {
+  const trino = new TrinoClient(trinoUrl(config, resolved), { catalog: config.catalog });
   const result = await trino.query(
     `SELECT * FROM ${config.catalog}.gold.monthly_summary WHERE source_month = '${validMonth(month)}'`,
   );
@@ -139,6 +136,7 @@ function failureMessage(err: unknown): string {
  */
 export async function explicitSource(
   config: PlatformConfig,
+  resolved: ResolvedTarget,
   value: string,
   month: string,
 ): Promise<MonthSource> {
@@ -148,7 +146,7 @@ export async function explicitSource(
     `elt ${month}`,
     `${checked.file}: ${checked.rows} rows, sha256 ${checked.sha256.slice(0, 12)}...`,
   );
-  const store = objectStoreOf(config);
+  const store = await objectStore(config, resolved);
   try {
     return await uploadSourceFile(store.s3, store.bucket, checked, (m) => consoleReporter(`elt ${month}`, m));
   } finally {
@@ -156,26 +154,17 @@ export async function explicitSource(
   }
 }
 
-/** The platform's object store as the CLI reaches it. */
-function objectStoreOf(config: PlatformConfig): { s3: S3Client; bucket: string } {
-  const secrets = paths(config).secrets;
-  if (!fs.existsSync(path.join(secrets, 's3.json'))) {
-    throw new InvalidSourceFile(`No object-store keys in ${secrets}: start the platform first (dp up).`);
-  }
-  return {
-    s3: s3Client({ endpoint: endpoints(config).s3, ...ensureS3Credentials(secrets) }),
-    bucket: config.warehouseBucket,
-  };
-}
-
-export async function eltRunCommand(options: { month: string; source?: string } & MirrorOptions) {
+export async function eltRunCommand(
+  options: { month: string; source?: string } & MirrorOptions & TargetChoice,
+) {
   const config = loadConfig();
+  const resolved = currentTarget(config, options);
   const month = supportedMonth(validMonth(options.month));
   if (options.source && options.mirror)
     throw new MonthSourceError('Use either --source or --mirror, not both.');
   let source: MonthSource | undefined;
   try {
-    source = options.source ? await explicitSource(config, options.source, month) : undefined;
+    source = options.source ? await explicitSource(config, resolved, options.source, month) : undefined;
   } catch (err) {
     if (err instanceof InvalidSourceFile || err instanceof MonthSourceError) {
       process.stderr.write(`dp: ${err.message}\nNothing was started; main is unchanged.\n`);
@@ -185,13 +174,13 @@ export async function eltRunCommand(options: { month: string; source?: string } 
     throw err;
   }
   const sourceBaseUrl = await mirrorSource(config, [month], options);
-  const client = await connectClient(config);
+  const client = await connectTemporal(config, resolved);
   const started = Date.now();
   try {
     const result = await runMonth(client, config, month, sourceBaseUrl, source);
     console.log(`\n${month} published to main in ${formatSeconds(Date.now() - started)}; tag ${result.tag}.`);
     console.log(auditSummary(result.audit));
-    await printGoldSummary(config, month);
+    await printGoldSummary(config, resolved, month);
     console.log(`\nTemporal UI: ${endpoints(config).temporalUi}`);
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
@@ -211,16 +200,18 @@ export async function eltBackfillCommand(
     from: string;
     to: string;
     parallel: string;
-  } & MirrorOptions,
+  } & MirrorOptions &
+    TargetChoice,
 ) {
   const config = loadConfig();
+  const resolved = currentTarget(config, options);
   const months = monthRange(options.from, options.to).map(supportedMonth);
   const parallel = Number(options.parallel);
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > 12) {
     throw new Error(`Invalid --parallel '${options.parallel}': use 1 to 12.`);
   }
   const sourceBaseUrl = await mirrorSource(config, months, options);
-  const client = await connectClient(config);
+  const client = await connectTemporal(config, resolved);
   try {
     const handle = await client.workflow.start(yellowTripsBackfill, {
       workflowId: backfillWorkflowId(months[0], months[months.length - 1]),
@@ -252,9 +243,9 @@ export async function eltBackfillCommand(
   }
 }
 
-export async function scheduleCommand(action: string, options: { hour: string }) {
+export async function scheduleCommand(action: string, options: { hour: string } & TargetChoice) {
   const config = loadConfig();
-  const client = await connectClient(config);
+  const client = await connectTemporal(config, currentTarget(config, options));
   try {
     const handle = client.schedule.getHandle(SCHEDULE_ID);
     switch (action) {
@@ -331,8 +322,7 @@ export function registerEltCommands(program: Command) {
     .command('elt')
     .description('the monthly NYC Yellow Taxi ELT (Write-Audit-Publish on Nessie)');
   withMirrorOptions(
-    elt
-      .command('run')
+    addTargetChoice(elt.command('run'))
       .description('run one month, wait, print the audit and the Gold summary; exit code = outcome')
       .requiredOption('--month <YYYY-MM>', 'the month, 2023-01 or later')
       .option(
@@ -341,16 +331,14 @@ export function registerEltCommands(program: Command) {
       ),
   ).action(eltRunCommand);
   withMirrorOptions(
-    elt
-      .command('backfill')
+    addTargetChoice(elt.command('backfill'))
       .description('run a range of months as child workflows with bounded parallelism')
       .requiredOption('--from <YYYY-MM>', 'first month')
       .requiredOption('--to <YYYY-MM>', 'last month')
       .option('--parallel <n>', 'months at once', '1'),
   ).action(eltBackfillCommand);
 
-  program
-    .command('schedule')
+  addTargetChoice(program.command('schedule'))
     .description(`the Temporal Schedule ${SCHEDULE_ID}`)
     .argument('<action>', 'create | pause | unpause | trigger | status | delete')
     .option('--hour <h>', 'hour of the day (UTC) of the monthly run', '6')
