@@ -16,7 +16,7 @@ import { sleep } from '../lib/time';
 import { describeTarget, TargetError, type TargetChoice } from '../platform/target';
 import { componentPods, UnknownLogComponent } from '../platform/k8s/pod-logs';
 import { writePodLogs } from '../clients/kubernetes-logs';
-import { addTargetChoice, currentTarget, registerTargetCommand, rememberTarget, trinoUrl } from './target';
+import { addTargetChoice, currentTarget, registerTargetCommand, trinoUrl } from './target';
 import { registerAirflowCommands } from './airflow';
 import { registerNotebookCommands } from './notebook';
 import { eltRunCommand, registerEltCommands } from './elt';
@@ -74,11 +74,6 @@ addTargetOptions(
   const started = Date.now();
   await platformUp(config, consoleReporter, target);
   if (options.addons && target.kind === 'kubernetes') await applyAddons(target, consoleReporter);
-  // The commands after this one act on this target until the next dp up or dp target.
-  consoleReporter(
-    'target',
-    `${target.kind === 'kubernetes' ? 'k8s' : 'local'}, saved in ${rememberTarget(config, target)}`,
-  );
   console.log(`\nThe platform is up (${formatSeconds(Date.now() - started)}). Every component is healthy:`);
   console.log(target.kind === 'kubernetes' ? await kubernetesSummary(target) : endpointSummary(config));
 });
