@@ -83,7 +83,10 @@ afterAll(() => {
 describe('dp elt run --source', () => {
   test('a local file is uploaded, loaded as the month and published; Bronze, Silver and Gold match the reference', async () => {
     const result = dp(['elt', 'run', '--month', MONTH, '--source', sourceFile]);
-    expect(result.stderr + result.stdout).toMatch(/uploaded april-trips\.parquet/);
+    // Uploaded now, or by an earlier run on a kept test platform (DP_TEST_HOME): the generator is deterministic.
+    expect(result.stderr).toMatch(
+      /uploaded april-trips\.parquet|april-trips\.parquet is already in the object/,
+    );
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`${MONTH} published to main`));
     expect(result.stdout).toMatch(/Audit passed/);
@@ -97,7 +100,7 @@ describe('dp elt run --source', () => {
   test('the same file again is not uploaded again and does not duplicate a row', async () => {
     const result = dp(['elt', 'run', '--month', MONTH, '--source', sourceFile]);
     expect(result.code).toBe(0);
-    expect(result.stdout + result.stderr).toMatch(/already in the object store/);
+    expect(result.stderr).toMatch(/already in the object store/);
     await expectMainMatchesReference();
   });
 
