@@ -14,10 +14,13 @@ import type {
   DbtOutcome,
   FetchOutcome,
   LandedFile,
+  MonthSource,
   PublishOutcome,
   RunBranch,
 } from '../domain/elt';
 import { fetchMonthToLanding } from './elt/fetch';
+import { fetchSourceToLanding } from './elt/fetch-source';
+import { MonthSourceError, validMonthSource } from '../domain/month-source';
 import { InvalidSourceFile } from './elt/invalid-source-file';
 import { validMonth } from '../domain/months';
 import { sqlIdentifier, TrinoClient } from '../clients/trino';
@@ -45,14 +48,25 @@ export function createEltActivities(settings: EltSettings) {
   };
 
   return {
-    async fetchMonth(input: { month: string; baseUrl?: string }): Promise<FetchOutcome> {
+    /** Lands the month's file: from `source` when given, else from the TLC host (or mirror) at baseUrl. */
+    async fetchMonth(input: {
+      month: string;
+      baseUrl?: string;
+      source?: MonthSource;
+    }): Promise<FetchOutcome> {
       const client = s3();
+      const bucket = settings.endpoints().warehouseBucket;
+      const month = validMonth(input.month);
       try {
+        if (input.source) {
+          const source = validMonthSource(input.source);
+          return await fetchSourceToLanding({ s3: client, bucket, month, source, progress: heartbeat });
+        }
         return await fetchMonthToLanding({
           s3: client,
-          bucket: settings.endpoints().warehouseBucket,
+          bucket,
           baseUrl: input.baseUrl ?? settings.tlcBaseUrl,
-          month: validMonth(input.month),
+          month,
           progress: heartbeat,
         });
       } catch (err) {
@@ -181,7 +195,9 @@ export function createEltActivities(settings: EltSettings) {
 
 /** A bad source file fails the activity without retries (they would read the same bytes); others as they are. */
 function failForGoodIfInvalidSource(err: unknown): unknown {
-  return err instanceof InvalidSourceFile ? ApplicationFailure.nonRetryable(err.message, err.name) : err;
+  return err instanceof InvalidSourceFile || err instanceof MonthSourceError
+    ? ApplicationFailure.nonRetryable(err.message, err.name)
+    : err;
 }
 
 function publishMessage(input: { month: string; runId: string }): string {

@@ -10,8 +10,13 @@ import { tlcMirrorDir } from '../platform/local/services';
 import { ensureLocalComponent } from '../platform/local/supervisor';
 import { endpoints, loadConfig, type PlatformConfig } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
-import { connectClient, resultWhilePolling } from '../worker/connection';
-import type { AuditReport, MonthlyYellowTripsResult } from '../domain/elt';
+import { resultWhilePolling } from '../worker/connection';
+import type { ResolvedTarget, TargetChoice } from '../platform/target';
+import { addTargetChoice, connectTemporal, currentTarget, objectStore, trinoUrl } from './target';
+import { checkLocalSourceFile, uploadSourceFile } from '../activities/elt/upload-source';
+import { InvalidSourceFile } from '../activities/elt/invalid-source-file';
+import { looksLikeUrl, MonthSourceError, validSourceUrl } from '../domain/month-source';
+import type { AuditReport, MonthlyYellowTripsResult, MonthSource } from '../domain/elt';
 import { backfillWorkflowId, SCHEDULE_ID, SCHEDULED_WORKFLOW_ID, workflowIdForMonth } from '../domain/names';
 import { backfillProgressQuery, eltProgressQuery } from '../domain/queries';
 import { monthlyYellowTrips, scheduledYellowTrips, yellowTripsBackfill } from '../workflows';
@@ -94,11 +99,12 @@ export async function runMonth(
   config: PlatformConfig,
   month: string,
   sourceBaseUrl?: string,
+  source?: MonthSource,
 ): Promise<MonthlyYellowTripsResult> {
   const handle = await client.workflow.start(monthlyYellowTrips, {
     workflowId: workflowIdForMonth(month),
     taskQueue: config.taskQueue,
-    args: [{ month, sourceBaseUrl }],
+    args: [{ month, sourceBaseUrl, source }],
     // One open run per month: a second `dp elt run` follows the running one.
     workflowIdConflictPolicy: 'USE_EXISTING',
   });
@@ -109,8 +115,8 @@ export async function runMonth(
   return followMonth(handle);
 }
 
-async function printGoldSummary(config: PlatformConfig, month: string) {
-  const trino = new TrinoClient(endpoints(config).trino, { catalog: config.catalog });
+async function printGoldSummary(config: PlatformConfig, resolved: ResolvedTarget, month: string) {
+  const trino = new TrinoClient(trinoUrl(config, resolved), { catalog: config.catalog });
   const result = await trino.query(
     `SELECT * FROM ${config.catalog}.gold.monthly_summary WHERE source_month = '${validMonth(month)}'`,
   );
@@ -124,17 +130,57 @@ function failureMessage(err: unknown): string {
   return chain.join('\n  caused by: ');
 }
 
-export async function eltRunCommand(options: { month: string } & MirrorOptions) {
+/**
+ * The month's source that `--source` names: an http(s) URL as it is (the worker fetches it), a path
+ * checked here like the fetch stage would and uploaded to the object store (the worker may run in a pod).
+ */
+export async function explicitSource(
+  config: PlatformConfig,
+  resolved: ResolvedTarget,
+  value: string,
+  month: string,
+): Promise<MonthSource> {
+  if (looksLikeUrl(value)) return { kind: 'url', url: validSourceUrl(value) };
+  const checked = await checkLocalSourceFile(value, month);
+  consoleReporter(
+    `elt ${month}`,
+    `${checked.file}: ${checked.rows} rows, sha256 ${checked.sha256.slice(0, 12)}...`,
+  );
+  const store = await objectStore(config, resolved);
+  try {
+    return await uploadSourceFile(store.s3, store.bucket, checked, (m) => consoleReporter(`elt ${month}`, m));
+  } finally {
+    store.s3.destroy();
+  }
+}
+
+export async function eltRunCommand(
+  options: { month: string; source?: string } & MirrorOptions & TargetChoice,
+) {
   const config = loadConfig();
+  const resolved = currentTarget(config, options);
   const month = supportedMonth(validMonth(options.month));
+  if (options.source && options.mirror)
+    throw new MonthSourceError('Use either --source or --mirror, not both.');
+  let source: MonthSource | undefined;
+  try {
+    source = options.source ? await explicitSource(config, resolved, options.source, month) : undefined;
+  } catch (err) {
+    if (err instanceof InvalidSourceFile || err instanceof MonthSourceError) {
+      process.stderr.write(`dp: ${err.message}\nNothing was started; main is unchanged.\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
   const sourceBaseUrl = await mirrorSource(config, [month], options);
-  const client = await connectClient(config);
+  const client = await connectTemporal(config, resolved);
   const started = Date.now();
   try {
-    const result = await runMonth(client, config, month, sourceBaseUrl);
+    const result = await runMonth(client, config, month, sourceBaseUrl, source);
     console.log(`\n${month} published to main in ${formatSeconds(Date.now() - started)}; tag ${result.tag}.`);
     console.log(auditSummary(result.audit));
-    await printGoldSummary(config, month);
+    await printGoldSummary(config, resolved, month);
     console.log(`\nTemporal UI: ${endpoints(config).temporalUi}`);
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
@@ -154,16 +200,18 @@ export async function eltBackfillCommand(
     from: string;
     to: string;
     parallel: string;
-  } & MirrorOptions,
+  } & MirrorOptions &
+    TargetChoice,
 ) {
   const config = loadConfig();
+  const resolved = currentTarget(config, options);
   const months = monthRange(options.from, options.to).map(supportedMonth);
   const parallel = Number(options.parallel);
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > 12) {
     throw new Error(`Invalid --parallel '${options.parallel}': use 1 to 12.`);
   }
   const sourceBaseUrl = await mirrorSource(config, months, options);
-  const client = await connectClient(config);
+  const client = await connectTemporal(config, resolved);
   try {
     const handle = await client.workflow.start(yellowTripsBackfill, {
       workflowId: backfillWorkflowId(months[0], months[months.length - 1]),
@@ -195,9 +243,9 @@ export async function eltBackfillCommand(
   }
 }
 
-export async function scheduleCommand(action: string, options: { hour: string }) {
+export async function scheduleCommand(action: string, options: { hour: string } & TargetChoice) {
   const config = loadConfig();
-  const client = await connectClient(config);
+  const client = await connectTemporal(config, currentTarget(config, options));
   try {
     const handle = client.schedule.getHandle(SCHEDULE_ID);
     switch (action) {
@@ -274,22 +322,23 @@ export function registerEltCommands(program: Command) {
     .command('elt')
     .description('the monthly NYC Yellow Taxi ELT (Write-Audit-Publish on Nessie)');
   withMirrorOptions(
-    elt
-      .command('run')
+    addTargetChoice(elt.command('run'))
       .description('run one month, wait, print the audit and the Gold summary; exit code = outcome')
-      .requiredOption('--month <YYYY-MM>', 'the month, 2023-01 or later'),
+      .requiredOption('--month <YYYY-MM>', 'the month, 2023-01 or later')
+      .option(
+        '--source <path|url>',
+        'load this Parquet file as the month: a local path (uploaded to the object store) or an http(s) URL',
+      ),
   ).action(eltRunCommand);
   withMirrorOptions(
-    elt
-      .command('backfill')
+    addTargetChoice(elt.command('backfill'))
       .description('run a range of months as child workflows with bounded parallelism')
       .requiredOption('--from <YYYY-MM>', 'first month')
       .requiredOption('--to <YYYY-MM>', 'last month')
       .option('--parallel <n>', 'months at once', '1'),
   ).action(eltBackfillCommand);
 
-  program
-    .command('schedule')
+  addTargetChoice(program.command('schedule'))
     .description(`the Temporal Schedule ${SCHEDULE_ID}`)
     .argument('<action>', 'create | pause | unpause | trigger | status | delete')
     .option('--hour <h>', 'hour of the day (UTC) of the monthly run', '6')

@@ -26,11 +26,12 @@ export interface TargetOptions {
 
 export function addTargetOptions(command: Command): Command {
   return command
-    .addOption(new Option('--target <target>', 'where the platform runs: local or k8s').default('local'))
+    .addOption(new Option('--target <target>', 'where the platform runs: local or k8s'))
     .option('--context <name>', 'kubeconfig context, with --target k8s (default: the current context)')
     .addOption(
-      new Option('--overlay <name>', `manifests overlay, with --target k8s: ${OVERLAYS.join(', ')}`).default(
-        'dev',
+      new Option(
+        '--overlay <name>',
+        `manifests overlay, with --target k8s: ${OVERLAYS.join(', ')} (default dev)`,
       ),
     );
 }

@@ -10,10 +10,13 @@ import { findPython, MissingPrerequisite } from '../infra/local/prereqs';
 import { tailFile } from '../lib/process';
 import { COMPONENT_LABELS, LOCAL_COMPONENTS, type LocalComponent } from '../platform/local/services';
 import { localPlatformStatus, PortInUseError, stopLocalPlatform } from '../platform/local/supervisor';
-import { endpoints, loadConfig, paths } from '../lib/config';
+import { loadConfig, paths } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
 import { sleep } from '../lib/time';
-import { TargetError } from '../platform/target';
+import { describeTarget, TargetError, type TargetChoice } from '../platform/target';
+import { componentPods, UnknownLogComponent } from '../platform/k8s/pod-logs';
+import { writePodLogs } from '../clients/kubernetes-logs';
+import { addTargetChoice, currentTarget, registerTargetCommand, trinoUrl } from './target';
 import { registerAirflowCommands } from './airflow';
 import { registerClusterCommands } from './cluster';
 import { registerImageCommands } from './images';
@@ -91,11 +94,17 @@ addTargetOptions(
     .option('--json', 'machine-readable output'),
 ).action(async (options: { json?: boolean } & TargetOptions) => {
   const config = loadConfig();
-  const target = targetFromOptions(options);
+  const target = currentTarget(config, options).target;
   const health =
     target.kind === 'kubernetes' ? await kubernetesStatus(config, target) : await localPlatformStatus(config);
   if (options.json) {
-    console.log(JSON.stringify({ healthy: health.every((h) => h.healthy), components: health }, null, 2));
+    console.log(
+      JSON.stringify(
+        { target: describeTarget(target), healthy: health.every((h) => h.healthy), components: health },
+        null,
+        2,
+      ),
+    );
   } else {
     console.log(
       formatTable(
@@ -114,61 +123,87 @@ addTargetOptions(
   if (!health.every((h) => h.healthy)) process.exitCode = 1;
 });
 
-program
-  .command('logs')
-  .description('print the log of a component')
-  .argument('<component>', `one of ${LOCAL_COMPONENTS.join(', ')}`)
-  .option('-n, --lines <n>', 'how many lines from the end', '100')
-  .option('-f, --follow', 'keep printing new lines')
-  .action(async (component: string, options: { lines: string; follow?: boolean }) => {
-    if (!(LOCAL_COMPONENTS as readonly string[]).includes(component)) {
-      throw new UsageError(`Unknown component '${component}'. Use one of: ${LOCAL_COMPONENTS.join(', ')}.`);
-    }
-    const file = paths(loadConfig()).log(component as LocalComponent);
-    if (!fs.existsSync(file)) {
+addTargetChoice(
+  program
+    .command('logs')
+    .description('print the log of a component (on Kubernetes: of the pods of its workload)')
+    .argument('<component>', `one of ${LOCAL_COMPONENTS.join(', ')}`)
+    .option('-n, --lines <n>', 'how many lines from the end', '100')
+    .option('-f, --follow', 'keep printing new lines'),
+).action(async (component: string, options: { lines: string; follow?: boolean } & TargetChoice) => {
+  const lines = Number(options.lines);
+  if (!Number.isInteger(lines) || lines < 0) throw new UsageError(`Invalid --lines '${options.lines}'.`);
+  const resolved = currentTarget(loadConfig(), options);
+  if (resolved.target.kind === 'kubernetes') {
+    const pods = componentPods(component, resolved.target.namespace);
+    const shown = await writePodLogs({
+      context: resolved.target.context,
+      ...pods,
+      tailLines: lines,
+      follow: Boolean(options.follow),
+      out: process.stdout,
+    });
+    if (shown.length === 0) {
       throw new UsageError(
-        `${COMPONENT_LABELS[component as LocalComponent]} has no log yet (${file}). Run dp up.`,
+        `No pods of ${component} in namespace ${pods.namespace} (selector ${pods.labelSelector}). ` +
+          'Is it deployed? See dp status.',
       );
     }
-    process.stdout.write(tailFile(file, Number(options.lines)) + '\n');
-    if (options.follow) {
-      let position = fs.statSync(file).size;
-      for (;;) {
-        await sleep(500);
-        const size = fs.statSync(file).size;
-        if (size > position) {
-          const stream = fs.createReadStream(file, { start: position, end: size - 1 });
-          for await (const chunk of stream) process.stdout.write(chunk);
-          position = size;
-        }
+    return;
+  }
+  if (!(LOCAL_COMPONENTS as readonly string[]).includes(component)) {
+    throw new UsageError(`Unknown component '${component}'. Use one of: ${LOCAL_COMPONENTS.join(', ')}.`);
+  }
+  const file = paths(loadConfig()).log(component as LocalComponent);
+  if (!fs.existsSync(file)) {
+    throw new UsageError(
+      `${COMPONENT_LABELS[component as LocalComponent]} has no log yet (${file}). Run dp up.`,
+    );
+  }
+  process.stdout.write(tailFile(file, lines) + '\n');
+  if (options.follow) {
+    let position = fs.statSync(file).size;
+    for (;;) {
+      await sleep(500);
+      const size = fs.statSync(file).size;
+      if (size > position) {
+        const stream = fs.createReadStream(file, { start: position, end: size - 1 });
+        for await (const chunk of stream) process.stdout.write(chunk);
+        position = size;
       }
     }
-  });
+  }
+});
 
-program
-  .command('query')
-  .description('run SQL on Trino and print the rows')
-  .argument('<sql>', 'the statement')
-  .addOption(new Option('--json', 'rows as a JSON array of objects').conflicts('csv'))
-  .addOption(new Option('--csv', 'rows as CSV with a header line'))
-  .option('--catalog <name>', 'default catalog', 'lakehouse')
-  .option('--schema <name>', 'default schema')
-  .action(
-    async (sql: string, options: { json?: boolean; csv?: boolean; catalog: string; schema?: string }) => {
-      const config = loadConfig();
-      const trino = new TrinoClient(endpoints(config).trino, {
-        catalog: options.catalog,
-        schema: options.schema,
-      });
-      const result = await trino.query(sql);
-      if (options.json) console.log(resultAsJson(result));
-      else if (options.csv) console.log(resultAsCsv(result));
-      else if (result.columns.length > 0) console.log(resultAsTable(result));
-      else console.log(result.updateCount !== undefined ? `OK (${result.updateCount} rows)` : 'OK');
-    },
-  );
+addTargetChoice(
+  program
+    .command('query')
+    .description('run SQL on Trino and print the rows')
+    .argument('<sql>', 'the statement')
+    .addOption(new Option('--json', 'rows as a JSON array of objects').conflicts('csv'))
+    .addOption(new Option('--csv', 'rows as CSV with a header line'))
+    .option('--catalog <name>', 'default catalog', 'lakehouse')
+    .option('--schema <name>', 'default schema'),
+).action(
+  async (
+    sql: string,
+    options: { json?: boolean; csv?: boolean; catalog: string; schema?: string } & TargetChoice,
+  ) => {
+    const config = loadConfig();
+    const trino = new TrinoClient(trinoUrl(config, currentTarget(config, options)), {
+      catalog: options.catalog,
+      schema: options.schema,
+    });
+    const result = await trino.query(sql);
+    if (options.json) console.log(resultAsJson(result));
+    else if (options.csv) console.log(resultAsCsv(result));
+    else if (result.columns.length > 0) console.log(resultAsTable(result));
+    else console.log(result.updateCount !== undefined ? `OK (${result.updateCount} rows)` : 'OK');
+  },
+);
 
 registerEltCommands(program);
+registerTargetCommand(program);
 registerSensorCommands(program);
 registerStreamCommands(program);
 registerAirflowCommands(program);
@@ -189,7 +224,13 @@ program
     console.log(`\nThe platform is up (${formatSeconds(Date.now() - started)}):`);
     console.log(endpointSummary(config));
     console.log('');
-    await eltRunCommand({ month: options.month, mirror: true, rows: options.rows, seed: options.seed });
+    await eltRunCommand({
+      month: options.month,
+      mirror: true,
+      rows: options.rows,
+      seed: options.seed,
+      target: 'local',
+    });
   });
 
 program
@@ -213,7 +254,8 @@ function explain(err: unknown): string {
     err instanceof MissingPrerequisite ||
     err instanceof UsageError ||
     err instanceof NeedsOperatorError ||
-    err instanceof TargetError
+    err instanceof TargetError ||
+    err instanceof UnknownLogComponent
   ) {
     return err.message;
   }

@@ -16,6 +16,7 @@ import type { BringUpReport } from '../domain/platform';
 import { BRING_UP_WORKFLOW_ID } from '../domain/names';
 import { platformBringUp } from '../workflows';
 import { checkCluster } from './kubernetes';
+import { rememberTarget } from './target';
 
 /** Closed runs stay visible in the Temporal UI this long (the dev server's default is one day). */
 const HISTORY_RETENTION_SECONDS = 30 * 24 * 3600;
@@ -74,6 +75,12 @@ export async function platformUp(
   prepareHome(config);
   // On Kubernetes, reach the cluster first: a missing kubeconfig or context is named before anything starts.
   if (target.kind === 'kubernetes') report('kubernetes', await checkCluster(target));
+  // From here on the commands act on this target (until the next dp up or dp target), also when the
+  // bring-up fails: dp status and dp logs then look where the user meant to go.
+  report(
+    'target',
+    `${target.kind === 'kubernetes' ? 'k8s' : 'local'}, saved in ${rememberTarget(config, target)}`,
+  );
   // The worker started below inherits the target, and runs the bring-up with the matching driver.
   Object.assign(process.env, targetEnv(target));
   // Report every taken port by name before anything is installed or started. On Kubernetes only Temporal

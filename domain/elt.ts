@@ -2,10 +2,28 @@
 // what passes between its activities. Types only, shared by workflows, activities, the CLI and tests.
 import type { Duration } from '@temporalio/common';
 
+/**
+ * A month's file from somewhere other than the TLC host (or mirror): a URL the worker fetches, or a file
+ * `dp elt run --source <path>` uploaded to the object store first (so a worker in a pod can read it).
+ */
+export type MonthSource =
+  | { kind: 'url'; url: string }
+  | {
+      kind: 'uploaded';
+      /** Key in the warehouse bucket, named by the content's hash (see domain/month-source.ts). */
+      key: string;
+      /** The user's file name, recorded as the rows' lineage. */
+      fileName: string;
+      sha256: string;
+      bytes: number;
+    };
+
 export interface MonthlyYellowTripsInput {
   month: string;
   /** TLC base URL; the worker's configured one when absent. */
   sourceBaseUrl?: string;
+  /** Load the month from this file instead of the TLC host; sourceBaseUrl is then ignored. */
+  source?: MonthSource;
   /** Checks of an unpublished month before failing (one a day by default). */
   maxWaitDays?: number;
   /** Time between two checks of an unpublished month; one day unless a test says otherwise. */

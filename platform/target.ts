@@ -99,3 +99,142 @@ export function targetFingerprint(env: NodeJS.ProcessEnv = process.env): string 
   const target = targetFromEnv(env);
   return target.kind === 'local' ? '' : '+k8s:' + JSON.stringify(target);
 }
+
+/** The `--target`, `--context` and `--overlay` options of a command (all optional: the saved target fills in). */
+export interface TargetChoice {
+  target?: string;
+  context?: string;
+  overlay?: string;
+}
+
+/** The target a command acts on, where the choice came from, and the Temporal address saved with it. */
+export interface ResolvedTarget {
+  target: PlatformTarget;
+  from: 'option' | 'environment' | 'saved' | 'default';
+  /** The Kubernetes target's Temporal frontend (host:port) as saved, when known. */
+  temporal?: string;
+}
+
+/** A saved target as the shape the resolution needs (kept structural: platform/target-store.ts has the rest). */
+export type StoredTarget =
+  { kind: 'local' } | (KubernetesTarget & { endpoints: KubernetesEndpointOverrides & { temporal?: string } });
+
+function withoutTemporal(endpoints: KubernetesEndpointOverrides & { temporal?: string }) {
+  const { temporal, ...rest } = endpoints;
+  return { temporal, rest };
+}
+
+/**
+ * Which target a command acts on: `--target` when given (a saved Kubernetes target of the same context
+ * lends its endpoints), else DP_TARGET, else the saved target, else local. `--context`/`--overlay` without
+ * `--target` adjust a saved Kubernetes target.
+ */
+export function resolveTarget(
+  choice: TargetChoice,
+  saved: StoredTarget | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedTarget {
+  const k8sEnv = (context: string | undefined, overlay: string | undefined) => ({
+    ...env,
+    DP_TARGET: 'k8s',
+    DP_K8S_CONTEXT: context ?? env.DP_K8S_CONTEXT,
+    DP_K8S_OVERLAY: overlay ?? env.DP_K8S_OVERLAY,
+  });
+  if (choice.target !== undefined) {
+    if (parseTargetName(choice.target) === 'local') {
+      if (choice.context) throw new TargetError('--context applies to --target k8s only.');
+      return { target: { kind: 'local' }, from: 'option' };
+    }
+    const target = targetFromEnv(k8sEnv(choice.context, choice.overlay)) as KubernetesTarget;
+    if (saved?.kind === 'kubernetes' && (choice.context === undefined || choice.context === saved.context)) {
+      const { temporal, rest } = withoutTemporal(saved.endpoints);
+      return {
+        target: { ...target, context: saved.context, endpoints: { ...target.endpoints, ...rest } },
+        from: 'option',
+        temporal,
+      };
+    }
+    return { target, from: 'option' };
+  }
+  if (env.DP_TARGET) {
+    const target = targetFromEnv(
+      parseTargetName(env.DP_TARGET) === 'kubernetes' ? k8sEnv(choice.context, choice.overlay) : env,
+    );
+    if (target.kind === 'local' && choice.context) {
+      throw new TargetError('--context applies to a Kubernetes target only (DP_TARGET is local).');
+    }
+    return { target, from: 'environment' };
+  }
+  if (saved?.kind === 'kubernetes') {
+    const { temporal, rest } = withoutTemporal(saved.endpoints);
+    return {
+      target: {
+        kind: 'kubernetes',
+        context: choice.context ?? saved.context,
+        overlay: choice.overlay ? parseOverlay(choice.overlay) : saved.overlay,
+        namespace: saved.namespace,
+        endpoints: rest,
+      },
+      from: 'saved',
+      temporal,
+    };
+  }
+  if (choice.context) {
+    throw new TargetError(
+      '--context applies to a Kubernetes target: add --target k8s (or run dp target k8s).',
+    );
+  }
+  return { target: { kind: 'local' }, from: saved ? 'saved' : 'default' };
+}
+
+/** The addresses of the local platform a command falls back to (lib/config's endpoints()). */
+export interface LocalAddresses {
+  temporal: string;
+  trino: string;
+  s3: string;
+  nessieApi: string;
+}
+
+/**
+ * Where a command reaches Temporal: the saved address of a Kubernetes target (its 127.0.0.1 forwarder),
+ * else DP_TEMPORAL_ADDRESS, else the local server (`dp up --target k8s` runs Temporal on this machine).
+ */
+export function temporalAddressFor(
+  resolved: ResolvedTarget,
+  local: LocalAddresses,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (resolved.target.kind === 'kubernetes' && resolved.temporal) return resolved.temporal;
+  return env.DP_TEMPORAL_ADDRESS || local.temporal;
+}
+
+/** Where a command reaches one of the platform's HTTP services; a Kubernetes target must know it. */
+export function serviceEndpointFor(
+  resolved: ResolvedTarget,
+  local: LocalAddresses,
+  service: 'trino' | 's3' | 'nessieApi',
+): string {
+  const target = resolved.target;
+  if (target.kind === 'local') return local[service];
+  const address = target.endpoints[service];
+  if (!address) {
+    throw new TargetError(
+      `No ${service} address is known for the Kubernetes target (namespace ${target.namespace}` +
+        `${target.context ? `, context ${target.context}` : ''}): start its 127.0.0.1 forwarders and run ` +
+        `dp up --target k8s again, or set ${ENDPOINT_ENV[service]}.`,
+    );
+  }
+  return address;
+}
+
+/** One line that names the target, for people and for `dp status --json`. */
+export function describeTarget(target: PlatformTarget): {
+  kind: PlatformTarget['kind'];
+  context?: string;
+  namespace?: string;
+  overlay?: string;
+} {
+  return target.kind === 'local'
+    ? { kind: 'local' }
+    : { kind: 'kubernetes', context: target.context, namespace: target.namespace, overlay: target.overlay };
+}

@@ -11,8 +11,9 @@ export function temporalAddress(config: PlatformConfig, env: NodeJS.ProcessEnv =
   return env.DP_TEMPORAL_ADDRESS || endpoints(config).temporal;
 }
 
-export async function connectClient(config: PlatformConfig): Promise<Client> {
-  const connection = await Connection.connect({ address: temporalAddress(config) });
+/** A client of the platform's Temporal; `address` (host:port) for another frontend than temporalAddress's. */
+export async function connectClient(config: PlatformConfig, address?: string): Promise<Client> {
+  const connection = await Connection.connect({ address: address ?? temporalAddress(config) });
   return new Client({ connection, namespace: config.temporalNamespace });
 }
 

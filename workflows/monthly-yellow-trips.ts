@@ -23,6 +23,7 @@ import type {
   PublishOutcome,
 } from '../domain/elt';
 import { supportedMonth, validMonth } from '../domain/months';
+import { validMonthSource } from '../domain/month-source';
 import { runBranchName, runCatalogName } from '../domain/names';
 import { eltProgressQuery } from '../domain/queries';
 import { PIPELINE_STAGE, YELLOW_TRIPS_MONTH } from '../domain/search-attributes';
@@ -72,6 +73,7 @@ export function checkedInput<T>(check: () => T): T {
 
 export async function monthlyYellowTrips(input: MonthlyYellowTripsInput): Promise<MonthlyYellowTripsResult> {
   const month = checkedInput(() => supportedMonth(validMonth(input.month)));
+  const source = checkedInput(() => (input.source ? validMonthSource(input.source) : undefined));
   const { runId } = workflowInfo();
   const progress: EltProgress = { month, stage: 'fetching', detail: '', attempt: 0 };
   setHandler(eltProgressQuery, () => progress);
@@ -94,7 +96,7 @@ export async function monthlyYellowTrips(input: MonthlyYellowTripsInput): Promis
   const maxWaitDays = input.maxWaitDays ?? DEFAULT_MAX_WAIT_DAYS;
   let landed: LandedFile | undefined;
   for (let check = 0; !landed; check++) {
-    const outcome = await fetchMonth({ month, baseUrl: input.sourceBaseUrl });
+    const outcome = await fetchMonth({ month, baseUrl: input.sourceBaseUrl, source });
     if (outcome.status === 'landed') {
       landed = outcome.file;
       break;

@@ -48,7 +48,7 @@ function versionOf(response: Response): SourceVersion {
   };
 }
 
-async function landedVersion(
+export async function landedVersion(
   s3: S3Client,
   bucket: string,
   key: string,
@@ -163,10 +163,53 @@ export async function fetchMonthToLanding(options: FetchOptions): Promise<FetchO
     return { status: 'not-published', httpStatus: response.status };
   if (!response.ok || !response.body) throw new Error(`GET ${url}: HTTP ${response.status}`);
   const version = versionOf(response);
-  const expected = version.size;
+  const file = await landStream({
+    s3,
+    bucket,
+    key,
+    label,
+    sourceUrl: url,
+    body: webBody(response),
+    version,
+    progress,
+    partSize: options.partSize,
+  });
+  return landedOutcome({ ...file, version, reused: false });
+}
 
+export function webBody(response: Response): Readable {
+  return Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
+}
+
+export interface LandStreamOptions {
+  s3: S3Client;
+  bucket: string;
+  /** The landing key; the bytes go to `<key>.partial` first and are promoted once checked. */
+  key: string;
+  /** The file's name in messages. */
+  label: string;
+  /** Where the bytes came from, recorded in the object's metadata. */
+  sourceUrl: string;
+  body: Readable;
+  version: SourceVersion;
+  progress: (message: string) => void;
+  partSize?: number;
+  /** Further checks of the checked, not yet promoted upload (its key given); throwing keeps it out. */
+  check?: (partialKey: string, landed: { sha256: string; rows: number }) => Promise<void>;
+}
+
+/**
+ * Streams `body` to `<key>.partial` (multipart), hashing it and copying it to a temporary file for the
+ * footer; checks the size against the version, the footer's row count and `check`; then promotes it to
+ * `key` with the version, hash and rows in its metadata. A file that fails a check is deleted.
+ */
+export async function landStream(
+  options: LandStreamOptions,
+): Promise<{ bytes: number; sha256: string; rows: number }> {
+  const { s3, bucket, key, label, version, progress } = options;
+  const expected = version.size;
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-fetch-'));
-  const localCopy = path.join(tmpDir, label);
+  const localCopy = path.join(tmpDir, 'source.parquet');
   try {
     let lastReport = 0;
     const counter = meter((total) => {
@@ -178,7 +221,6 @@ export async function fetchMonthToLanding(options: FetchOptions): Promise<FetchO
     });
     const toS3 = new PassThrough();
     const toDisk = fs.createWriteStream(localCopy);
-    const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
     const upload = new Upload({
       client: s3,
       params: { Bucket: bucket, Key: `${key}.partial`, Body: toS3, ContentType: 'application/octet-stream' },
@@ -192,12 +234,13 @@ export async function fetchMonthToLanding(options: FetchOptions): Promise<FetchO
         callback(null, chunk);
       },
     });
-    await pipeline(body, counter.transform, tee, toS3);
+    await pipeline(options.body, counter.transform, tee, toS3);
     await new Promise<void>((resolve, reject) =>
       toDisk.end((err?: Error | null) => (err ? reject(err) : resolve())),
     );
     await uploaded;
     const bytes = counter.total();
+    const sha256 = counter.digest();
     let rows: number;
     try {
       if (expected >= 0 && bytes !== expected) {
@@ -207,24 +250,24 @@ export async function fetchMonthToLanding(options: FetchOptions): Promise<FetchO
         );
       }
       rows = await parquetFooterRows(localCopy, label);
+      await options.check?.(`${key}.partial`, { sha256, rows });
     } catch (err) {
       await deleteObject(s3, bucket, `${key}.partial`);
       throw err;
     }
-    const sha256 = counter.digest();
     // Promote the upload under its final key, with the source version recorded.
     await copyWithMetadata(s3, bucket, `${key}.partial`, key, {
       'source-etag': version.etag,
       'source-last-modified': version.lastModified,
       'source-size': String(version.size),
-      'source-url': url,
+      'source-url': options.sourceUrl,
       sha256,
       rows: String(rows),
     });
     progress(
       `${label}: landed ${(bytes / 1048576).toFixed(1)} MiB, ${rows} rows, sha256 ${sha256.slice(0, 12)}...`,
     );
-    return landedOutcome({ bytes, sha256, rows, version, reused: false });
+    return { bytes, sha256, rows };
   } finally {
     fs.rmSync(tmpDir, { recursive: true, force: true });
   }

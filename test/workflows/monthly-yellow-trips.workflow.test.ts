@@ -231,6 +231,39 @@ describe('monthlyYellowTrips', () => {
     expect(cause.type).toBe('InvalidInput');
     expect(cause.message).toMatch(/Month 2019-01 is not supported: the pipeline loads 2023-01 and later/);
   });
+
+  test('hands an explicit source to the fetch, and refuses a bad one before fetching', async () => {
+    const calls: string[] = [];
+    const sources: unknown[] = [];
+    const activities: EltActivities = {
+      ...recorder(calls),
+      async fetchMonth({ month, source }) {
+        sources.push(source);
+        return { status: 'landed', file: landed(month) };
+      },
+    };
+    const source = { kind: 'url' as const, url: 'https://example.org/april.parquet' };
+    await withWorker(activities, 'source', () =>
+      env().client.workflow.execute(monthlyYellowTrips, {
+        taskQueue: 'source',
+        workflowId: 'yellow-trips-2025-04-source',
+        args: [{ month: '2025-04', source }],
+      }),
+    );
+    expect(sources).toEqual([source]);
+
+    const failure = await withWorker(activities, 'bad-source', () =>
+      env().client.workflow.execute(monthlyYellowTrips, {
+        taskQueue: 'bad-source',
+        workflowId: 'yellow-trips-2025-04-bad-source',
+        args: [{ month: '2025-04', source: { kind: 'url', url: 'file:///etc/passwd' } }],
+      }),
+    ).catch((err: unknown) => err);
+    const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('InvalidInput');
+    expect(cause.message).toMatch(/Unsupported source URL scheme 'file:'/);
+    expect(sources).toHaveLength(1);
+  });
 });
 
 describe('yellowTripsBackfill', () => {

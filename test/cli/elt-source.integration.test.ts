@@ -1,0 +1,126 @@
+// `dp elt run --source`: a month loaded from a local Parquet file (uploaded to the object store first, as a
+// worker in a pod needs) is published with every Bronze, Silver and Gold figure equal to the independent
+// reference; the same file again does not duplicate rows; bad input fails at once and leaves main as it was.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import * as parquet from 'parquet-wasm';
+import { NessieClient } from '../../clients/nessie';
+import { TrinoClient } from '../../clients/trino';
+import { ensureMirrorMonth, tripDataFile, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
+import { endpoints, loadConfig } from '../../lib/config';
+import {
+  countRows,
+  diffGold,
+  expectedRejected,
+  goldOf,
+  lakehouseTables,
+  readGold,
+  readSilverCounts,
+} from '../support/lakehouse-check';
+import { computeReference, type ReferenceResult } from '../support/reference-elt';
+import { freePort } from '../support/free-port';
+import { dp } from '../support/platform/dp';
+
+const config = loadConfig();
+const trino = new TrinoClient(endpoints(config).trino, { source: 'elt-source.test' });
+const nessie = new NessieClient(endpoints(config).nessieApi);
+const tables = lakehouseTables(config.catalog);
+const MONTH = '2025-04';
+const ROWS = 20_000;
+
+let dir: string;
+let sourceFile: string;
+let reference: ReferenceResult;
+
+async function mainHash(): Promise<string> {
+  return (await nessie.getReference('main'))?.hash as string;
+}
+
+async function expectMainMatchesReference() {
+  expect(await countRows(trino, tables.bronze, MONTH)).toBe(reference.bronzeRows);
+  const silver = await readSilverCounts(trino, tables, MONTH);
+  expect(silver.silverRows).toBe(reference.silverRows);
+  expect(silver.distinctTripIds).toBe(reference.silverRows);
+  expect(silver.duplicatesRemoved).toBe(reference.duplicatesRemoved);
+  expect(silver.rejectedByReason).toEqual(expectedRejected(reference));
+  expect(silver.moneyCents).toEqual(reference.silverMoneyCents);
+  expect(diffGold(await readGold(trino, tables, MONTH), goldOf(reference))).toEqual([]);
+}
+
+/** A valid Parquet file that is not a trip file. */
+function writeOtherParquet(file: string) {
+  const table = tableFromArrays({ sensor_id: Int32Array.from([1, 2, 3]), reading: [0.5, 1.5, 2.5] });
+  fs.writeFileSync(file, parquet.writeParquet(parquet.Table.fromIPCStream(tableToIPC(table, 'stream'))));
+}
+
+/** Runs `dp elt run` expected to fail, and checks it failed quickly, said why, and main did not move. */
+async function expectRefused(source: string, message: RegExp, withinMs: number) {
+  const before = await mainHash();
+  const started = Date.now();
+  const result = dp(['elt', 'run', '--month', '2025-05', '--source', source]);
+  expect(result.code).toBe(1);
+  expect(result.stderr).toMatch(message);
+  expect(result.stderr).toMatch(/main is unchanged/);
+  expect(Date.now() - started).toBeLessThan(withinMs);
+  expect(await mainHash()).toBe(before);
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-elt-source-'));
+  await ensureMirrorMonth(dir, MONTH, { rows: ROWS, seed: 4242 });
+  // Under a name of the user's own: it becomes the rows' lineage.
+  sourceFile = path.join(dir, 'april-trips.parquet');
+  fs.copyFileSync(tripDataFile(dir, MONTH), sourceFile);
+  reference = await computeReference(sourceFile, MONTH, ZONE_LOOKUP_SEED);
+});
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('dp elt run --source', () => {
+  test('a local file is uploaded, loaded as the month and published; Bronze, Silver and Gold match the reference', async () => {
+    const result = dp(['elt', 'run', '--month', MONTH, '--source', sourceFile]);
+    // Uploaded now, or by an earlier run on a kept test platform (DP_TEST_HOME): the generator is deterministic.
+    expect(result.stderr).toMatch(
+      /uploaded april-trips\.parquet|april-trips\.parquet is already in the object/,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`${MONTH} published to main`));
+    expect(result.stdout).toMatch(/Audit passed/);
+    await expectMainMatchesReference();
+    const [lineage] = await trino.queryObjects(
+      `SELECT DISTINCT source_file FROM ${tables.bronze} WHERE source_month = '${MONTH}'`,
+    );
+    expect(lineage.source_file).toBe('april-trips.parquet');
+  });
+
+  test('the same file again is not uploaded again and does not duplicate a row', async () => {
+    const result = dp(['elt', 'run', '--month', MONTH, '--source', sourceFile]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/already in the object store/);
+    await expectMainMatchesReference();
+  });
+
+  test('bad input fails at once, names the problem and leaves main unchanged', async () => {
+    const notParquet = path.join(dir, 'notes.parquet');
+    fs.writeFileSync(notParquet, 'pickup,dropoff\n1,2\n');
+    await expectRefused(notParquet, /notes\.parquet is not a valid Parquet file/, 30_000);
+
+    const otherSchema = path.join(dir, 'sensors.parquet');
+    writeOtherParquet(otherSchema);
+    await expectRefused(otherSchema, /sensors\.parquet.*(tpep_pickup_datetime|column)/s, 30_000);
+
+    await expectRefused(path.join(dir, 'missing.parquet'), /There is no file at .*missing\.parquet/, 30_000);
+    await expectRefused('ftp://example.org/yellow.parquet', /Unsupported source URL scheme 'ftp:'/, 30_000);
+    // Nothing listens on a fresh port: the worker's fetch fails for good, not after retries.
+    const port = await freePort();
+    await expectRefused(
+      `http://127.0.0.1:${port}/yellow.parquet`,
+      /Cannot reach the source URL http:\/\/127\.0\.0\.1/,
+      90_000,
+    );
+  });
+});

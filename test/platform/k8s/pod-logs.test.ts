@@ -1,0 +1,36 @@
+// `dp logs <component>` on Kubernetes: every component's selector names pods the manifests really label so.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { componentPods, KUBERNETES_LOG_COMPONENTS } from '../../../platform/k8s/pod-logs';
+import { REPO_ROOT } from '../../../lib/config';
+
+describe('pods of a component', () => {
+  it('are found by labels the base manifests put on pod templates', () => {
+    const base = path.join(REPO_ROOT, 'infra/manifests/base');
+    const manifests = fs
+      .readdirSync(base)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => fs.readFileSync(path.join(base, f), 'utf8'))
+      .join('\n');
+    for (const [component, pods] of Object.entries(KUBERNETES_LOG_COMPONENTS)) {
+      if (pods.namespace) continue; // installed by a Helm chart, not by these manifests
+      for (const label of pods.labelSelector.split(',')) {
+        const [key, value] = label.split('=');
+        if (key === 'strimzi.io/kind') continue; // set by the Strimzi operator on the pods it makes
+        expect({ component, found: manifests.includes(`${key}: ${value}`) }).toEqual({
+          component,
+          found: true,
+        });
+      }
+    }
+  });
+
+  it('live in the target namespace unless the component has its own', () => {
+    expect(componentPods('trino', 'lake')).toEqual({
+      namespace: 'lake',
+      labelSelector: 'app.kubernetes.io/name=trino',
+    });
+    expect(componentPods('temporal', 'lake').namespace).toBe('temporal');
+    expect(() => componentPods('toString', 'lake')).toThrow(/Unknown component 'toString'.*objectstore/);
+  });
+});
