@@ -153,7 +153,7 @@ export const IMAGES: ImageSpec[] = [
     ref: 'lakehouse/nessie:0.99.0-local',
     dockerfile: 'images/local/nessie/Dockerfile',
     context: 'images/local/nessie',
-    bases: { JDK_IMAGE: 'base-jdk17' },
+    bases: { JDK_IMAGE: 'base-jdk25' },
     staged: [{ source: { kind: 'tool', tool: 'nessieJar' }, as: 'nessie-runner.jar' }],
     replaces: 'ghcr.io/projectnessie/nessie:0.99.0',
     smoke: ['java', '-version'],

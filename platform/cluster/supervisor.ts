@@ -144,6 +144,13 @@ function writeConfigs(config: PlatformConfig, f: ClusterFiles) {
   for (const dir of [f.config, f.cniConfDir, f.pids, f.logs, f.podLogs, f.volumes, f.forwardSockets, f.run]) {
     fs.mkdirSync(dir, { recursive: true });
   }
+  // The pool's volumes are made here, writable by every user: pods run as their own non-root users, and
+  // a hostPath volume, unlike others, is not handed to the pod's fsGroup.
+  for (let i = 0; i < VOLUME_POOL.count; i++) {
+    const dir = path.join(f.volumes, volumeName(i));
+    fs.mkdirSync(dir, { recursive: true });
+    fs.chmodSync(dir, 0o1777);
+  }
   const runc = ['/usr/sbin/runc', '/usr/bin/runc', '/sbin/runc'].find((p) => fs.existsSync(p)) ?? 'runc';
   fs.writeFileSync(f.containerdConfig, containerdConfig(f, PAUSE_IMAGE, runc));
   fs.writeFileSync(path.join(f.cniConfDir, '10-dp-pods.conflist'), cniConfig(f));

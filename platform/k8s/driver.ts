@@ -17,6 +17,7 @@ import {
   type KubeRef,
 } from '../../clients/kubernetes';
 import type { S3Credentials } from '../local/credentials';
+import { ensureBucket, s3Client } from '../../clients/s3';
 import {
   CATALOG_NAME,
   clusterEndpoints,
@@ -103,6 +104,17 @@ export interface KubernetesDriverOptions {
   readyTimeoutMs?: Partial<Record<string, number>>;
   now?: () => number;
   env?: NodeJS.ProcessEnv;
+  /** Makes the warehouse bucket if missing (true: made); default through the S3 API at the endpoints. */
+  ensureWarehouseBucket?: (endpoints: PlatformEndpoints) => Promise<boolean>;
+}
+
+async function ensureWarehouseBucket(e: PlatformEndpoints): Promise<boolean> {
+  const client = s3Client({ endpoint: e.s3, ...e.credentials });
+  try {
+    return await ensureBucket(client, e.warehouseBucket);
+  } finally {
+    client.destroy();
+  }
 }
 
 interface Snapshot {
@@ -369,7 +381,14 @@ export class KubernetesDriver implements PlatformDriver {
       };
     }
     const { changed, details } = await this.applyComponents([label], progress);
-    if (component === 'objectstore' && !this.credentials) await this.loadCredentials();
+    if (component === 'objectstore') {
+      if (!this.credentials) await this.loadCredentials();
+      // Nessie reports itself ready only once its warehouse bucket exists, and the components come up side
+      // by side: the bucket is made as soon as the store answers, not after every component is ready.
+      const e = this.endpoints();
+      if (await (this.options.ensureWarehouseBucket ?? ensureWarehouseBucket)(e))
+        details.push(`bucket ${e.warehouseBucket} created`);
+    }
     return { component, action: changed ? 'started' : 'adopted', detail: details.join('; ') };
   }
 

@@ -62,6 +62,8 @@ async function driverWith(options: Partial<KubernetesDriverOptions> = {}) {
     overlay: 'dev',
     client: recorder,
     pollIntervalMs: 250,
+    // No object store answers here: the bucket is the bring-up's concern (tested on the real cluster).
+    ensureWarehouseBucket: () => Promise.resolve(false),
     ...options,
   });
   return { driver, recorder };

@@ -134,6 +134,7 @@ function driverFor(fixture: string, options: Partial<KubernetesDriverOptions> = 
   const driver = new KubernetesDriver(transport, {
     overlay: 'dev',
     env: {},
+    ensureWarehouseBucket: () => Promise.resolve(false),
     pollIntervalMs: 5_000,
     now: () => clock,
     ...options,
