@@ -6,6 +6,7 @@ import { MANAGED_COMPONENTS } from '../domain/platform';
 import { NeedsOperatorError, type ComponentHealth } from '../platform/driver';
 import { clientNodeKubeClient, KubeApiError } from '../clients/kubernetes';
 import { kubernetesDriverFor } from '../platform/k8s/driver';
+import { localClusterEndpoints, localClusterPaths } from '../infra/cluster/layout';
 import { OVERLAYS } from '../infra/k8s/cluster';
 import { probeLocal } from '../platform/local/health';
 import type { PlatformConfig } from '../lib/config';
@@ -31,7 +32,7 @@ export function addTargetOptions(command: Command): Command {
     .addOption(
       new Option(
         '--overlay <name>',
-        `manifests overlay, with --target k8s: ${OVERLAYS.join(', ')} (default dev)`,
+        `manifests overlay, with --target k8s: ${OVERLAYS.join(', ')} (default: local for the context dp-local, else dev)`,
       ),
     );
 }
@@ -100,15 +101,37 @@ export async function kubernetesStatus(
   target: KubernetesTarget,
 ): Promise<ComponentHealth[]> {
   const driver = await kubernetesDriverFor(target);
+  const cluster = await Promise.all(
+    MANAGED_COMPONENTS.filter((c) => driver.deploys(c)).map((c) => driver.probe(c)),
+  );
+  if (target.overlay === 'local') {
+    // The local cluster runs Temporal, the worker and Jupyter itself.
+    const addons = await Promise.all(
+      ['temporal', 'temporal-worker', 'jupyter'].map((name) => driver.probeWorkload(name)),
+    );
+    const e = localClusterEndpoints(config.ports);
+    const endpoint: Record<string, string> = { temporal: e.temporal, jupyter: e.jupyter };
+    return [...cluster, ...addons.map((h) => ({ ...h, endpoint: endpoint[h.component] }))];
+  }
   const local = await Promise.all((['temporal', 'worker'] as const).map((c) => probeLocal(config, c)));
-  const cluster = await Promise.all(MANAGED_COMPONENTS.map((c) => driver.probe(c)));
   return [...local, ...cluster];
 }
 
 /** What `dp up --target k8s` prints at the end: where the platform's services are reached from here. */
-export async function kubernetesSummary(target: KubernetesTarget): Promise<string> {
+export async function kubernetesSummary(config: PlatformConfig, target: KubernetesTarget): Promise<string> {
   const driver = await kubernetesDriverFor(target);
   const e = driver.endpoints();
+  if (target.overlay === 'local') {
+    const l = localClusterEndpoints(config.ports);
+    return [
+      `  Namespace        ${target.namespace} (overlay local, context ${target.context ?? '-'}; kubectl: KUBECONFIG=${localClusterPaths(config.home).kubeconfig})`,
+      `  Temporal UI      ${l.temporalUi}   (gRPC ${l.temporal})`,
+      `  Trino            ${l.trino}   (catalog '${e.catalog}')`,
+      `  Nessie API       ${l.nessieApi}`,
+      `  Object store S3  ${l.s3}   (bucket '${e.warehouseBucket}', keys in the Secret s3-credentials)`,
+      `  Jupyter          ${l.jupyter}   (token in the Secret jupyter-token)`,
+    ].join('\n');
+  }
   return [
     `  Namespace        ${target.namespace} (overlay ${target.overlay}${target.context ? `, context ${target.context}` : ''})`,
     `  Trino            ${e.trino}   (catalog '${e.catalog}')`,

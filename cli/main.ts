@@ -18,6 +18,7 @@ import { componentPods, UnknownLogComponent } from '../platform/k8s/pod-logs';
 import { writePodLogs } from '../clients/kubernetes-logs';
 import { addTargetChoice, currentTarget, registerTargetCommand, trinoUrl } from './target';
 import { registerAirflowCommands } from './airflow';
+import { kubeconfigSearchPath } from '../infra/cluster/layout';
 import { registerClusterCommands } from './cluster';
 import { registerImageCommands } from './images';
 import { registerNotebookCommands } from './notebook';
@@ -35,6 +36,15 @@ import {
 } from './kubernetes';
 import { endpointSummary, platformUp } from './platform';
 
+// `--context dp-local` resolves through the local cluster's kubeconfig, read after the user's own; the
+// worker dp starts inherits the same search path.
+try {
+  const search = kubeconfigSearchPath(process.env, loadConfig().home, fs.existsSync);
+  if (search) process.env.KUBECONFIG = search;
+} catch {
+  // A broken config.json is reported by the command that reads it.
+}
+
 const program = new Command('dp').description(
   'The lakehouse data platform: Temporal, S3, Nessie, Iceberg, Trino',
 );
@@ -42,7 +52,10 @@ const program = new Command('dp').description(
 program
   .command('install')
   .description('install (or verify) every component into the cache; idempotent')
-  .option('--kubernetes', "also what the Kubernetes target needs: kustomize, kube-apiserver, etcd, the schemas")
+  .option(
+    '--kubernetes',
+    'also what the Kubernetes target needs: kustomize, kube-apiserver, etcd, the schemas',
+  )
   .action(async (options: { kubernetes?: boolean }) => {
     const config = loadConfig();
     const platform = installAll(config, consoleReporter);
@@ -75,9 +88,13 @@ addTargetOptions(
     throw new TargetError('--addons applies to --target k8s only.');
   const started = Date.now();
   await platformUp(config, consoleReporter, target);
-  if (options.addons && target.kind === 'kubernetes') await applyAddons(target, consoleReporter);
+  // On the local cluster the Temporal server, the worker and Jupyter are part of the platform, not extras.
+  if (target.kind === 'kubernetes' && (options.addons || target.overlay === 'local'))
+    await applyAddons(target, consoleReporter);
   console.log(`\nThe platform is up (${formatSeconds(Date.now() - started)}). Every component is healthy:`);
-  console.log(target.kind === 'kubernetes' ? await kubernetesSummary(target) : endpointSummary(config));
+  console.log(
+    target.kind === 'kubernetes' ? await kubernetesSummary(config, target) : endpointSummary(config),
+  );
 });
 
 program
@@ -237,12 +254,17 @@ program
   .command('worker')
   .description('run the Temporal worker in the foreground (dp up runs it in the background)')
   .option('--home <dir>', 'platform home (default: DP_HOME or <repo>/.dp)')
-  .action(async (options: { home?: string }) => {
+  .option('--bundle-to <file>', 'only write the bundled workflow code to a file (for DP_WORKFLOW_BUNDLE)')
+  .action(async (options: { home?: string; bundleTo?: string }) => {
     if (options.home) process.env.DP_HOME = options.home;
     // Loaded on demand: the worker pulls in every activity, which other commands do not need.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { runWorker } = require('../worker/worker') as typeof import('../worker/worker');
-    await runWorker(loadConfig());
+    const worker = require('../worker/worker') as typeof import('../worker/worker');
+    if (options.bundleTo) {
+      await worker.writeWorkflowBundle(options.bundleTo);
+      return;
+    }
+    await worker.runWorker(loadConfig());
   });
 
 class UsageError extends Error {}

@@ -16,6 +16,9 @@ import type { BringUpReport } from '../domain/platform';
 import { BRING_UP_WORKFLOW_ID } from '../domain/names';
 import { platformBringUp } from '../workflows';
 import { checkCluster } from './kubernetes';
+import { LOCAL_CLUSTER_CONTEXT, localClusterServiceForwards } from '../infra/cluster/layout';
+import { addClusterForward, clusterStatus } from '../platform/cluster/supervisor';
+import { NeedsOperatorError } from '../platform/driver';
 import { rememberTarget } from './target';
 
 /** Closed runs stay visible in the Temporal UI this long (the dev server's default is one day). */
@@ -74,7 +77,22 @@ export async function platformUp(
 ): Promise<BringUpReport> {
   prepareHome(config);
   // On Kubernetes, reach the cluster first: a missing kubeconfig or context is named before anything starts.
+  if (target.kind === 'kubernetes' && target.context === LOCAL_CLUSTER_CONTEXT) {
+    const cluster = await clusterStatus(config);
+    if (!cluster.up)
+      throw new NeedsOperatorError(
+        'The local cluster (context dp-local) is not running: start it with `dp cluster up` ' +
+          '(and `dp images build --import` for its images), then run this again.',
+      );
+  }
   if (target.kind === 'kubernetes') report('kubernetes', await checkCluster(target));
+  // The local cluster's services on this machine's loopback, for the bring-up run here and for the user.
+  if (target.kind === 'kubernetes' && target.overlay === 'local') {
+    for (const forward of localClusterServiceForwards(config.ports, target.namespace)) {
+      addClusterForward(config, forward);
+      report('forward', `127.0.0.1:${forward.hostPort} -> ${forward.target}`);
+    }
+  }
   // From here on the commands act on this target (until the next dp up or dp target), also when the
   // bring-up fails: dp status and dp logs then look where the user meant to go.
   report(

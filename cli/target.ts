@@ -7,6 +7,7 @@ import { Option, type Command } from 'commander';
 import { s3Client } from '../clients/s3';
 import { ensureS3Credentials } from '../platform/local/credentials';
 import { kubernetesDriverFor } from '../platform/k8s/driver';
+import { localClusterEndpoints } from '../infra/cluster/layout';
 import { OVERLAYS } from '../infra/k8s/cluster';
 import {
   describeTarget,
@@ -75,7 +76,13 @@ export async function objectStore(
 
 /** Saves the target `dp up` brought up; a Kubernetes one with the Temporal address this machine used. */
 export function rememberTarget(config: PlatformConfig, target: PlatformTarget): string {
-  const temporal = target.kind === 'kubernetes' ? process.env.DP_TEMPORAL_ADDRESS || undefined : undefined;
+  // The local cluster's Temporal is reached through its forwarder; another cluster's as DP_TEMPORAL_ADDRESS says.
+  const temporal =
+    target.kind !== 'kubernetes'
+      ? undefined
+      : target.overlay === 'local'
+        ? localClusterEndpoints(config.ports).temporal
+        : process.env.DP_TEMPORAL_ADDRESS || undefined;
   writeSavedTarget(config.home, savedTargetOf(target, temporal ? { temporal } : {}));
   return targetFile(config.home);
 }

@@ -31,6 +31,13 @@ export interface Ports {
   kafkaController: number;
   /** The local cluster's API server (`dp cluster up`), forwarded to the host's 127.0.0.1. */
   clusterApi: number;
+  /** The local cluster's services on 127.0.0.1 (dp cluster's forwarders), beside the local platform's. */
+  clusterTrino: number;
+  clusterS3: number;
+  clusterNessie: number;
+  clusterTemporal: number;
+  clusterTemporalUi: number;
+  clusterJupyter: number;
 }
 
 // SeaweedFS also listens on each of its ports + 10000 for gRPC; the defaults leave room for that.
@@ -50,6 +57,12 @@ export const DEFAULT_PORTS: Ports = {
   kafka: 9092,
   kafkaController: 9093,
   clusterApi: 16443,
+  clusterTrino: 18080,
+  clusterS3: 18343,
+  clusterNessie: 19190,
+  clusterTemporal: 17233,
+  clusterTemporalUi: 18233,
+  clusterJupyter: 18891,
 };
 
 /** Extra ports a component binds that are derived from a configured one (SeaweedFS gRPC = port + 10000). */

@@ -1,7 +1,9 @@
 // Where the platform runs: the local processes (default) or a Kubernetes cluster. `dp up --target k8s` puts
 // the choice into the environment (DP_TARGET, DP_K8S_*), which the worker it starts inherits, so the
 // bring-up workflow's activities run with the matching platform driver.
+import { LOCAL_CLUSTER_CONTEXT, localClusterEndpoints } from '../infra/cluster/layout';
 import { NAMESPACE, OVERLAYS, type Overlay } from '../infra/k8s/cluster';
+import { loadConfig } from '../lib/config';
 
 export interface KubernetesEndpointOverrides {
   s3?: string;
@@ -62,16 +64,25 @@ export function parseOverlay(value: string | undefined): Overlay {
 /** The target the environment names (DP_TARGET=k8s, DP_K8S_CONTEXT, DP_K8S_OVERLAY, DP_K8S_NAMESPACE, ...). */
 export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): PlatformTarget {
   if (parseTargetName(env.DP_TARGET) === 'local') return { kind: 'local' };
-  const overlay = parseOverlay(env.DP_K8S_OVERLAY);
+  const context = env.DP_K8S_CONTEXT || undefined;
+  // The local cluster (`dp cluster up`) runs its own overlay unless told otherwise.
+  const overlay = parseOverlay(
+    env.DP_K8S_OVERLAY || (context === LOCAL_CLUSTER_CONTEXT ? 'local' : undefined),
+  );
   const endpoints: KubernetesEndpointOverrides = {};
-  // Outside a cluster, the dev overlay is reached through kind's host ports; inside, through DNS names.
+  // Outside a cluster, the dev overlay is reached through kind's host ports and the local overlay through
+  // dp cluster's loopback forwarders; inside, through DNS names.
   if (overlay === 'dev' && !env.KUBERNETES_SERVICE_HOST) Object.assign(endpoints, KIND_HOST_ENDPOINTS);
+  if (overlay === 'local' && !env.KUBERNETES_SERVICE_HOST) {
+    const { trino, s3, nessieApi } = localClusterEndpoints(loadConfig(env).ports);
+    Object.assign(endpoints, { trino, s3, nessieApi });
+  }
   for (const [key, name] of Object.entries(ENDPOINT_ENV) as [keyof KubernetesEndpointOverrides, string][]) {
     if (env[name]) endpoints[key] = env[name];
   }
   return {
     kind: 'kubernetes',
-    context: env.DP_K8S_CONTEXT || undefined,
+    context,
     overlay,
     namespace: env.DP_K8S_NAMESPACE || NAMESPACE,
     endpoints,

@@ -1,5 +1,6 @@
 // The Temporal worker of the platform: hosts every workflow and the activities that do the side effects.
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createEltActivities } from '../activities/monthly-yellow-trips';
 import { createPlatformActivities } from '../activities/platform-bring-up';
@@ -16,6 +17,24 @@ export function dbtExecutable(cacheDir: string, env: NodeJS.ProcessEnv = process
   return path.join(env.DP_DBT_VENV || toolPaths(cacheDir).dbtVenv, 'bin', 'dbt');
 }
 
+const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/**
+ * Bundles the workflow code once, as Temporal advises for production: the worker image does it at build time
+ * (`dp worker --bundle-to`), so its pods need neither webpack nor a writable file system to start.
+ */
+export async function writeWorkflowBundle(file: string): Promise<void> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+  fs.writeFileSync(file, code);
+}
+
+/** DP_WORKFLOW_BUNDLE names a prebuilt bundle; without it the worker bundles the sources at start. */
+function workflowSource(env: NodeJS.ProcessEnv = process.env) {
+  return env.DP_WORKFLOW_BUNDLE
+    ? { workflowBundle: { codePath: env.DP_WORKFLOW_BUNDLE } }
+    : { workflowsPath: WORKFLOWS_PATH };
+}
+
 export async function runWorker(config: PlatformConfig): Promise<void> {
   const connection = await NativeConnection.connect({ address: temporalAddress(config) });
   const target = targetFromEnv();
@@ -25,7 +44,7 @@ export async function runWorker(config: PlatformConfig): Promise<void> {
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
-    workflowsPath: require.resolve('../workflows'),
+    ...workflowSource(),
     activities: {
       ...createPlatformActivities(driver),
       ...createEltActivities({

@@ -23,3 +23,62 @@ export function localClusterPaths(home: string) {
     logs: path.join(root, 'logs'),
   };
 }
+
+/**
+ * KUBECONFIG with the local cluster's kubeconfig added after the user's own (KUBECONFIG, else ~/.kube/config
+ * when it exists), so `--context dp-local` resolves without touching the user's file. Undefined when there is
+ * no local cluster kubeconfig.
+ */
+export function kubeconfigSearchPath(
+  env: NodeJS.ProcessEnv,
+  home: string,
+  exists: (file: string) => boolean,
+): string | undefined {
+  const local = localClusterPaths(home).kubeconfig;
+  if (!exists(local)) return undefined;
+  const userHome = env.HOME;
+  const own = env.KUBECONFIG
+    ? env.KUBECONFIG.split(path.delimiter).filter(Boolean)
+    : userHome && exists(path.join(userHome, '.kube', 'config'))
+      ? [path.join(userHome, '.kube', 'config')]
+      : [];
+  return [...own.filter((f) => f !== local), local].join(path.delimiter);
+}
+
+/** The local cluster's services on this machine's 127.0.0.1, by the ports of the platform's config. */
+export interface LocalClusterPorts {
+  clusterTrino: number;
+  clusterS3: number;
+  clusterNessie: number;
+  clusterTemporal: number;
+  clusterTemporalUi: number;
+  clusterJupyter: number;
+}
+
+/**
+ * The loopback forwards `dp up --target k8s` adds for the local cluster: each Service of the platform's
+ * namespace, resolved by the cluster's DNS inside the node.
+ */
+export function localClusterServiceForwards(ports: LocalClusterPorts, namespace: string) {
+  const svc = (name: string, port: number) => `${name}.${namespace}.svc.cluster.local:${port}`;
+  return [
+    { name: 'trino', hostPort: ports.clusterTrino, target: svc('trino', 8080) },
+    { name: 'objectstore', hostPort: ports.clusterS3, target: svc('objectstore', 8333) },
+    { name: 'nessie', hostPort: ports.clusterNessie, target: svc('nessie', 19120) },
+    { name: 'temporal', hostPort: ports.clusterTemporal, target: svc('temporal-frontend', 7233) },
+    { name: 'temporal-ui', hostPort: ports.clusterTemporalUi, target: svc('temporal-frontend', 8233) },
+    { name: 'jupyter', hostPort: ports.clusterJupyter, target: svc('jupyter', 8888) },
+  ];
+}
+
+/** Where this machine reaches the local cluster's services (through the forwards above). */
+export function localClusterEndpoints(ports: LocalClusterPorts) {
+  return {
+    trino: `http://127.0.0.1:${ports.clusterTrino}`,
+    s3: `http://127.0.0.1:${ports.clusterS3}`,
+    nessieApi: `http://127.0.0.1:${ports.clusterNessie}/api/v2`,
+    temporal: `127.0.0.1:${ports.clusterTemporal}`,
+    temporalUi: `http://127.0.0.1:${ports.clusterTemporalUi}`,
+    jupyter: `http://127.0.0.1:${ports.clusterJupyter}`,
+  };
+}

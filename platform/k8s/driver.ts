@@ -351,6 +351,30 @@ export class KubernetesDriver implements PlatformDriver {
     return { changed, details };
   }
 
+  /** Whether the overlay deploys anything with this component label (the local cluster has no Kafka). */
+  deploys(label: string): boolean {
+    return this.manifests().objects.some((o) => o.metadata.labels?.['app.kubernetes.io/component'] === label);
+  }
+
+  /**
+   * Health of the workloads of one add-on (by their app.kubernetes.io/name), e.g. the cluster's Temporal,
+   * the worker Deployment, Jupyter.
+   */
+  async probeWorkload(name: string): Promise<ComponentHealth> {
+    const workloads = this.manifests().objects.filter(
+      (o) => o.kind in DEFAULT_READY_TIMEOUT_MS && o.metadata.labels?.['app.kubernetes.io/name'] === name,
+    );
+    const parts: string[] = [];
+    let healthy = workloads.length > 0;
+    for (const o of workloads) {
+      const live = await this.read(o);
+      const r = live ? readiness(o.kind, live) : { ready: false, detail: 'not found' };
+      healthy &&= r.ready;
+      parts.push(`${o.kind} ${o.metadata.name}: ${r.detail}`);
+    }
+    return { component: name, healthy, detail: parts.join('; ') || 'no workload in the manifests' };
+  }
+
   probe = async (component: ManagedComponent): Promise<ComponentHealth> => {
     const workloads = this.objectsFor([COMPONENT_LABELS[component]]).filter(
       (o) => o.kind in DEFAULT_READY_TIMEOUT_MS,
@@ -373,7 +397,7 @@ export class KubernetesDriver implements PlatformDriver {
     progress: (message: string) => void,
   ): Promise<EnsureResult> {
     const label = COMPONENT_LABELS[component];
-    if (!this.manifests().objects.some((o) => o.metadata.labels?.['app.kubernetes.io/component'] === label)) {
+    if (!this.deploys(label)) {
       return {
         component,
         action: 'not deployed',

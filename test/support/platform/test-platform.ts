@@ -21,6 +21,12 @@ const BASE_TEST_PORTS: Ports = {
   kafka: 29092,
   kafkaController: 29093,
   clusterApi: 26443,
+  clusterTrino: 26080,
+  clusterS3: 26333,
+  clusterNessie: 26190,
+  clusterTemporal: 26233,
+  clusterTemporalUi: 26234,
+  clusterJupyter: 26891,
 };
 
 // DP_TEST_PORT_OFFSET shifts every test port, so two test runs (e.g. two checkouts) can share a machine.
