@@ -1,5 +1,6 @@
 // `dp cluster up | down | status | forward`: the local single-node Kubernetes cluster (platform/cluster).
 import type { Command } from 'commander';
+import { clusterToolPaths } from '../infra/cluster/install';
 import { loadConfig } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
 import { parseForwardSpec } from '../platform/cluster/forwards';
@@ -17,11 +18,12 @@ export function registerClusterCommands(program: Command): void {
     .command('up')
     .description('install what is missing and start the cluster; idempotent')
     .action(async () => {
-      const result = await clusterUp(loadConfig(), consoleReporter);
+      const config = loadConfig();
+      const result = await clusterUp(config, consoleReporter);
       console.log(
         result.alreadyUp
           ? `The cluster was already up. KUBECONFIG=${result.kubeconfig}`
-          : `The cluster is up (${formatSeconds(result.elapsedMs)}). Use it with:\n  export KUBECONFIG=${result.kubeconfig}\n  kubectl get nodes`,
+          : `The cluster is up (${formatSeconds(result.elapsedMs)}). Use it with:\n  export KUBECONFIG=${result.kubeconfig}\n  kubectl get nodes   (any kubectl; this cluster's own is ${clusterToolPaths(config.cacheDir).kubectl})`,
       );
     });
 

@@ -27,7 +27,14 @@ import { MissingPrerequisite } from '../local/prereqs';
 export const CONTAINERD = { module: 'github.com/containerd/containerd/v2', version: 'v2.4.2' };
 export const COREDNS = { module: 'github.com/coredns/coredns', version: 'v1.14.7' };
 /** The node's commands built from the wrapper module (kube-apiserver is built by installApiServer). */
-export const NODE_COMMANDS = ['kubelet', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'] as const;
+export const NODE_COMMANDS = [
+  'kubelet',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kube-proxy',
+  // The cluster's own client, of the same release: the tests and the README use it.
+  'kubectl',
+] as const;
 /** The name the pause image is imported under; containerd's CRI config names it as the sandbox image. */
 export const PAUSE_IMAGE = 'dp.local/pause:3.10';
 
@@ -45,6 +52,7 @@ export function clusterToolPaths(cacheDir: string) {
     controllerManager: path.join(node, 'kube-controller-manager'),
     scheduler: path.join(node, 'kube-scheduler'),
     kubeProxy: path.join(node, 'kube-proxy'),
+    kubectl: path.join(node, 'kubectl'),
     apiserver: kube.apiserver,
     etcd: kube.etcd,
     /** Holds containerd, containerd-shim-runc-v2 and ctr (containerd finds its shim on PATH: put it first). */
@@ -115,27 +123,28 @@ function goInstall(bin: string, packages: string[], report: Reporter): Promise<s
 
 async function installNodeCommands(cacheDir: string, report: Reporter) {
   const p = clusterToolPaths(cacheDir);
-  const built = await installDir(p.nodeDir, `${KUBERNETES.module}@${KUBERNETES.version}`, async (tmp) => {
-    for (const command of NODE_COMMANDS) {
-      const started = Date.now();
-      report('install', `${command}: building ${KUBERNETES.version} with Go (minutes on a cold cache)`);
-      await goBuild(
-        KUBE_WRAPPER_DIR,
-        [
-          `-ldflags=${kubeVersionLdflags()}`,
-          '-o',
-          path.join(tmp, command),
-          `${KUBERNETES.module}/cmd/${command}`,
-        ],
-        report,
-      );
-      report('install', `${command}: built (${formatSeconds(Date.now() - started)})`);
-    }
-  });
-  report(
-    'install',
-    `kubelet, kube-controller-manager, kube-scheduler, kube-proxy: ${built ? 'built' : 'cached'} ${p.nodeDir}`,
+  const built = await installDir(
+    p.nodeDir,
+    `${KUBERNETES.module}@${KUBERNETES.version} ${NODE_COMMANDS.join(',')}`,
+    async (tmp) => {
+      for (const command of NODE_COMMANDS) {
+        const started = Date.now();
+        report('install', `${command}: building ${KUBERNETES.version} with Go (minutes on a cold cache)`);
+        await goBuild(
+          KUBE_WRAPPER_DIR,
+          [
+            `-ldflags=${kubeVersionLdflags()}`,
+            '-o',
+            path.join(tmp, command),
+            `${KUBERNETES.module}/cmd/${command}`,
+          ],
+          report,
+        );
+        report('install', `${command}: built (${formatSeconds(Date.now() - started)})`);
+      }
+    },
   );
+  report('install', `${NODE_COMMANDS.join(', ')}: ${built ? 'built' : 'cached'} ${p.nodeDir}`);
 }
 
 async function installContainerd(cacheDir: string, report: Reporter) {

@@ -29,7 +29,8 @@ let home: string;
 const netnsBefore = new Set(fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns') : []);
 
 function kubectl(...args: string[]): Promise<string> {
-  return run('kubectl', args, {
+  // The cluster's own kubectl (dp cluster builds it), not whichever the machine may have.
+  return run(clusterToolPaths(config.cacheDir).kubectl, args, {
     component: 'kubectl',
     report: consoleReporter,
     env: { ...process.env, KUBECONFIG: clusterFiles(home).kubeconfig },
@@ -194,9 +195,13 @@ describe('dp cluster', () => {
         { timeoutMs: 180_000, intervalMs: 2000 },
       );
       expect(marker).toMatch(/^kept-\d+$/);
-      const { output } = await runLines('kubectl', ['get', 'pv', '--no-headers'], {
-        env: { ...process.env, KUBECONFIG: f.kubeconfig },
-      });
+      const { output } = await runLines(
+        clusterToolPaths(config.cacheDir).kubectl,
+        ['get', 'pv', '--no-headers'],
+        {
+          env: { ...process.env, KUBECONFIG: f.kubeconfig },
+        },
+      );
       expect(output).toMatch(/Bound/);
     },
     15 * MINUTE,

@@ -1,0 +1,278 @@
+// The platform on the local cluster, as a new user runs it: `dp cluster up`, `dp images build --import`,
+// `dp up --target k8s --context dp-local` until every core component is Ready, then a month loaded from a
+// file by the in-cluster worker (its figures equal to the independent reference, its audit report in the
+// cluster's object store) while a Trino worker pod is deleted during the transform stage; a second
+// `dp up` changes nothing, and `dp cluster down` leaves the machine clean.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { TrinoClient } from '../../clients/trino';
+import { s3Client } from '../../clients/s3';
+import { clusterToolPaths } from '../../infra/cluster/install';
+import { localClusterEndpoints } from '../../infra/cluster/layout';
+import { IMAGES } from '../../infra/images/plan';
+import { ensureMirrorMonth, tripDataFile, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
+import { loadConfig, REPO_ROOT, type Ports } from '../../lib/config';
+import { run } from '../../lib/exec';
+import { consoleReporter } from '../../lib/progress';
+import { clusterCgroups, clusterStatus } from '../../platform/cluster/supervisor';
+import { kubernetesDriverFor } from '../../platform/k8s/driver';
+import { targetFromEnv, type KubernetesTarget } from '../../platform/target';
+import {
+  countRows,
+  diffGold,
+  expectedRejected,
+  goldOf,
+  lakehouseTables,
+  readGold,
+  readSilverCounts,
+} from '../support/lakehouse-check';
+import { computeReference, type ReferenceResult } from '../support/reference-elt';
+import { createTestHome, TEST_PORTS } from '../support/platform/test-platform';
+
+const MINUTE = 60_000;
+const MONTH = '2025-02';
+const ROWS = 200_000;
+const NAMESPACE = 'data-platform';
+
+// Ports of their own: the integration tests' local platform may run beside this test.
+const PORTS = Object.fromEntries(
+  Object.entries(TEST_PORTS).map(([name, port]) => [name, port + 300]),
+) as unknown as Ports;
+const home = createTestHome('dp-cluster-platform-', PORTS);
+const env: NodeJS.ProcessEnv = { ...process.env, DP_HOME: home };
+delete env.DP_TARGET;
+const config = loadConfig(env);
+const kubectlPath = clusterToolPaths(config.cacheDir).kubectl;
+const kubeconfig = path.join(home, 'kubeconfig');
+const mountsBefore = mountPoints();
+
+/** `dp <args>`, its output passed through; resolves with its exit code and output. */
+function dp(args: string[], onLine?: (line: string) => void): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'dp.js'), ...args], { env });
+    let out = '';
+    let pending = '';
+    const take = (chunk: Buffer) => {
+      const text = chunk.toString();
+      out += text;
+      process.stdout.write(text);
+      pending += text;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) onLine?.(line);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+function kubectl(...args: string[]): Promise<string> {
+  return run(kubectlPath, args, {
+    component: 'kubectl',
+    report: consoleReporter,
+    env: { ...env, KUBECONFIG: kubeconfig },
+  });
+}
+
+interface PodList {
+  items: {
+    metadata: { name: string; labels?: Record<string, string> };
+    status: { phase: string; conditions?: { type: string; status: string }[] };
+  }[];
+}
+
+async function pods(): Promise<PodList['items']> {
+  return (JSON.parse(await kubectl('get', 'pods', '-n', NAMESPACE, '-o', 'json')) as PodList).items;
+}
+
+const isReady = (p: PodList['items'][number]) =>
+  p.status.phase === 'Running' &&
+  !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+
+function mountPoints(): string[] {
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((m): m is string => !!m);
+}
+
+/** The images the local overlay runs: what `dp images build --import` must provide to this cluster. */
+const GENERATIONS = 'jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.generation}{"\\n"}{end}';
+const VERSIONS = 'jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.resourceVersion}{"\\n"}{end}';
+const OVERLAY_IMAGES = ['worker', 'trino', 'jupyter', 'postgres', 'nessie', 'seaweedfs', 'temporal'];
+
+let target: KubernetesTarget;
+let reference: ReferenceResult;
+let sourceFile: string;
+
+afterAll(async () => {
+  // Whatever happened, leave no cluster running.
+  if ((await clusterStatus(config)).processes.some((p) => p.alive)) await dp(['cluster', 'down']);
+  await dp(['down']);
+}, 10 * MINUTE);
+
+describe('the platform on the local cluster', () => {
+  it(
+    'dp cluster up starts a node that becomes Ready',
+    async () => {
+      const up = await dp(['cluster', 'up']);
+      expect(up.code).toBe(0);
+      expect(await kubectl('get', 'nodes', '--no-headers')).toMatch(/\sReady\s/);
+    },
+    30 * MINUTE,
+  );
+
+  it(
+    "dp images build --import puts the overlay's images into the cluster's containerd",
+    async () => {
+      for (const name of OVERLAY_IMAGES) expect(IMAGES.map((i) => i.name)).toContain(name);
+      const build = await dp(['images', 'build', '--import', ...OVERLAY_IMAGES]);
+      expect(build.code).toBe(0);
+      const listed = await run(
+        clusterToolPaths(config.cacheDir).ctr,
+        [
+          '--address',
+          path.join(home, 'cluster', 'run', 'containerd', 'containerd.sock'),
+          '-n',
+          'k8s.io',
+          'images',
+          'ls',
+          '-q',
+        ],
+        { component: 'ctr', report: consoleReporter },
+      );
+      for (const name of OVERLAY_IMAGES) {
+        const ref = IMAGES.find((i) => i.name === name)!.ref;
+        expect(listed).toContain(`docker.io/${ref}`);
+      }
+    },
+    45 * MINUTE,
+  );
+
+  it(
+    'dp up --target k8s --context dp-local ends with every core component Ready',
+    async () => {
+      const up = await dp(['up', '--target', 'k8s', '--context', 'dp-local']);
+      expect(up.code).toBe(0);
+      const all = await pods();
+      const apps = new Set(all.map((p) => p.metadata.labels?.['app.kubernetes.io/name']));
+      for (const app of [
+        'seaweedfs',
+        'nessie-postgres',
+        'nessie',
+        'trino',
+        'temporal',
+        'temporal-worker',
+        'jupyter',
+      ])
+        expect([app, apps.has(app)]).toEqual([app, true]);
+      expect(all.filter((p) => !isReady(p)).map((p) => p.metadata.name)).toEqual([]);
+      const roles = all.map((p) => p.metadata.labels?.['trino.io/role']);
+      expect(roles.filter((r) => r === 'coordinator')).toHaveLength(1);
+      expect(roles.filter((r) => r === 'worker')).toHaveLength(2);
+      // The target is remembered: status speaks of the cluster.
+      const status = await dp(['status', '--json']);
+      expect(status.code).toBe(0);
+      const report = JSON.parse(status.out.slice(status.out.indexOf('{'))) as {
+        target: { kind: string; context: string };
+        healthy: boolean;
+      };
+      expect(report.target).toEqual(expect.objectContaining({ kind: 'kubernetes', context: 'dp-local' }));
+      expect(report.healthy).toBe(true);
+      target = targetFromEnv({ ...env, DP_TARGET: 'k8s', DP_K8S_CONTEXT: 'dp-local' }) as KubernetesTarget;
+    },
+    30 * MINUTE,
+  );
+
+  it(
+    'publishes a month from a file through the in-cluster worker, with a Trino worker pod deleted during its transform',
+    async () => {
+      const dir = path.join(home, 'source');
+      await ensureMirrorMonth(dir, MONTH, { rows: ROWS, seed: 20250201 });
+      sourceFile = tripDataFile(dir, MONTH);
+      reference = await computeReference(sourceFile, MONTH, ZONE_LOOKUP_SEED);
+
+      let deleted: string | undefined;
+      const deletion: Promise<void>[] = [];
+      const elt = await dp(['elt', 'run', '--month', MONTH, '--source', sourceFile], (line) => {
+        if (deleted === undefined && /transforming/.test(line)) {
+          deleted = 'pending';
+          deletion.push(
+            (async () => {
+              const worker = (await pods()).find((p) => p.metadata.labels?.['trino.io/role'] === 'worker');
+              deleted = worker!.metadata.name;
+              await kubectl('delete', 'pod', '-n', NAMESPACE, deleted, '--grace-period=1', '--wait=false');
+            })(),
+          );
+        }
+      });
+      await Promise.all(deletion);
+      expect(elt.code).toBe(0);
+      expect(deleted).toMatch(/^trino-worker-/);
+      expect((await pods()).map((p) => p.metadata.name)).not.toContain(deleted);
+
+      // The figures on main, read through the cluster's Trino, equal the reference computed from the file.
+      const e = localClusterEndpoints(config.ports);
+      const trino = new TrinoClient(e.trino, { source: 'platform.cluster.test' });
+      const tables = lakehouseTables('lakehouse');
+      expect(await countRows(trino, tables.bronze, MONTH)).toBe(reference.bronzeRows);
+      const silver = await readSilverCounts(trino, tables, MONTH);
+      expect(silver.silverRows).toBe(reference.silverRows);
+      expect(silver.duplicatesRemoved).toBe(reference.duplicatesRemoved);
+      expect(silver.rejectedByReason).toEqual(expectedRejected(reference));
+      expect(silver.moneyCents).toEqual(reference.silverMoneyCents);
+      expect(diffGold(await readGold(trino, tables, MONTH), goldOf(reference))).toEqual([]);
+
+      // The audit report is in the cluster's object store, under the key the run printed.
+      const key = /report s3:\/\/warehouse\/(\S+\.json)/.exec(elt.out)?.[1];
+      expect(key).toMatch(new RegExp(`^audits/yellow_trips/${MONTH}/`));
+      const driver = await kubernetesDriverFor(target);
+      const s3 = s3Client({ endpoint: e.s3, ...driver.endpoints().credentials });
+      try {
+        const object = await s3.send(new GetObjectCommand({ Bucket: 'warehouse', Key: key }));
+        const audit = JSON.parse(await object.Body!.transformToString()) as { month?: string };
+        expect(JSON.stringify(audit)).toContain(MONTH);
+      } finally {
+        s3.destroy();
+      }
+    },
+    40 * MINUTE,
+  );
+
+  it(
+    'a second dp up --target k8s changes nothing',
+    async () => {
+      // Spec changes raise a workload's generation; Services and ConfigMaps have no status, so any write shows.
+      const state = async () =>
+        [
+          await kubectl('get', 'deploy,statefulset', '-n', NAMESPACE, '-o', GENERATIONS),
+          await kubectl('get', 'service,configmap,secret', '-n', NAMESPACE, '-o', VERSIONS),
+        ].join('\n');
+      const before = await state();
+      const again = await dp(['up', '--target', 'k8s', '--context', 'dp-local']);
+      expect(again.code).toBe(0);
+      expect(again.out).not.toMatch(/\] started:/);
+      expect(await state()).toBe(before);
+    },
+    20 * MINUTE,
+  );
+
+  it(
+    'dp cluster down stops everything and leaves no mounts, network namespaces or cgroups',
+    async () => {
+      await dp(['down']);
+      const down = await dp(['cluster', 'down']);
+      expect(down.code).toBe(0);
+      const status = await clusterStatus(config);
+      expect(status.processes.filter((p) => p.alive)).toEqual([]);
+      const added = mountPoints().filter((m) => !mountsBefore.includes(m));
+      expect(added.filter((m) => m.startsWith(home) || m.includes('/dp-cluster'))).toEqual([]);
+      expect(clusterCgroups()).toEqual([]);
+    },
+    10 * MINUTE,
+  );
+});
