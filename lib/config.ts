@@ -57,12 +57,12 @@ export const DEFAULT_PORTS: Ports = {
   kafka: 9092,
   kafkaController: 9093,
   clusterApi: 16443,
-  clusterTrino: 18080,
-  clusterS3: 18343,
-  clusterNessie: 19190,
-  clusterTemporal: 17233,
-  clusterTemporalUi: 18233,
-  clusterJupyter: 18891,
+  clusterTrino: 16080,
+  clusterS3: 16333,
+  clusterNessie: 16120,
+  clusterTemporal: 16233,
+  clusterTemporalUi: 16234,
+  clusterJupyter: 16888,
 };
 
 /** Extra ports a component binds that are derived from a configured one (SeaweedFS gRPC = port + 10000). */

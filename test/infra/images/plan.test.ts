@@ -82,13 +82,18 @@ describe('image build plan', () => {
       newName: 'lakehouse/nessie',
       newTag: '0.99.0-local',
     });
-    const manifests = path.join(REPO_ROOT, 'infra', 'manifests', 'base');
-    const used = fs
-      .readdirSync(manifests)
-      .filter((f) => f.endsWith('.yaml'))
-      .flatMap((f) =>
-        [...fs.readFileSync(path.join(manifests, f), 'utf8').matchAll(/image:\s*(\S+)/g)].map((m) => m[1]),
-      );
+    // The base and the components the overlays add.
+    const dirs = ['base', 'components/streaming', 'components/autoscaling'].map((d) =>
+      path.join(REPO_ROOT, 'infra', 'manifests', d),
+    );
+    const used = dirs.flatMap((dir) =>
+      fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.yaml'))
+        .flatMap((f) =>
+          [...fs.readFileSync(path.join(dir, f), 'utf8').matchAll(/image:\s*(\S+)/g)].map((m) => m[1]),
+        ),
+    );
     const built = new Set(IMAGES.map((s) => s.ref));
     expect(used.filter((u) => !built.has(u) && !(u in LOCAL_IMAGE_MAP))).toEqual(NOT_BUILT_LOCALLY);
   });

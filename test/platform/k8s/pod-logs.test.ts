@@ -6,11 +6,15 @@ import { REPO_ROOT } from '../../../lib/config';
 
 describe('pods of a component', () => {
   it('are found by labels the base manifests put on pod templates', () => {
-    const base = path.join(REPO_ROOT, 'infra/manifests/base');
-    const manifests = fs
-      .readdirSync(base)
-      .filter((f) => f.endsWith('.yaml'))
-      .map((f) => fs.readFileSync(path.join(base, f), 'utf8'))
+    // The base and the components the overlays add.
+    const manifests = ['base', 'components/streaming', 'components/autoscaling']
+      .map((d) => path.join(REPO_ROOT, 'infra/manifests', d))
+      .flatMap((dir) =>
+        fs
+          .readdirSync(dir)
+          .filter((f) => f.endsWith('.yaml'))
+          .map((f) => fs.readFileSync(path.join(dir, f), 'utf8')),
+      )
       .join('\n');
     for (const [component, pods] of Object.entries(KUBERNETES_LOG_COMPONENTS)) {
       if (pods.namespace) continue; // installed by a Helm chart, not by these manifests
