@@ -12,7 +12,14 @@ import { endpoints, loadConfig, type PlatformConfig } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
 import { resultWhilePolling } from '../worker/connection';
 import type { ResolvedTarget, TargetChoice } from '../platform/target';
-import { addTargetChoice, connectTemporal, currentTarget, objectStore, trinoUrl } from './target';
+import {
+  addTargetChoice,
+  connectTemporal,
+  currentTarget,
+  objectStore,
+  temporalUiUrl,
+  trinoUrl,
+} from './target';
 import { checkLocalSourceFile, uploadSourceFile } from '../activities/elt/upload-source';
 import { InvalidSourceFile } from '../activities/elt/invalid-source-file';
 import { looksLikeUrl, MonthSourceError, validSourceUrl } from '../domain/month-source';
@@ -100,6 +107,7 @@ export async function runMonth(
   month: string,
   sourceBaseUrl?: string,
   source?: MonthSource,
+  temporalUi: string = endpoints(config).temporalUi,
 ): Promise<MonthlyYellowTripsResult> {
   const handle = await client.workflow.start(monthlyYellowTrips, {
     workflowId: workflowIdForMonth(month),
@@ -110,7 +118,7 @@ export async function runMonth(
   });
   consoleReporter(
     `elt ${month}`,
-    `workflow ${handle.workflowId} (${endpoints(config).temporalUi}/namespaces/${config.temporalNamespace}/workflows/${handle.workflowId})`,
+    `workflow ${handle.workflowId} (${temporalUi}/namespaces/${config.temporalNamespace}/workflows/${handle.workflowId})`,
   );
   return followMonth(handle);
 }
@@ -177,15 +185,22 @@ export async function eltRunCommand(
   const client = await connectTemporal(config, resolved);
   const started = Date.now();
   try {
-    const result = await runMonth(client, config, month, sourceBaseUrl, source);
+    const result = await runMonth(
+      client,
+      config,
+      month,
+      sourceBaseUrl,
+      source,
+      temporalUiUrl(config, resolved),
+    );
     console.log(`\n${month} published to main in ${formatSeconds(Date.now() - started)}; tag ${result.tag}.`);
     console.log(auditSummary(result.audit));
     await printGoldSummary(config, resolved, month);
-    console.log(`\nTemporal UI: ${endpoints(config).temporalUi}`);
+    console.log(`\nTemporal UI: ${temporalUiUrl(config, resolved)}`);
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
       process.stderr.write(`dp: the ELT for ${month} failed; main is unchanged.\n  ${failureMessage(err)}\n`);
-      process.stderr.write(`Temporal UI: ${endpoints(config).temporalUi}\n`);
+      process.stderr.write(`Temporal UI: ${temporalUiUrl(config, resolved)}\n`);
       process.exitCode = 1;
       return;
     }

@@ -47,6 +47,13 @@ export function connectTemporal(config: PlatformConfig, resolved: ResolvedTarget
   return connectClient(config, temporalAddressFor(resolved, localAddresses(config)));
 }
 
+/** The Temporal UI of the target: the local server's, or the local cluster's through its forwarder. */
+export function temporalUiUrl(config: PlatformConfig, resolved: ResolvedTarget): string {
+  const t = resolved.target;
+  if (t.kind === 'kubernetes' && t.overlay === 'local') return localClusterEndpoints(config.ports).temporalUi;
+  return endpoints(config).temporalUi;
+}
+
 export function trinoUrl(config: PlatformConfig, resolved: ResolvedTarget): string {
   return serviceEndpointFor(resolved, localAddresses(config), 'trino');
 }

@@ -3,7 +3,8 @@
 // file by the in-cluster worker (its figures equal to the independent reference, its audit report in the
 // cluster's object store) while a Trino worker pod is deleted during the transform stage; a second
 // `dp up` changes nothing, and `dp cluster down` leaves the machine clean.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -31,6 +32,7 @@ import {
 import { computeReference, type ReferenceResult } from '../support/reference-elt';
 import { createTestHome, TEST_PORTS } from '../support/platform/test-platform';
 
+const execFileAsync = promisify(execFile);
 const MINUTE = 60_000;
 const MONTH = '2025-02';
 const ROWS = 200_000;
@@ -69,12 +71,13 @@ function dp(args: string[], onLine?: (line: string) => void): Promise<{ code: nu
   });
 }
 
-function kubectl(...args: string[]): Promise<string> {
-  return run(kubectlPath, args, {
-    component: 'kubectl',
-    report: consoleReporter,
+/** The cluster's kubectl; resolves with its whole standard output. */
+async function kubectl(...args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync(kubectlPath, args, {
     env: { ...env, KUBECONFIG: kubeconfig },
+    maxBuffer: 64 << 20,
   });
+  return stdout;
 }
 
 interface PodList {
