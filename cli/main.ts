@@ -152,7 +152,7 @@ addTargetChoice(
   if (!Number.isInteger(lines) || lines < 0) throw new UsageError(`Invalid --lines '${options.lines}'.`);
   const resolved = currentTarget(loadConfig(), options);
   if (resolved.target.kind === 'kubernetes') {
-    const pods = componentPods(component, resolved.target.namespace);
+    const pods = componentPods(component, resolved.target.namespace, resolved.target.overlay);
     const shown = await writePodLogs({
       context: resolved.target.context,
       ...pods,

@@ -26,8 +26,17 @@ export const KUBERNETES_LOG_COMPONENTS: Record<string, ComponentPods> = {
 
 export class UnknownLogComponent extends Error {}
 
-/** The pods of a component in the target's namespace; throws UnknownLogComponent naming the choices. */
-export function componentPods(component: string, targetNamespace: string): Required<ComponentPods> {
+/**
+ * The pods of a component in the target's namespace; throws UnknownLogComponent naming the choices. The local
+ * cluster's overlay runs Temporal as a Deployment of the platform's own namespace, not from the Helm chart.
+ */
+export function componentPods(
+  component: string,
+  targetNamespace: string,
+  overlay?: string,
+): Required<ComponentPods> {
+  if (component === 'temporal' && overlay === 'local')
+    return { namespace: targetNamespace, labelSelector: 'app.kubernetes.io/name=temporal' };
   const pods = Object.hasOwn(KUBERNETES_LOG_COMPONENTS, component)
     ? KUBERNETES_LOG_COMPONENTS[component]
     : undefined;

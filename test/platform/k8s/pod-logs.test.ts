@@ -35,6 +35,11 @@ describe('pods of a component', () => {
       labelSelector: 'app.kubernetes.io/name=trino',
     });
     expect(componentPods('temporal', 'lake').namespace).toBe('temporal');
+    // The local cluster runs its Temporal in the platform's namespace (overlays/local/temporal.yaml).
+    expect(componentPods('temporal', 'lake', 'local')).toEqual({
+      namespace: 'lake',
+      labelSelector: 'app.kubernetes.io/name=temporal',
+    });
     expect(() => componentPods('toString', 'lake')).toThrow(/Unknown component 'toString'.*objectstore/);
   });
 });
