@@ -68,61 +68,63 @@ async function expectNothingLanded(month: string) {
   expect(await listAllObjects(s3, bucket, landingKey(month))).toEqual([]);
 }
 
+// Landing months no other integration test uses: the suite shares one platform, and another test's month
+// (the Airflow test's 2025-08, say) would already have landed.
 describe('landing a month from a URL', () => {
   test('lands the file with its hash and footer rows, then reuses the same version', async () => {
     const bytes = fs.readFileSync(path.join(dir, 'july.parquet'));
-    const outcome = await land('2025-07', { kind: 'url', url: `${baseUrl}/july.parquet` });
+    const outcome = await land('2023-04', { kind: 'url', url: `${baseUrl}/july.parquet` });
     if (outcome.status !== 'landed') throw new Error('expected landed');
     expect(outcome.file).toMatchObject({
-      key: landingKey('2025-07'),
+      key: landingKey('2023-04'),
       sourceFile: 'july.parquet',
       bytes: bytes.length,
       sha256: createHash('sha256').update(bytes).digest('hex'),
       rows: 8_000,
       reused: false,
     });
-    const again = await land('2025-07', { kind: 'url', url: `${baseUrl}/july.parquet` });
+    const again = await land('2023-04', { kind: 'url', url: `${baseUrl}/july.parquet` });
     expect(again.status === 'landed' && again.file.reused).toBe(true);
     expect(downloads).toBe(1);
   });
 
   test('a 404, a closed port and another schema fail for good, landing nothing', async () => {
-    const missing = await land('2025-08', { kind: 'url', url: `${baseUrl}/nope.parquet` }).catch((e) => e);
+    const missing = await land('2023-05', { kind: 'url', url: `${baseUrl}/nope.parquet` }).catch((e) => e);
     expect(missing).toBeInstanceOf(UnreachableSource);
     expect((missing as Error).message).toMatch(/HEAD .*nope\.parquet answered HTTP 404/);
     const port = await freePort();
-    const closed = await land('2025-08', { kind: 'url', url: `http://127.0.0.1:${port}/x.parquet` }).catch(
+    const closed = await land('2023-05', { kind: 'url', url: `http://127.0.0.1:${port}/x.parquet` }).catch(
       (e) => e,
     );
     expect(closed).toBeInstanceOf(UnreachableSource);
     expect((closed as Error).message).toMatch(/Cannot reach the source URL/);
-    const other = await land('2025-08', { kind: 'url', url: `${baseUrl}/sensors.parquet` }).catch((e) => e);
+    const other = await land('2023-05', { kind: 'url', url: `${baseUrl}/sensors.parquet` }).catch((e) => e);
     expect(other).toBeInstanceOf(SourceSchemaError);
     expect((other as Error).message).toMatch(/sensors\.parquet/);
-    await expectNothingLanded('2025-08');
+    await expectNothingLanded('2023-05');
   });
 });
 
 describe('landing an uploaded file', () => {
   test('the upload is checked, stored once under its hash, and landed as the month', async () => {
-    const checked = await checkLocalSourceFile(path.join(dir, 'july.parquet'), '2025-09');
+    const checked = await checkLocalSourceFile(path.join(dir, 'july.parquet'), '2023-06');
     const source = await uploadSourceFile(s3, bucket, checked, (m) => messages.push(m));
     await uploadSourceFile(s3, bucket, checked, (m) => messages.push(m));
     expect(messages.some((m) => /already in the object store/.test(m))).toBe(true);
-    const outcome = await land('2025-09', source);
+    const outcome = await land('2023-06', source);
     if (outcome.status !== 'landed') throw new Error('expected landed');
     expect(outcome.file).toMatchObject({ rows: 8_000, sha256: checked.sha256, sourceFile: 'july.parquet' });
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: landingKey('2025-09') }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: landingKey('2023-06') }));
     expect(head.Metadata?.sha256).toBe(checked.sha256);
-    const again = await land('2025-09', source);
+    const again = await land('2023-06', source);
     expect(again.status === 'landed' && again.file.reused).toBe(true);
   });
 
   test('a tampered upload and a file that is not a trip file are refused', async () => {
-    await expect(checkLocalSourceFile(path.join(dir, 'sensors.parquet'), '2025-10')).rejects.toBeInstanceOf(
+    await expect(checkLocalSourceFile(path.join(dir, 'sensors.parquet'), '2023-07')).rejects.toBeInstanceOf(
       SourceSchemaError,
     );
-    const checked = await checkLocalSourceFile(path.join(dir, 'july.parquet'), '2025-10');
+    const checked = await checkLocalSourceFile(path.join(dir, 'july.parquet'), '2023-07');
     const fake = { ...checked, sha256: 'b'.repeat(64) };
     const source = await uploadSourceFile(s3, bucket, fake, () => undefined);
     if (source.kind !== 'uploaded') throw new Error('expected an upload');
@@ -130,9 +132,9 @@ describe('landing an uploaded file', () => {
     await s3.send(
       new PutObjectCommand({ Bucket: bucket, Key: source.key, Body: fs.readFileSync(checked.file) }),
     );
-    const failure = await land('2025-10', source).catch((e) => e);
+    const failure = await land('2023-07', source).catch((e) => e);
     expect(failure).toBeInstanceOf(InvalidSourceFile);
     expect((failure as Error).message).toMatch(/has sha256 [0-9a-f]{64}, not the file's b{64}/);
-    await expectNothingLanded('2025-10');
+    await expectNothingLanded('2023-07');
   });
 });
