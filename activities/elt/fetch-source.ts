@@ -9,7 +9,7 @@ import type { FetchOutcome, MonthSource, SourceVersion } from '../../domain/elt'
 import { lineageFileName } from '../../domain/month-source';
 import { readParquetFooter } from './bronze/parquet-footer';
 import { planSource } from './bronze/sql';
-import { landedVersion, landingKey, landStream, webBody } from './fetch';
+import { landedOutcome, landedVersion, landingKey, landStream, webBody } from './fetch';
 import { InvalidSourceFile } from './invalid-source-file';
 
 /** The source URL cannot be fetched (network error or an HTTP error status): retrying will not help. */
@@ -75,6 +75,7 @@ async function fetchUrl(options: FetchSourceOptions, url: string): Promise<Fetch
   const { s3, bucket, month, progress } = options;
   const key = landingKey(month);
   const label = lineageFileName(url, month);
+  const place = { month, bucket, key, sourceFile: label, sourceUrl: url };
   const head = await request(url, 'HEAD', 30_000);
   // Some servers do not answer HEAD; the GET below tells.
   const headUnsupported = head.status === 405 || head.status === 501;
@@ -86,21 +87,13 @@ async function fetchUrl(options: FetchSourceOptions, url: string): Promise<Fetch
     const identified = announced.etag !== '' || announced.lastModified !== '';
     if (identified && landed && sameVersion(landed.version, announced) && landed.rows >= 0) {
       progress(`${label}: the same source version is already landed (${key}); not downloading it again`);
-      return {
-        status: 'landed',
-        file: {
-          month,
-          bucket,
-          key,
-          sourceFile: label,
-          sourceUrl: url,
-          bytes: landed.bytes,
-          sha256: landed.sha256,
-          rows: landed.rows,
-          version: announced,
-          reused: true,
-        },
-      };
+      return landedOutcome(place, {
+        bytes: landed.bytes,
+        sha256: landed.sha256,
+        rows: landed.rows,
+        version: announced,
+        reused: true,
+      });
     }
   }
   const response = await request(url, 'GET', 30 * 60_000);
@@ -118,10 +111,7 @@ async function fetchUrl(options: FetchSourceOptions, url: string): Promise<Fetch
     partSize: options.partSize,
     check: schemaCheck(s3, bucket, label),
   });
-  return {
-    status: 'landed',
-    file: { month, bucket, key, sourceFile: label, sourceUrl: url, ...file, version, reused: false },
-  };
+  return landedOutcome(place, { ...file, version, reused: false });
 }
 
 async function landUploaded(
@@ -132,26 +122,19 @@ async function landUploaded(
   const key = landingKey(month);
   const label = source.fileName;
   const location = `s3://${bucket}/${source.key}`;
+  const place = { month, bucket, key, sourceFile: label, sourceUrl: location };
   // The content hash identifies an uploaded file's version.
   const version: SourceVersion = { etag: `sha256:${source.sha256}`, lastModified: '', size: source.bytes };
   const landed = await landedVersion(s3, bucket, key);
   if (landed && sameVersion(landed.version, version) && landed.sha256 === source.sha256 && landed.rows >= 0) {
     progress(`${label}: the same file is already landed (${key}); not copying it again`);
-    return {
-      status: 'landed',
-      file: {
-        month,
-        bucket,
-        key,
-        sourceFile: label,
-        sourceUrl: location,
-        bytes: landed.bytes,
-        sha256: landed.sha256,
-        rows: landed.rows,
-        version,
-        reused: true,
-      },
-    };
+    return landedOutcome(place, {
+      bytes: landed.bytes,
+      sha256: landed.sha256,
+      rows: landed.rows,
+      version,
+      reused: true,
+    });
   }
   let body: Readable;
   try {
@@ -185,8 +168,5 @@ async function landUploaded(
       await schemaCheck(s3, bucket, label)(partialKey);
     },
   });
-  return {
-    status: 'landed',
-    file: { month, bucket, key, sourceFile: label, sourceUrl: location, ...file, version, reused: false },
-  };
+  return landedOutcome(place, { ...file, version, reused: false });
 }

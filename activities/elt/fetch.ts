@@ -138,18 +138,12 @@ export async function fetchMonthToLanding(options: FetchOptions): Promise<FetchO
   }
   if (!headResponse.ok) throw new Error(`HEAD ${url}: HTTP ${headResponse.status}`);
   const sourceVersion = versionOf(headResponse);
-  // The outcome for the landed object, whether it was already there (reused) or has just been uploaded.
-  const landedOutcome = (
-    file: Pick<LandedFile, 'bytes' | 'sha256' | 'rows' | 'version' | 'reused'>,
-  ): FetchOutcome => ({
-    status: 'landed',
-    file: { month, bucket, key, sourceFile: label, sourceUrl: url, ...file },
-  });
+  const place = { month, bucket, key, sourceFile: label, sourceUrl: url };
 
   const landed = await landedVersion(s3, bucket, key);
   if (landed && sameVersion(landed.version, sourceVersion) && landed.rows >= 0) {
     progress(`${label}: the same source version is already landed (${key}); not downloading it again`);
-    return landedOutcome({
+    return landedOutcome(place, {
       bytes: landed.bytes,
       sha256: landed.sha256,
       rows: landed.rows,
@@ -174,7 +168,15 @@ export async function fetchMonthToLanding(options: FetchOptions): Promise<FetchO
     progress,
     partSize: options.partSize,
   });
-  return landedOutcome({ ...file, version, reused: false });
+  return landedOutcome(place, { ...file, version, reused: false });
+}
+
+/** The outcome for a landed object, whether it was already there (reused) or has just been landed. */
+export function landedOutcome(
+  place: Pick<LandedFile, 'month' | 'bucket' | 'key' | 'sourceFile' | 'sourceUrl'>,
+  file: Pick<LandedFile, 'bytes' | 'sha256' | 'rows' | 'version' | 'reused'>,
+): FetchOutcome {
+  return { status: 'landed', file: { ...place, ...file } };
 }
 
 export function webBody(response: Response): Readable {
