@@ -356,6 +356,19 @@ export class KubernetesDriver implements PlatformDriver {
     return this.manifests().objects.some((o) => o.metadata.labels?.['app.kubernetes.io/component'] === label);
   }
 
+  /** Whether every one of these workloads is ready (none: not healthy), with each one's state. */
+  private async workloadHealth(workloads: KubeObject[]): Promise<{ healthy: boolean; detail: string }> {
+    const parts: string[] = [];
+    let healthy = workloads.length > 0;
+    for (const o of workloads) {
+      const live = await this.read(o);
+      const r = live ? readiness(o.kind, live) : { ready: false, detail: 'not found' };
+      healthy &&= r.ready;
+      parts.push(`${o.kind} ${o.metadata.name}: ${r.detail}`);
+    }
+    return { healthy, detail: parts.join('; ') || 'no workload in the manifests' };
+  }
+
   /**
    * Health of the workloads of one add-on (by their app.kubernetes.io/name), e.g. the cluster's Temporal,
    * the worker Deployment, Jupyter.
@@ -364,32 +377,16 @@ export class KubernetesDriver implements PlatformDriver {
     const workloads = this.manifests().objects.filter(
       (o) => o.kind in DEFAULT_READY_TIMEOUT_MS && o.metadata.labels?.['app.kubernetes.io/name'] === name,
     );
-    const parts: string[] = [];
-    let healthy = workloads.length > 0;
-    for (const o of workloads) {
-      const live = await this.read(o);
-      const r = live ? readiness(o.kind, live) : { ready: false, detail: 'not found' };
-      healthy &&= r.ready;
-      parts.push(`${o.kind} ${o.metadata.name}: ${r.detail}`);
-    }
-    return { component: name, healthy, detail: parts.join('; ') || 'no workload in the manifests' };
+    return { component: name, ...(await this.workloadHealth(workloads)) };
   }
 
   probe = async (component: ManagedComponent): Promise<ComponentHealth> => {
     const workloads = this.objectsFor([COMPONENT_LABELS[component]]).filter(
       (o) => o.kind in DEFAULT_READY_TIMEOUT_MS,
     );
-    const parts: string[] = [];
-    let healthy = workloads.length > 0;
-    for (const o of workloads) {
-      const live = await this.read(o);
-      const r = live ? readiness(o.kind, live) : { ready: false, detail: 'not found' };
-      healthy &&= r.ready;
-      parts.push(`${o.kind} ${o.metadata.name}: ${r.detail}`);
-    }
     const e = this.serviceEndpoints();
     const endpoint = { objectstore: e.s3, nessie: e.nessieApi, trino: e.trino, kafka: e.kafka }[component];
-    return { component, healthy, detail: parts.join('; ') || 'no workload in the manifests', endpoint };
+    return { component, ...(await this.workloadHealth(workloads)), endpoint };
   };
 
   async ensureRunning(
