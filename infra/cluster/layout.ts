@@ -2,6 +2,7 @@
 // cluster's supervisor, `dp images build --import` and the Kubernetes target, so none of them guesses another's
 // paths.
 import * as path from 'node:path';
+import type { Ports } from '../../lib/config';
 
 /** The kubeconfig context `dp cluster up` writes, and the one `dp up --target k8s` uses by default. */
 export const LOCAL_CLUSTER_CONTEXT = 'dp-local';
@@ -46,14 +47,10 @@ export function kubeconfigSearchPath(
 }
 
 /** The local cluster's services on this machine's 127.0.0.1, by the ports of the platform's config. */
-export interface LocalClusterPorts {
-  clusterTrino: number;
-  clusterS3: number;
-  clusterNessie: number;
-  clusterTemporal: number;
-  clusterTemporalUi: number;
-  clusterJupyter: number;
-}
+export type LocalClusterPorts = Pick<
+  Ports,
+  'clusterTrino' | 'clusterS3' | 'clusterNessie' | 'clusterTemporal' | 'clusterTemporalUi' | 'clusterJupyter'
+>;
 
 /**
  * The loopback forwards `dp up --target k8s` adds for the local cluster: each Service of the platform's
