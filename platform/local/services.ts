@@ -159,6 +159,9 @@ function temporalSpec(config: PlatformConfig): ComponentCommand {
 }
 
 /** Sources the worker runs: when any changes, `dp up` replaces the running worker. */
+/** Volume slots of the local object store: 128 volumes of at most 1 GiB each, allocated only as written. */
+const OBJECT_STORE_VOLUME_SLOTS = 128;
+
 const WORKER_SOURCE_DIRS = [
   'worker',
   'workflows',
@@ -265,7 +268,10 @@ function objectStoreSpec(config: PlatformConfig): ComponentCommand {
       '-master.volumeSizeLimitMB=1024',
       // Stop promptly on SIGTERM (the default waits 10 s for a load balancer that does not exist here).
       '-volume.preStopSeconds=1',
-      '-volume.max=0',
+      // A fixed count of (sparse, 1 GiB) volume slots: with 0 SeaweedFS derives it from the disk's free space
+      // at start, and a nearly full disk then leaves no slot for a new bucket's volumes although gigabytes
+      // are free. The store still refuses writes below its minimum free space (1% of the disk).
+      `-volume.max=${OBJECT_STORE_VOLUME_SLOTS}`,
     ],
     cwd: dataDir,
   };

@@ -113,6 +113,12 @@ afterAll(async () => {
   // Whatever happened, leave no cluster running.
   if ((await clusterStatus(config)).processes.some((p) => p.alive)) await dp(['cluster', 'down']);
   await dp(['down']);
+  // The test's home holds the cluster's containerd store and volumes (gigabytes): remove it once nothing of
+  // the cluster runs or is mounted under it, so runs do not fill the disk.
+  const stillRunning = (await clusterStatus(config)).processes.some((p) => p.alive);
+  if (!stillRunning && !mountPoints().some((m) => m.startsWith(home))) {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
 }, 10 * MINUTE);
 
 describe('the platform on the local cluster', () => {
