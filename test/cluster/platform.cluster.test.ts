@@ -194,6 +194,30 @@ describe('the platform on the local cluster', () => {
   );
 
   it(
+    "dp logs prints the pods' own log lines (Trino's coordinator and workers, Temporal's Deployment)",
+    async () => {
+      for (const [component, selector] of [
+        ['trino', 'app.kubernetes.io/name=trino'],
+        ['temporal', 'app.kubernetes.io/name=temporal'],
+      ]) {
+        // What the API server itself returns for one of the component's pods, read first; dp logs, read
+        // after, must show that line (the last 300 lines: far more than these idle pods write meanwhile).
+        const pod = (await kubectl('get', 'pods', '-n', NAMESPACE, '-l', selector, '-o', 'name'))
+          .trim()
+          .split('\n')[0];
+        const own = (await kubectl('logs', '-n', NAMESPACE, pod, '--tail=5'))
+          .split('\n')
+          .filter((line) => line.trim() !== '');
+        expect([component, own.length > 0]).toEqual([component, true]);
+        const shown = await dp(['logs', component, '-n', '300']);
+        expect([component, shown.code]).toEqual([component, 0]);
+        expect(shown.out).toContain(own[own.length - 1]);
+      }
+    },
+    5 * MINUTE,
+  );
+
+  it(
     'publishes a month from a file through the in-cluster worker, with a Trino worker pod deleted during its transform',
     async () => {
       const dir = path.join(home, 'source');
