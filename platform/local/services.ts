@@ -158,10 +158,10 @@ function temporalSpec(config: PlatformConfig): ComponentCommand {
   };
 }
 
-/** Sources the worker runs: when any changes, `dp up` replaces the running worker. */
 /** Volume slots of the local object store: 128 volumes of at most 1 GiB each, allocated only as written. */
 const OBJECT_STORE_VOLUME_SLOTS = 128;
 
+/** Sources the worker runs: when any changes, `dp up` replaces the running worker. */
 const WORKER_SOURCE_DIRS = [
   'worker',
   'workflows',
