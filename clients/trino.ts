@@ -44,6 +44,8 @@ export interface TrinoClientOptions {
   source?: string;
   /** Per HTTP request; a long query is many requests. */
   requestTimeoutMs?: number;
+  /** Cancels every statement of this client when aborted (see StatementOptions.signal). */
+  signal?: AbortSignal;
 }
 
 export interface QueryProgress {
@@ -58,7 +60,15 @@ export interface StatementOptions {
   session?: Record<string, string>;
   /** Called on every page Trino returns, with its progress. */
   onProgress?: (progress: QueryProgress) => void;
+  /**
+   * Cancels the statement when aborted: polling stops, Trino is told to cancel it (DELETE of its nextUri)
+   * and query() rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
+
+/** How long the DELETE that cancels an aborted statement may take; the statement is abandoned after it. */
+const CANCEL_TIMEOUT_MS = 5000;
 
 const SESSION_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
 const SESSION_VALUE = /^[A-Za-z0-9_.-]+$/;
@@ -90,13 +100,15 @@ export class TrinoClient {
     url: string,
     init: RequestInit,
     headers: Record<string, string>,
+    cancel?: AbortSignal,
   ): Promise<StatementResponse> {
     // Trino answers 502/503/504 while starting or overloaded: the protocol says retry.
     for (let attempt = 0; ; attempt++) {
+      const timeout = AbortSignal.timeout(this.options.requestTimeoutMs ?? 120_000);
       const response = await fetch(url, {
         ...init,
         headers,
-        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 120_000),
+        signal: cancel ? AbortSignal.any([timeout, cancel]) : timeout,
       });
       if ([502, 503, 504].includes(response.status) && attempt < 20) {
         await sleep(Math.min(100 * 2 ** attempt, 2000));
@@ -116,7 +128,45 @@ export class TrinoClient {
 
   async query(sql: string, options: StatementOptions = {}): Promise<TrinoResult> {
     const headers = this.headers(options.session);
-    let page = await this.request(`${this.baseUrl}/v1/statement`, { method: 'POST', body: sql }, headers);
+    const signals = [this.options.signal, options.signal].filter((s): s is AbortSignal => s !== undefined);
+    const cancel = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    if (cancel?.aborted) throw abortReason(cancel);
+    // Trino only runs a statement once its first nextUri is followed, so an abort of the POST leaves nothing.
+    const first = await this.request(
+      `${this.baseUrl}/v1/statement`,
+      { method: 'POST', body: sql },
+      headers,
+      cancel,
+    ).catch((err: unknown) => {
+      throw cancel?.aborted ? abortReason(cancel) : err;
+    });
+    let nextUri = first.nextUri;
+    try {
+      return await this.follow(first, headers, options, cancel, (uri) => (nextUri = uri));
+    } catch (err) {
+      if (!cancel?.aborted) throw err;
+      if (nextUri) await this.cancelStatement(nextUri, headers);
+      throw abortReason(cancel);
+    }
+  }
+
+  /** Tells Trino to cancel the statement whose next page is `nextUri`; a failure leaves it to Trino's timeouts. */
+  private async cancelStatement(nextUri: string, headers: Record<string, string>): Promise<void> {
+    try {
+      await fetch(nextUri, { method: 'DELETE', headers, signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) });
+    } catch {
+      // Trino unreachable: the statement ends when Trino notices its client is gone.
+    }
+  }
+
+  private async follow(
+    first: StatementResponse,
+    headers: Record<string, string>,
+    options: StatementOptions,
+    cancel: AbortSignal | undefined,
+    onNextUri: (uri: string | undefined) => void,
+  ): Promise<TrinoResult> {
+    let page = first;
     const rows: unknown[][] = [];
     let columns: TrinoColumn[] = [];
     let updateCount: number | undefined;
@@ -134,7 +184,9 @@ export class TrinoClient {
         elapsedMs: page.stats?.elapsedTimeMillis ?? 0,
       });
       if (!page.nextUri) break;
-      page = await this.request(page.nextUri, { method: 'GET' }, headers);
+      if (cancel?.aborted) throw abortReason(cancel);
+      page = await this.request(page.nextUri, { method: 'GET' }, headers, cancel);
+      onNextUri(page.nextUri);
     }
     return { columns, rows, updateCount, queryId: page.id };
   }
@@ -166,6 +218,10 @@ export class TrinoClient {
       return false;
     }
   }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error(`cancelled: ${String(signal.reason)}`);
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;

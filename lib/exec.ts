@@ -10,6 +10,13 @@ export interface RunLinesOptions {
   onLine?: (line: string) => void;
   /** How many of the last lines `output` keeps. */
   keepLines?: number;
+  /**
+   * Stops the program when aborted: SIGINT to its process group (dbt cancels its queries on it), then
+   * SIGKILL to the group after `stopGraceMs`; runLines then rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
+  /** Time between SIGINT and SIGKILL when `signal` aborts; default 10 s. */
+  stopGraceMs?: number;
 }
 
 export interface Exited {
@@ -23,11 +30,17 @@ export interface Exited {
 function start(
   command: string,
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv },
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; ownGroup?: boolean },
   stdio: StdioOptions,
   reject: (err: Error) => void,
 ): ChildProcess {
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio });
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio,
+    // Its own process group, so a stop reaches the programs it starts too.
+    detached: options.ownGroup ?? false,
+  });
   child.on('error', (err) => reject(new Error(`Cannot run ${command}: ${err.message}`)));
   return child;
 }
@@ -35,8 +48,17 @@ function start(
 /** Runs a program to its end; rejects only when it cannot start (the caller judges the exit code). */
 export function runLines(command: string, args: string[], options: RunLinesOptions = {}): Promise<Exited> {
   const keepLines = options.keepLines ?? 2000;
+  const { signal } = options;
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
   return new Promise((resolve, reject) => {
-    const child = start(command, args, options, ['ignore', 'pipe', 'pipe'], reject);
+    const child = start(command, args, { ...options, ownGroup: !!signal }, ['ignore', 'pipe', 'pipe'], reject);
+    if (signal) ownGroups.add(child);
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      signalGroup(child, 'SIGINT');
+      killTimer = setTimeout(() => signalGroup(child, 'SIGKILL'), options.stopGraceMs ?? 10_000);
+    };
+    signal?.addEventListener('abort', stop, { once: true });
     const lines: string[] = [];
     const take = (line: string) => {
       lines.push(line);
@@ -52,12 +74,43 @@ export function runLines(command: string, args: string[], options: RunLinesOptio
         parts.forEach(take);
       });
     }
+    // 'close' comes when every process holding its stdout/stderr is gone, not only the first one.
     child.on('close', (code) => {
+      ownGroups.delete(child);
+      signal?.removeEventListener('abort', stop);
       if (partial.stdout) take(partial.stdout);
       if (partial.stderr) take(partial.stderr);
+      if (signal?.aborted) {
+        // The leader may be gone while programs it started still run: the group gets its SIGKILL now.
+        if (killTimer) clearTimeout(killTimer);
+        signalGroup(child, 'SIGKILL');
+        reject(abortReason(signal));
+        return;
+      }
       resolve({ code, output: lines.join('\n') });
     });
   });
+}
+
+/**
+ * Programs started in their own group do not get the terminal's Ctrl-C with us, nor die with us: when this
+ * process exits, their groups are killed (a SIGKILL of this process still leaves them to the caller's retry).
+ */
+const ownGroups = new Set<ChildProcess>();
+process.on('exit', () => ownGroups.forEach((child) => signalGroup(child, 'SIGKILL')));
+
+/** Sends `sig` to the child's process group; a group that is gone already is fine. */
+function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, sig);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error(`stopped: ${String(signal.reason)}`);
 }
 
 export interface RunOptions {
