@@ -18,6 +18,22 @@ export interface MergeResult {
   commonAncestor?: string;
 }
 
+/** One commit of a reference's log, newest first. */
+export interface NessieCommit {
+  hash: string;
+  message: string;
+  /** ISO time Nessie recorded the commit at. */
+  commitTime?: string;
+  parentCommitHashes?: string[];
+}
+
+export interface HistoryOptions {
+  /** Stop before this commit (it and what came before are not returned). */
+  untilHash?: string;
+  /** At most this many commits; default 1000. */
+  limit?: number;
+}
+
 export class NessieError extends Error {
   constructor(
     message: string,
@@ -147,6 +163,39 @@ export class NessieClient {
         message,
       },
     );
+  }
+
+  /**
+   * The reference's commits, newest first, back to (not including) `untilHash` when given, at most `limit`.
+   * `untilHash` must be an ancestor of the reference's head, or the log is read back to `limit`.
+   */
+  async history(ref: string, options: HistoryOptions = {}): Promise<NessieCommit[]> {
+    const limit = options.limit ?? 1000;
+    const until = options.untilHash === undefined ? undefined : validHash(options.untilHash);
+    const commits: NessieCommit[] = [];
+    let token: string | undefined;
+    for (;;) {
+      const query = new URLSearchParams({ 'max-records': String(Math.min(100, limit - commits.length)) });
+      if (token) query.set('page-token', token);
+      const page = await this.call<{
+        logEntries?: { commitMeta: NessieCommit }[];
+        hasMore?: boolean;
+        token?: string;
+      }>('GET', `/trees/${validRefName(ref)}/history?${query.toString()}`);
+      for (const entry of page.logEntries ?? []) {
+        const meta = entry.commitMeta;
+        if (until !== undefined && meta.hash === until) return commits;
+        commits.push({
+          hash: meta.hash,
+          message: meta.message,
+          commitTime: meta.commitTime,
+          parentCommitHashes: meta.parentCommitHashes,
+        });
+        if (commits.length >= limit) return commits;
+      }
+      if (!page.hasMore || !page.token) return commits;
+      token = page.token;
+    }
   }
 
   /** Table and namespace keys on a reference, e.g. ['bronze', 'trips']. */

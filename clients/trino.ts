@@ -111,7 +111,7 @@ export class TrinoClient {
         signal: cancel ? AbortSignal.any([timeout, cancel]) : timeout,
       });
       if ([502, 503, 504].includes(response.status) && attempt < 20) {
-        await sleep(Math.min(100 * 2 ** attempt, 2000));
+        await sleep(Math.min(100 * 2 ** attempt, 2000), cancel);
         continue;
       }
       const text = await response.text();
