@@ -1,6 +1,12 @@
 // Activities of the monthly Yellow Taxi ELT: fetch, branch, Bronze, dbt, audit, publish (the stages' work is in
 // activities/elt/; these are the thin, retry-safe entry points the workflow calls).
 // Each one is safe to retry: it checks what is already done before it changes anything.
+//
+// The long ones honour cancellation (a cancelled or timed-out attempt; Temporal delivers it with the reply to a
+// heartbeat, so they heartbeat every few seconds): the download is aborted, Trino statements are cancelled and
+// dbt is stopped. As a timed-out attempt's worker may be gone, a stage first kills what still runs on the run's
+// catalog before it writes there itself.
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { lakehouseCatalogAt } from '../lib/catalog';
@@ -26,8 +32,10 @@ import { validMonth } from '../domain/months';
 import { sqlIdentifier, TrinoClient } from '../clients/trino';
 import { auditMonth } from './elt/audit';
 import { runDbtBuild } from './elt/dbt';
-import { publishTagName } from '../domain/names';
+import { auditReportKey, publishTagName } from '../domain/names';
+import { killQueriesOn } from '../clients/trino-kill';
 import { heartbeat, withHeartbeat } from './heartbeat';
+import { listRunBranches, removeRunBranch } from './elt/run-branches';
 
 export interface EltSettings {
   endpoints: () => PlatformEndpoints;
@@ -36,11 +44,34 @@ export interface EltSettings {
   /** The dbt virtualenv and project. */
   dbtExecutable: string;
   dbtProjectDir: string;
+  /** Days an audit failure's branch and catalog are kept for inspection (DP_AUDIT_BRANCH_RETENTION_DAYS). */
+  auditBranchRetentionDays: number;
+}
+
+/** Aborted when Temporal cancels the running activity (or its attempt timed out). */
+function cancellation(): AbortSignal {
+  return Context.current().cancellationSignal;
+}
+
+/** Why a stage's statements were killed, in Trino's query list (never the catalog's name: see trino-kill.ts). */
+function killMessage(stage: string): string {
+  const info = Context.current().info;
+  return `dp: ${stage} attempt ${info.attempt} of workflow ${info.workflowExecution.workflowId} starts again`;
 }
 
 export function createEltActivities(settings: EltSettings) {
-  const trino = (catalog?: string) =>
-    new TrinoClient(settings.endpoints().trino, { source: 'dp-elt', catalog, requestTimeoutMs: 600_000 });
+  const trino = (catalog?: string, signal?: AbortSignal) =>
+    new TrinoClient(settings.endpoints().trino, {
+      source: 'dp-elt',
+      catalog,
+      requestTimeoutMs: 600_000,
+      signal,
+    });
+  /** Kills what an earlier attempt of `stage` (or a stage before it) left running on the run's catalog. */
+  const killLeftovers = async (run: RunBranch, stage: string) => {
+    const killed = await killQueriesOn(trino(), run.catalog, { message: killMessage(stage) });
+    if (killed.length > 0) heartbeat(`${stage}: killed ${killed.length} statement(s) left running on ${run.catalog}`);
+  };
   const nessie = () => new NessieClient(settings.endpoints().nessieApi);
   const s3 = () => {
     const e = settings.endpoints();
@@ -57,10 +88,19 @@ export function createEltActivities(settings: EltSettings) {
       const client = s3();
       const bucket = settings.endpoints().warehouseBucket;
       const month = validMonth(input.month);
+      // Aborts the download when the activity is cancelled.
+      const cancel = { signal: cancellation() };
       try {
         if (input.source) {
           const source = validMonthSource(input.source);
-          return await fetchSourceToLanding({ s3: client, bucket, month, source, progress: heartbeat });
+          return await fetchSourceToLanding({
+            s3: client,
+            bucket,
+            month,
+            source,
+            progress: heartbeat,
+            ...cancel,
+          });
         }
         return await fetchMonthToLanding({
           s3: client,
@@ -68,6 +108,7 @@ export function createEltActivities(settings: EltSettings) {
           baseUrl: input.baseUrl ?? settings.tlcBaseUrl,
           month,
           progress: heartbeat,
+          ...cancel,
         });
       } catch (err) {
         throw failForGoodIfInvalidSource(err);
@@ -98,8 +139,9 @@ export function createEltActivities(settings: EltSettings) {
     async appendBronze(input: { run: RunBranch; landed: LandedFile; runId: string }): Promise<BronzeLoad> {
       const e = settings.endpoints();
       try {
-        return await withHeartbeat('loading bronze', () =>
-          appendBronzeMonth({
+        return await withHeartbeat('loading bronze', async () => {
+          await killLeftovers(input.run, 'loading bronze');
+          return appendBronzeMonth({
             trinoUrl: e.trino,
             catalog: input.run.catalog,
             s3: { endpoint: e.s3, ...e.credentials },
@@ -110,8 +152,9 @@ export function createEltActivities(settings: EltSettings) {
             sourceSha256: input.landed.sha256,
             runId: input.runId,
             onProgress: heartbeat,
-          }),
-        );
+            signal: cancellation(),
+          });
+        });
       } catch (err) {
         throw failForGoodIfInvalidSource(err);
       }
@@ -119,16 +162,18 @@ export function createEltActivities(settings: EltSettings) {
 
     /** `dbt build` (seeds, Silver, Gold, tests) for one month, on the run's catalog. */
     async runDbt(input: { run: RunBranch; month: string }): Promise<DbtOutcome> {
-      return withHeartbeat('dbt build', () =>
-        runDbtBuild({
+      return withHeartbeat('dbt build', async () => {
+        await killLeftovers(input.run, 'dbt build');
+        return runDbtBuild({
           dbtExecutable: settings.dbtExecutable,
           projectDir: settings.dbtProjectDir,
           trinoUrl: settings.endpoints().trino,
           catalog: input.run.catalog,
           month: validMonth(input.month),
           onProgress: heartbeat,
-        }),
-      );
+          signal: cancellation(),
+        });
+      });
     },
 
     async audit(input: {
@@ -137,11 +182,45 @@ export function createEltActivities(settings: EltSettings) {
       dbt: DbtOutcome;
       runId: string;
     }): Promise<AuditReport> {
-      const report = await withHeartbeat('auditing', () =>
-        auditMonth(trino(), input.run.catalog, input.landed, input.dbt.failedTests, input.runId),
-      );
+      const audited = await withHeartbeat('auditing', async () => {
+        await killLeftovers(input.run, 'auditing');
+        // The commit the checks read: publish merges exactly this one (see publish).
+        const branch = await nessie().getReference(input.run.branch);
+        if (!branch) {
+          throw ApplicationFailure.nonRetryable(
+            `Run branch ${input.run.branch} no longer exists; nothing to audit.`,
+            'RunBranchGone',
+          );
+        }
+        const checked = await auditMonth(
+          trino(undefined, cancellation()),
+          input.run.catalog,
+          input.landed,
+          input.dbt.failedTests,
+          input.runId,
+        );
+        return { ...checked, auditedHash: branch.hash };
+      });
+      // The branch is read again after the checks: a write during them would leave the report unsure.
+      const after = await nessie().getReference(input.run.branch);
+      const report: AuditReport =
+        after?.hash === audited.auditedHash
+          ? audited
+          : {
+              ...audited,
+              passed: false,
+              checks: [
+                ...audited.checks,
+                {
+                  name: 'branch unchanged during the audit',
+                  passed: false,
+                  expected: audited.auditedHash,
+                  actual: after?.hash ?? 'branch gone',
+                },
+              ],
+            };
       const e = settings.endpoints();
-      const key = `audits/yellow_trips/${input.landed.month}/${input.runId}.json`;
+      const key = auditReportKey(input.landed.month, input.runId);
       const client = s3();
       try {
         await client.send(
@@ -158,19 +237,46 @@ export function createEltActivities(settings: EltSettings) {
       return { ...report, reportLocation: `s3://${e.warehouseBucket}/${key}` };
     },
 
-    /** Merges the run's branch into main in one commit and moves the month's tag to it. */
-    async publish(input: { run: RunBranch; month: string; runId: string }): Promise<PublishOutcome> {
+    /**
+     * Merges exactly the audited commit of the run's branch into main in one commit and moves the month's tag
+     * to it. A branch written to after its audit is refused for good (what would be published was not
+     * audited). A retry after a merge that went through (the attempt timed out after Nessie merged) finds
+     * that merge on main and returns it instead of merging again.
+     */
+    async publish(input: {
+      run: RunBranch;
+      month: string;
+      runId: string;
+      auditedHash: string;
+    }): Promise<PublishOutcome> {
       const n = nessie();
-      const branch = await n.getReference(input.run.branch);
-      if (!branch) throw ApplicationFailure.nonRetryable(`Run branch ${input.run.branch} no longer exists.`);
+      const message = publishMessage({ ...input, branch: input.run.branch });
+      const sinceBranched = await n.history('main', { untilHash: input.run.fromHash });
+      const earlier = sinceBranched.find((commit) => commit.message === message);
       let mainHash: string;
-      try {
-        const main = (await n.getReference('main')) as NessieReference;
-        const merged = await n.merge(main, { name: branch.name, hash: branch.hash }, publishMessage(input));
-        mainHash = merged.resultantTargetHash;
-      } catch (err) {
-        if (isMergeConflict(err)) return { status: 'conflict', message: (err as Error).message };
-        throw err;
+      if (earlier) {
+        mainHash = earlier.hash;
+      } else {
+        const branch = await n.getReference(input.run.branch);
+        if (!branch) {
+          throw ApplicationFailure.nonRetryable(`Run branch ${input.run.branch} no longer exists.`, 'RunBranchGone');
+        }
+        if (branch.hash !== input.auditedHash) {
+          throw ApplicationFailure.nonRetryable(
+            `Run branch ${input.run.branch} moved after its audit (audited ${input.auditedHash}, now ` +
+              `${branch.hash}): something else wrote to it, so what it holds now was not audited. Main is ` +
+              'unchanged; run the month again.',
+            'BranchMovedAfterAudit',
+          );
+        }
+        try {
+          const main = (await n.getReference('main')) as NessieReference;
+          const merged = await n.merge(main, { name: branch.name, hash: input.auditedHash }, message);
+          mainHash = merged.resultantTargetHash;
+        } catch (err) {
+          if (isMergeConflict(err)) return { status: 'conflict', message: (err as Error).message };
+          throw err;
+        }
       }
       const tag = publishTagName(input.month);
       const existing = await n.getReference(tag);
@@ -181,14 +287,39 @@ export function createEltActivities(settings: EltSettings) {
       return { status: 'published', mainHash, tag };
     },
 
-    /** Drops the run's Trino catalog and Nessie branch (after a publish, or before a fresh attempt). */
-    async dropRunBranch(input: { run: RunBranch }): Promise<void> {
-      const t = trino();
-      if ((await t.catalogs()).includes(input.run.catalog))
-        await t.query(`DROP CATALOG ${sqlIdentifier(input.run.catalog)}`);
-      const n = nessie();
-      const branch = await n.getReference(input.run.branch);
-      if (branch) await n.deleteReference(branch.name, 'BRANCH', branch.hash);
+    /**
+     * Drops the run's Trino catalog and Nessie branch (after a publish, before a fresh attempt, or after a
+     * failed or cancelled run), killing first what still runs on the catalog.
+     */
+    async dropRunBranch(input: { run: { branch: string; catalog: string } }): Promise<void> {
+      await removeRunBranch({ nessie: nessie(), trino: trino() }, input.run, killMessage('removing the run branch'));
+    },
+
+    /**
+     * Removes the branches and catalogs of audit failures older than the retention, so they do not pile up.
+     * Returns the branches removed.
+     */
+    async pruneExpiredAuditBranches(): Promise<string[]> {
+      const client = s3();
+      const stores = {
+        nessie: nessie(),
+        trino: trino(),
+        s3: client,
+        bucket: settings.endpoints().warehouseBucket,
+      };
+      try {
+        const days = settings.auditBranchRetentionDays;
+        // An audit failure ended its run, so no running run is asked about here.
+        const entries = await listRunBranches(stores, async () => false, new Date(), days);
+        const removed: string[] = [];
+        for (const entry of entries.filter((e) => e.verdict.status === 'audit failed, expired')) {
+          await removeRunBranch(stores, entry, `dp: audit failure kept ${days} days, removed`);
+          removed.push(entry.branch);
+        }
+        return removed;
+      } finally {
+        client.destroy();
+      }
     },
   };
 }
@@ -200,8 +331,9 @@ function failForGoodIfInvalidSource(err: unknown): unknown {
     : err;
 }
 
-function publishMessage(input: { month: string; runId: string }): string {
-  return `Publish yellow trips ${input.month} (run ${input.runId})`;
+/** The merge commit's message: it names the run and branch, so a retry can find its own earlier merge. */
+export function publishMessage(input: { month: string; runId: string; branch: string }): string {
+  return `Publish yellow trips ${input.month} (run ${input.runId}, branch ${input.branch})`;
 }
 
 export type EltActivities = ReturnType<typeof createEltActivities>;

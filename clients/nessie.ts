@@ -112,6 +112,23 @@ export class NessieClient {
     }
   }
 
+  /** Every branch and tag. */
+  async references(): Promise<NessieReference[]> {
+    const refs: NessieReference[] = [];
+    let token: string | undefined;
+    for (;;) {
+      const query = new URLSearchParams({ 'max-records': '500' });
+      if (token) query.set('page-token', token);
+      const page = await this.call<{ references: NessieReference[]; hasMore?: boolean; token?: string }>(
+        'GET',
+        `/trees?${query.toString()}`,
+      );
+      refs.push(...page.references.map(({ type, name, hash }) => ({ type, name, hash })));
+      if (!page.hasMore || !page.token) return refs;
+      token = page.token;
+    }
+  }
+
   async createReference(
     name: string,
     type: 'BRANCH' | 'TAG',

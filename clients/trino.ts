@@ -79,6 +79,11 @@ export class TrinoClient {
     private readonly options: TrinoClientOptions = {},
   ) {}
 
+  /** True once the client's own signal aborted: every statement now fails at once. */
+  get cancelled(): boolean {
+    return this.options.signal?.aborted ?? false;
+  }
+
   private headers(session: Record<string, string> = {}): Record<string, string> {
     const h: Record<string, string> = {
       'X-Trino-User': this.options.user ?? 'dp',

@@ -164,6 +164,8 @@ export interface AuditReport {
   failedDbtTests: DbtTestFailure[];
   reportLocation?: string;
   auditedAt: string;
+  /** The run branch's commit the checks read (its head when the audit started); publish merges this one. */
+  auditedHash: string;
 }
 
 export type PublishOutcome =

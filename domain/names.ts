@@ -20,6 +20,50 @@ export function runCatalogName(month: string, runId: string, attempt: number): s
   return `etl_${validMonth(month).replace('-', '_')}_${runToken(runId, attempt)}`;
 }
 
+/** What a run branch's name says: the month, the run's token (see runToken) and the publish attempt. */
+export interface RunBranchParts {
+  month: string;
+  /** The hex digits of the start of the run id (or 'run'). */
+  runHex: string;
+  attempt: number;
+  /** The run's Trino catalog, named from the same parts. */
+  catalog: string;
+}
+
+const RUN_BRANCH = /^etl-yellow-trips-(\d{4}-\d{2})-([0-9a-f]{1,10}|run)-([1-9]\d{0,3})$/;
+
+/** The parts of a name made by runBranchName; undefined for any other branch. */
+export function parseRunBranchName(name: string): RunBranchParts | undefined {
+  const m = RUN_BRANCH.exec(name);
+  if (!m) return undefined;
+  const [, month, runHex, attempt] = m;
+  try {
+    validMonth(month);
+  } catch {
+    return undefined;
+  }
+  return {
+    month,
+    runHex,
+    attempt: Number(attempt),
+    catalog: `etl_${month.replace('-', '_')}_${runHex}_${attempt}`,
+  };
+}
+
+/** True when the run branch (or catalog) parts were named after this Temporal run id. */
+export function isRunOf(parts: Pick<RunBranchParts, 'runHex'>, runId: string): boolean {
+  return runToken(runId, 1).replace(/_1$/, '') === parts.runHex;
+}
+
+/** Where the audit of a run's month is written (one report per run; a later attempt's replaces it). */
+export function auditReportPrefix(month: string): string {
+  return `audits/yellow_trips/${validMonth(month)}/`;
+}
+
+export function auditReportKey(month: string, runId: string): string {
+  return `${auditReportPrefix(month)}${runId}.json`;
+}
+
 export function publishTagName(month: string): string {
   return `yellow-trips-${validMonth(month)}`;
 }

@@ -31,7 +31,7 @@ export async function auditMonth(
   landed: LandedFile,
   failedDbtTests: AuditReport['failedDbtTests'],
   runId: string,
-): Promise<AuditReport> {
+): Promise<Omit<AuditReport, 'auditedHash'>> {
   const c = sqlIdentifier(catalog);
   const month = sqlString(landed.month);
   const sourceColumns = BRONZE_SOURCE_COLUMNS.map((col) => col.name).join(', ');

@@ -14,6 +14,8 @@ export interface DbtBuildOptions {
   catalog: string;
   month: string;
   onProgress: (message: string) => void;
+  /** Stops dbt when aborted (SIGINT, on which dbt-trino cancels its queries; SIGKILL after a grace). */
+  signal?: AbortSignal;
 }
 
 /** One node's entry in dbt's run_results.json (the fields read here). */
@@ -80,6 +82,7 @@ export async function runDbtBuild(options: DbtBuildOptions): Promise<DbtOutcome>
     const { code, output } = await runLines(options.dbtExecutable, args, {
       env,
       keepLines: 60,
+      signal: options.signal,
       onLine: (line) => {
         if (isDbtProgressLine(line)) options.onProgress(`dbt: ${line.trim()}`);
       },

@@ -78,6 +78,8 @@ export interface AppendBronzeOptions {
   writers?: number;
   /** X-Trino-Source of the statements (shows in Trino's query list); default 'dp-bronze'. */
   trinoSource?: string;
+  /** Cancels the running statement and stops the load when aborted (an activity's cancellation). */
+  signal?: AbortSignal;
   /** Accept a source file without rows (it empties the month); default false: such a file is refused. */
   allowEmptySource?: boolean;
 }
@@ -229,6 +231,8 @@ async function replaceMonth(ctx: Context, insertSql: string, writers: number): P
     });
     return [replaced, inserted.updateCount ?? 0];
   } catch (error) {
+    // Cancelled: the retry (or the run's cleanup) takes it from here; no statement can run now anyway.
+    if (ctx.trino.cancelled) throw error;
     const corrupt = isCorruptDataError(error);
     const fail = (text: string) =>
       corrupt ? new CorruptSourceDataError(text, { cause: error }) : new Error(text, { cause: error });
@@ -333,7 +337,7 @@ export async function appendBronzeMonth(opts: AppendBronzeOptions): Promise<Appe
   const log = (message: string) => opts.onProgress?.(`bronze ${month}: ${message}`);
   let lastProgress = 0;
   const ctx: Context = {
-    trino: new TrinoClient(opts.trinoUrl, { user: 'dp', source: trinoSource }),
+    trino: new TrinoClient(opts.trinoUrl, { user: 'dp', source: trinoSource, signal: opts.signal }),
     s3: s3Client(opts.s3),
     target,
     month,
