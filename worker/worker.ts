@@ -11,6 +11,7 @@ import { LocalDriver } from '../platform/local/driver';
 import { REPO_ROOT, type PlatformConfig } from '../lib/config';
 import { targetFromEnv } from '../platform/target';
 import { temporalAddress } from './connection';
+import { auditBranchRetentionDays } from '../domain/run-branches';
 
 /** The dbt the ELT runs: DP_DBT_VENV's when set (the worker image's virtualenv), else the one `dp install` built. */
 export function dbtExecutable(cacheDir: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -52,6 +53,7 @@ export async function runWorker(config: PlatformConfig): Promise<void> {
         tlcBaseUrl: config.tlcBaseUrl,
         dbtExecutable: dbtExecutable(config.cacheDir),
         dbtProjectDir: path.join(REPO_ROOT, 'dbt'),
+        auditBranchRetentionDays: auditBranchRetentionDays(process.env.DP_AUDIT_BRANCH_RETENTION_DAYS),
       }),
     },
     // Two cores: a few activities at a time keep the JVM services responsive.

@@ -2,10 +2,13 @@
 // fetch -> branch -> Bronze -> dbt (Silver, Gold) -> audit -> publish (one atomic merge into main).
 //
 // Nothing before the publish touches main. A failed audit leaves main as it was and keeps the branch for
-// inspection. When another run published the same tables first, Nessie refuses the merge; the run then
+// inspection (for the worker's DP_AUDIT_BRANCH_RETENTION_DAYS; each run first removes expired ones). A run
+// that fails for any other reason, or is cancelled, removes its branch and catalog. When another run published the same tables first, Nessie refuses the merge; the run then
 // redoes its work on a fresh branch from the new main, so concurrent months never overwrite each other.
 import {
   ApplicationFailure,
+  CancellationScope,
+  log,
   proxyActivities,
   setHandler,
   sleep,
@@ -62,6 +65,28 @@ const { createRunBranch, publish, dropRunBranch } = proxyActivities<EltActivitie
   retry: { ...retry, maximumAttempts: 5 },
 });
 
+/** Housekeeping: one quick try, as a failure of it must not hold up the month. */
+const { pruneExpiredAuditBranches } = proxyActivities<EltActivities>({
+  startToCloseTimeout: SHORT_TIMEOUT,
+  retry: { maximumAttempts: 2 },
+});
+
+/**
+ * Removes a failed or cancelled attempt's branch and catalog, even while the workflow is being cancelled.
+ * A failure here is logged, not thrown: the run's own failure is what the caller reports.
+ */
+async function removeAfterFailure(run: { branch: string; catalog: string }): Promise<void> {
+  try {
+    await CancellationScope.nonCancellable(() => dropRunBranch({ run }));
+  } catch (err) {
+    log.warn('could not remove the run branch of a failed run; `dp elt branches --prune` will', {
+      branch: run.branch,
+      catalog: run.catalog,
+      error: (err as Error).message,
+    });
+  }
+}
+
 /** Bad input fails the workflow at once (a plain error would only fail, and retry, the workflow task). */
 export function checkedInput<T>(check: () => T): T {
   try {
@@ -92,6 +117,13 @@ export async function monthlyYellowTrips(input: MonthlyYellowTripsInput): Promis
   };
   enter('fetching');
 
+  try {
+    const removed = await pruneExpiredAuditBranches();
+    if (removed.length > 0) log.info('removed expired audit branches', { removed });
+  } catch (err) {
+    log.warn('could not remove expired audit branches', { error: (err as Error).message });
+  }
+
   // 1. Fetch, waiting durably (a timer, not a retry storm) while the month is not published yet.
   const maxWaitDays = input.maxWaitDays ?? DEFAULT_MAX_WAIT_DAYS;
   let landed: LandedFile | undefined;
@@ -120,44 +152,53 @@ export async function monthlyYellowTrips(input: MonthlyYellowTripsInput): Promis
   // 2-6. Branch, load, transform, audit and publish; on a publish conflict, all again on a fresh branch.
   for (let attempt = 1; attempt <= MAX_PUBLISH_ATTEMPTS; attempt++) {
     progress.attempt = attempt;
-    enter('branching');
-    const run = await createRunBranch({
+    const names = {
       branch: runBranchName(month, runId, attempt),
       catalog: runCatalogName(month, runId, attempt),
-    });
-    enter('loading bronze', `catalog ${run.catalog} on branch ${run.branch}`);
-    await appendBronze({ run, landed, runId });
-    enter('transforming', 'dbt build');
-    const dbt = await runDbt({ run, month });
-    enter('auditing');
-    const report = await audit({ run, landed, dbt, runId });
-    if (!report.passed) {
-      enter('audit failed', `branch ${run.branch} kept for inspection (Trino catalog ${run.catalog})`);
-      const failed = report.checks.filter((c) => !c.passed);
-      throw ApplicationFailure.nonRetryable(
-        `Audit of ${month} failed; main is unchanged. Failed checks: ` +
-          failed.map((c) => `${c.name} (expected ${c.expected}, got ${c.actual})`).join('; ') +
-          `. Inspect branch ${run.branch} through Trino catalog ${run.catalog}; report ${report.reportLocation}.`,
-        'AuditFailed',
-        report,
-      );
+    };
+    // Only a failed audit keeps its branch; any other failure, and a cancellation, removes it.
+    let keepBranch = false;
+    try {
+      enter('branching');
+      const run = await createRunBranch(names);
+      enter('loading bronze', `catalog ${run.catalog} on branch ${run.branch}`);
+      await appendBronze({ run, landed, runId });
+      enter('transforming', 'dbt build');
+      const dbt = await runDbt({ run, month });
+      enter('auditing');
+      const report = await audit({ run, landed, dbt, runId });
+      if (!report.passed) {
+        keepBranch = true;
+        enter('audit failed', `branch ${run.branch} kept for inspection (Trino catalog ${run.catalog})`);
+        const failed = report.checks.filter((c) => !c.passed);
+        throw ApplicationFailure.nonRetryable(
+          `Audit of ${month} failed; main is unchanged. Failed checks: ` +
+            failed.map((c) => `${c.name} (expected ${c.expected}, got ${c.actual})`).join('; ') +
+            `. Inspect branch ${run.branch} through Trino catalog ${run.catalog}; report ${report.reportLocation}.`,
+          'AuditFailed',
+          report,
+        );
+      }
+      enter('publishing');
+      const outcome: PublishOutcome = await publish({ run, month, runId, auditedHash: report.auditedHash });
+      await dropRunBranch({ run });
+      if (outcome.status === 'published') {
+        enter('published', `main ${outcome.mainHash}, tag ${outcome.tag}`);
+        return {
+          month,
+          landed,
+          audit: report,
+          mainHash: outcome.mainHash,
+          tag: outcome.tag,
+          attempts: attempt,
+          stageSeconds,
+        };
+      }
+      progress.detail = `main moved under this run (${outcome.message}); redoing on a fresh branch`;
+    } catch (err) {
+      if (!keepBranch) await removeAfterFailure(names);
+      throw err;
     }
-    enter('publishing');
-    const outcome: PublishOutcome = await publish({ run, month, runId });
-    await dropRunBranch({ run });
-    if (outcome.status === 'published') {
-      enter('published', `main ${outcome.mainHash}, tag ${outcome.tag}`);
-      return {
-        month,
-        landed,
-        audit: report,
-        mainHash: outcome.mainHash,
-        tag: outcome.tag,
-        attempts: attempt,
-        stageSeconds,
-      };
-    }
-    progress.detail = `main moved under this run (${outcome.message}); redoing on a fresh branch`;
   }
   throw ApplicationFailure.nonRetryable(
     `${month}: other runs published the same tables first ${MAX_PUBLISH_ATTEMPTS} times; run it again later.`,
