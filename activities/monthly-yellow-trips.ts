@@ -53,7 +53,7 @@ function cancellation(): AbortSignal {
   return Context.current().cancellationSignal;
 }
 
-/** Why a stage's statements were killed, in Trino's query list (never the catalog's name: see trino-kill.ts). */
+/** Why a stage's statements were killed, in Trino's query list (never the catalog's name: trino-kill.ts). */
 function killMessage(stage: string): string {
   const info = Context.current().info;
   return `dp: ${stage} attempt ${info.attempt} of workflow ${info.workflowExecution.workflowId} starts again`;
@@ -70,7 +70,9 @@ export function createEltActivities(settings: EltSettings) {
   /** Kills what an earlier attempt of `stage` (or a stage before it) left running on the run's catalog. */
   const killLeftovers = async (run: RunBranch, stage: string) => {
     const killed = await killQueriesOn(trino(), run.catalog, { message: killMessage(stage) });
-    if (killed.length > 0) heartbeat(`${stage}: killed ${killed.length} statement(s) left running on ${run.catalog}`);
+    if (killed.length > 0) {
+      heartbeat(`${stage}: killed ${killed.length} statement(s) left running on ${run.catalog}`);
+    }
   };
   const nessie = () => new NessieClient(settings.endpoints().nessieApi);
   const s3 = () => {
@@ -259,7 +261,10 @@ export function createEltActivities(settings: EltSettings) {
       } else {
         const branch = await n.getReference(input.run.branch);
         if (!branch) {
-          throw ApplicationFailure.nonRetryable(`Run branch ${input.run.branch} no longer exists.`, 'RunBranchGone');
+          throw ApplicationFailure.nonRetryable(
+            `Run branch ${input.run.branch} no longer exists.`,
+            'RunBranchGone',
+          );
         }
         if (branch.hash !== input.auditedHash) {
           throw ApplicationFailure.nonRetryable(
@@ -292,7 +297,8 @@ export function createEltActivities(settings: EltSettings) {
      * failed or cancelled run), killing first what still runs on the catalog.
      */
     async dropRunBranch(input: { run: { branch: string; catalog: string } }): Promise<void> {
-      await removeRunBranch({ nessie: nessie(), trino: trino() }, input.run, killMessage('removing the run branch'));
+      const why = killMessage('removing the run branch');
+      await removeRunBranch({ nessie: nessie(), trino: trino() }, input.run, why);
     },
 
     /**

@@ -60,9 +60,8 @@ export async function killQueriesOn(
     for (const q of running) {
       if (!QUERY_ID.test(q.queryId)) continue;
       try {
-        await trino.query(
-          `CALL system.runtime.kill_query(query_id => ${sqlString(q.queryId)}, message => ${sqlString(options.message)})`,
-        );
+        const args = `query_id => ${sqlString(q.queryId)}, message => ${sqlString(options.message)}`;
+        await trino.query(`CALL system.runtime.kill_query(${args})`);
         if (!killed.includes(q.queryId)) killed.push(q.queryId);
       } catch {
         // It ended between the listing and the kill: the next listing shows it gone.

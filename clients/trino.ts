@@ -155,7 +155,7 @@ export class TrinoClient {
     }
   }
 
-  /** Tells Trino to cancel the statement whose next page is `nextUri`; a failure leaves it to Trino's timeouts. */
+  /** Tells Trino to cancel the statement whose next page is `nextUri` (on failure, Trino's timeouts do). */
   private async cancelStatement(nextUri: string, headers: Record<string, string>): Promise<void> {
     try {
       await fetch(nextUri, { method: 'DELETE', headers, signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) });

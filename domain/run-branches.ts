@@ -1,7 +1,7 @@
 // Which run branches (and their Trino catalogs) stay and which go: a running run's stay, an audit failure's
 // stay for inspection for a number of days, anything else a finished run left behind is an orphan.
 
-/** Days an audit failure's branch is kept for inspection unless DP_AUDIT_BRANCH_RETENTION_DAYS says otherwise. */
+/** Days an audit failure's branch is kept for inspection unless DP_AUDIT_BRANCH_RETENTION_DAYS says so. */
 export const DEFAULT_AUDIT_BRANCH_RETENTION_DAYS = 7;
 
 const DAY_MS = 24 * 60 * 60 * 1000;

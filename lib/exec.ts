@@ -51,7 +51,8 @@ export function runLines(command: string, args: string[], options: RunLinesOptio
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   return new Promise((resolve, reject) => {
-    const child = start(command, args, { ...options, ownGroup: !!signal }, ['ignore', 'pipe', 'pipe'], reject);
+    const stdio: StdioOptions = ['ignore', 'pipe', 'pipe'];
+    const child = start(command, args, { ...options, ownGroup: signal !== undefined }, stdio, reject);
     if (signal) ownGroups.add(child);
     let killTimer: NodeJS.Timeout | undefined;
     const stop = () => {

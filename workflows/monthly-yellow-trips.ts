@@ -3,7 +3,8 @@
 //
 // Nothing before the publish touches main. A failed audit leaves main as it was and keeps the branch for
 // inspection (for the worker's DP_AUDIT_BRANCH_RETENTION_DAYS; each run first removes expired ones). A run
-// that fails for any other reason, or is cancelled, removes its branch and catalog. When another run published the same tables first, Nessie refuses the merge; the run then
+// that fails for any other reason, or is cancelled, removes its branch and catalog. When another run
+// published the same tables first, Nessie refuses the merge; the run then
 // redoes its work on a fresh branch from the new main, so concurrent months never overwrite each other.
 import {
   ApplicationFailure,

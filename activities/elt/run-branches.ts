@@ -75,7 +75,9 @@ export async function listRunBranches(
   for (const ref of refs) {
     const parts = parseRunBranchName(ref.name);
     if (!parts) continue;
-    if (!outcomesByMonth.has(parts.month)) outcomesByMonth.set(parts.month, await auditOutcomes(stores, parts.month));
+    if (!outcomesByMonth.has(parts.month)) {
+      outcomesByMonth.set(parts.month, await auditOutcomes(stores, parts.month));
+    }
     const audit = outcomesByMonth.get(parts.month)?.find((o) => o.catalog === parts.catalog);
     const auditFailedAt = audit && !audit.passed ? audit.auditedAt : undefined;
     const running = await isRunning(parts);
