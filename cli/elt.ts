@@ -332,7 +332,8 @@ export async function scheduleCommand(action: string, options: { hour: string } 
   }
 }
 
-export function registerEltCommands(program: Command) {
+/** Registers `dp elt`, `dp schedule` and `dp tlc`; returns the `elt` group for its other subcommands. */
+export function registerEltCommands(program: Command): Command {
   const elt = program
     .command('elt')
     .description('the monthly NYC Yellow Taxi ELT (Write-Audit-Publish on Nessie)');
@@ -390,4 +391,5 @@ export function registerEltCommands(program: Command) {
       });
       await server.close();
     });
+  return elt;
 }

@@ -23,6 +23,7 @@ import { registerClusterCommands } from './cluster';
 import { registerImageCommands } from './images';
 import { registerNotebookCommands } from './notebook';
 import { eltRunCommand, registerEltCommands } from './elt';
+import { registerEltBranchesCommand } from './elt-branches';
 import { registerSensorCommands } from './sensors';
 import { registerStreamCommands } from './stream';
 import { formatTable, resultAsCsv, resultAsJson, resultAsTable } from './format';
@@ -219,7 +220,7 @@ addTargetChoice(
   },
 );
 
-registerEltCommands(program);
+registerEltBranchesCommand(registerEltCommands(program));
 registerTargetCommand(program);
 registerSensorCommands(program);
 registerStreamCommands(program);
