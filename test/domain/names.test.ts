@@ -2,7 +2,15 @@
 // (a Nessie reference, a SQL identifier), and distinct for every run and every attempt of a run.
 import { validRefName } from '../../clients/nessie';
 import { sqlIdentifier } from '../../clients/trino';
-import { publishTagName, runBranchName, runCatalogName, runToken } from '../../domain/names';
+import {
+  auditReportKey,
+  isRunOf,
+  parseRunBranchName,
+  publishTagName,
+  runBranchName,
+  runCatalogName,
+  runToken,
+} from '../../domain/names';
 
 // Temporal run ids are UUIDs.
 const RUN_A = '0197c2a4-5b1e-7f30-9d8a-2c4e6f8a0b1c';
@@ -78,5 +86,47 @@ describe('publishTagName', () => {
     expect(publishTagName('2025-03')).toBe('yellow-trips-2025-03');
     expect(validRefName(publishTagName('2023-01'))).toBe('yellow-trips-2023-01');
     expect(() => publishTagName('March')).toThrow(/Invalid month/);
+  });
+});
+
+describe('parseRunBranchName', () => {
+  test('reads back the month, run token and attempt, and names the same catalog as runCatalogName', () => {
+    for (const [runId, attempt] of [
+      [RUN_A, 1],
+      [RUN_B, 3],
+      ['', 2],
+    ] as const) {
+      const parts = parseRunBranchName(runBranchName('2025-03', runId, attempt));
+      expect(parts).toMatchObject({ month: '2025-03', attempt });
+      expect(parts?.catalog).toBe(runCatalogName('2025-03', runId, attempt));
+    }
+  });
+
+  test('knows which run made a branch: the same run id, not a different one', () => {
+    const parts = parseRunBranchName(runBranchName('2025-03', RUN_A, 2));
+    expect(parts).toBeDefined();
+    expect(isRunOf(parts!, RUN_A)).toBe(true);
+    expect(isRunOf(parts!, RUN_B)).toBe(false);
+  });
+
+  test('is undefined for any other branch', () => {
+    for (const name of [
+      'main',
+      'yellow-trips-2025-03',
+      'etl-yellow-trips-2025-13-0197c2a45b-1',
+      'etl-yellow-trips-2025-03-0197c2a45b-0',
+      'etl-yellow-trips-2025-03-0197C2A45B-1',
+      'etl-yellow-trips-2025-03-0197c2a45b1-1',
+      'etl-yellow-trips-2025-03-0197c2a45b-1-x',
+    ]) {
+      expect(parseRunBranchName(name)).toBeUndefined();
+    }
+  });
+});
+
+describe('auditReportKey', () => {
+  test('one report per month and run under the audits prefix', () => {
+    expect(auditReportKey('2025-03', RUN_A)).toBe(`audits/yellow_trips/2025-03/${RUN_A}.json`);
+    expect(() => auditReportKey('2025/03', RUN_A)).toThrow(/Invalid month/);
   });
 });
