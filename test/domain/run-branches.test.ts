@@ -2,7 +2,8 @@
 import { auditBranchRetentionDays, formatAge, judgeRunBranch } from '../../domain/run-branches';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
-const daysAgo = (days: number) => new Date(NOW.getTime() - days * 86_400_000).toISOString();
+const minutesAgo = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000).toISOString();
+const daysAgo = (days: number) => minutesAgo(Math.round(days * 1440));
 
 describe('judgeRunBranch', () => {
   test('a running run keeps its branch, whatever its audit says', () => {
@@ -48,9 +49,9 @@ describe('auditBranchRetentionDays', () => {
 
 describe('formatAge', () => {
   test('days, hours or minutes', () => {
-    expect(formatAge(daysAgo(3.5), NOW)).toBe('3 d');
-    expect(formatAge(daysAgo(5 / 24), NOW)).toBe('5 h');
-    expect(formatAge(daysAgo(12 / 1440), NOW)).toBe('12 min');
+    expect(formatAge(minutesAgo(3.5 * 1440), NOW)).toBe('3 d');
+    expect(formatAge(minutesAgo(5 * 60), NOW)).toBe('5 h');
+    expect(formatAge(minutesAgo(12), NOW)).toBe('12 min');
     expect(formatAge(undefined, NOW)).toBe('-');
   });
 });
