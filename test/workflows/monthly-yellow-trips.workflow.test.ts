@@ -1,7 +1,14 @@
 // Sequencing of the monthly ELT workflow and the backfill on a real Temporal dev server, with activities
 // replaced by recorders: the Write-Audit-Publish order, waiting for an unpublished month, failure paths.
+import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure, defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/common';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  defineSearchAttributeKey,
+  TypedSearchAttributes,
+} from '@temporalio/common';
 import type { EltActivities } from '../../activities/monthly-yellow-trips';
 import type { AuditReport, FetchOutcome, LandedFile, PublishOutcome, RunBranch } from '../../domain/elt';
 import { laggedMonth } from '../../domain/months';
@@ -40,11 +47,15 @@ function report(month: string, passed: boolean): AuditReport {
     counts: { bronze: 100, silver: 90, rejected: 8, duplicatesRemoved: 2, sourceFooterRows: 100 },
     failedDbtTests: [],
     auditedAt: '',
+    auditedHash: 'a0a0a0a0',
   };
 }
 
 interface Script {
   fetch?: (month: string, call: number) => FetchOutcome;
+  /** A stage that fails (each of its attempts), or never ends until cancelled. */
+  failing?: 'bronze' | 'dbt';
+  hanging?: 'bronze';
   audit?: (month: string) => AuditReport;
   publish?: (month: string, call: number) => PublishOutcome;
 }
@@ -63,18 +74,23 @@ function recorder(calls: string[], script: Script = {}): EltActivities {
     },
     async appendBronze({ landed: l }) {
       calls.push(`bronze:${l.month}`);
+      if (script.failing === 'bronze') {
+        throw ApplicationFailure.nonRetryable('bronze exploded', 'BronzeBoom');
+      }
+      if (script.hanging === 'bronze') await hangUntilCancelled();
       return { rows: l.rows, files: 1, seconds: 1 };
     },
     async runDbt({ month }) {
       calls.push(`dbt:${month}`);
+      if (script.failing === 'dbt') throw ApplicationFailure.nonRetryable('dbt exploded', 'DbtBoom');
       return { seconds: 1, passed: 10, failedTests: [] };
     },
     async audit({ landed: l }) {
       calls.push(`audit:${l.month}`);
       return script.audit?.(l.month) ?? report(l.month, true);
     },
-    async publish({ month }) {
-      calls.push(`publish:${month}`);
+    async publish({ month, auditedHash }) {
+      calls.push(`publish:${month}@${auditedHash}`);
       return (
         script.publish?.(month, count(`publish:${month}`)) ?? {
           status: 'published',
@@ -86,7 +102,19 @@ function recorder(calls: string[], script: Script = {}): EltActivities {
     async dropRunBranch({ run }) {
       calls.push(`drop:${run.branch}`);
     },
+    async pruneExpiredAuditBranches() {
+      return [];
+    },
   };
+}
+
+/** Heartbeats until Temporal cancels the activity (the cancel arrives with a heartbeat's reply). */
+async function hangUntilCancelled(): Promise<never> {
+  const ctx = Context.current();
+  for (;;) {
+    ctx.heartbeat();
+    await ctx.sleep(100); // rejects with the cancellation
+  }
 }
 
 function withWorker<T>(activities: EltActivities, taskQueue: string, fn: () => Promise<T>): Promise<T> {
@@ -189,6 +217,81 @@ describe('monthlyYellowTrips', () => {
     expect(cause.message).toMatch(/gold monthly trips = silver rows \(expected 90, got 89\)/);
     expect(cause.message).toMatch(/main is unchanged/);
     expect(stages(calls)).toEqual(['fetch', 'branch', 'bronze', 'dbt', 'audit']);
+    expect(calls.filter((c) => c.startsWith('drop:'))).toEqual([]);
+  });
+
+  const failingStages = [
+    ['bronze', 'BronzeBoom', ['fetch', 'branch', 'bronze', 'drop']],
+    ['dbt', 'DbtBoom', ['fetch', 'branch', 'bronze', 'dbt', 'drop']],
+  ] as const;
+  test.each(failingStages)('a failing %s removes the run branch, keeps its error', async (stage, type, seq) => {
+    const calls: string[] = [];
+    const failure = await withWorker(recorder(calls, { failing: stage }), `fail-${stage}`, () =>
+      env().client.workflow.execute(monthlyYellowTrips, {
+        taskQueue: `fail-${stage}`,
+        workflowId: `yellow-trips-2025-06-fail-${stage}`,
+        args: [{ month: '2025-06' }],
+      }),
+    ).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    const cause = (failure as WorkflowFailedError).cause as ActivityFailure;
+    expect(cause).toBeInstanceOf(ActivityFailure);
+    expect((cause.cause as ApplicationFailure).type).toBe(type);
+    expect(stages(calls)).toEqual(seq);
+    // The branch removed is the one the run made.
+    expect(calls[calls.length - 1].replace('drop:', 'branch:')).toBe(calls[1]);
+  });
+
+  test('a cancelled run removes its run branch, and ends cancelled', async () => {
+    const calls: string[] = [];
+    const handle = await env().client.workflow.start(monthlyYellowTrips, {
+      taskQueue: 'cancel',
+      workflowId: 'yellow-trips-2025-07-cancel',
+      args: [{ month: '2025-07' }],
+    });
+    const failure = await withWorker(recorder(calls, { hanging: 'bronze' }), 'cancel', async () => {
+      expect(await until(() => calls.some((c) => c.startsWith('bronze:')), 10_000)).toBe(true);
+      await handle.cancel();
+      return handle.result().catch((err: unknown) => err);
+    });
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect(stages(calls)).toEqual(['fetch', 'branch', 'bronze', 'drop']);
+    expect(calls[3].replace('drop:', 'branch:')).toBe(calls[1]);
+  });
+
+  test('first removes expired audit branches; a failure of that does not hold up the month', async () => {
+    const calls: string[] = [];
+    const base = recorder(calls);
+    const activities: EltActivities = {
+      ...base,
+      async pruneExpiredAuditBranches() {
+        calls.push('prune:');
+        throw ApplicationFailure.nonRetryable('Nessie is down', 'Down');
+      },
+    };
+    const result = await withWorker(activities, 'prune', () =>
+      env().client.workflow.execute(monthlyYellowTrips, {
+        taskQueue: 'prune',
+        workflowId: 'yellow-trips-2025-08-prune',
+        args: [{ month: '2025-08' }],
+      }),
+    );
+    expect(result.tag).toBe('yellow-trips-2025-08');
+    expect(stages(calls)).toEqual(['prune', 'fetch', 'branch', 'bronze', 'dbt', 'audit', 'publish', 'drop']);
+  });
+
+  test('publishes the commit the audit read', async () => {
+    const calls: string[] = [];
+    const activities = recorder(calls, { audit: (m) => ({ ...report(m, true), auditedHash: 'feedbeef' }) });
+    await withWorker(activities, 'audited-hash', () =>
+      env().client.workflow.execute(monthlyYellowTrips, {
+        taskQueue: 'audited-hash',
+        workflowId: 'yellow-trips-2025-09-audited-hash',
+        args: [{ month: '2025-09' }],
+      }),
+    );
+    expect(calls).toContain('publish:2025-09@feedbeef');
   });
 
   test('a publish conflict redoes the work on a fresh branch, then publishes', async () => {
