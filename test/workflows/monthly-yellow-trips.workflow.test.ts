@@ -224,7 +224,7 @@ describe('monthlyYellowTrips', () => {
     ['bronze', 'BronzeBoom', ['fetch', 'branch', 'bronze', 'drop']],
     ['dbt', 'DbtBoom', ['fetch', 'branch', 'bronze', 'dbt', 'drop']],
   ] as const;
-  test.each(failingStages)('a failing %s removes the run branch, keeps its error', async (stage, type, seq) => {
+  test.each(failingStages)('a failing %s drops the run branch, keeps its error', async (stage, type, seq) => {
     const calls: string[] = [];
     const failure = await withWorker(recorder(calls, { failing: stage }), `fail-${stage}`, () =>
       env().client.workflow.execute(monthlyYellowTrips, {
