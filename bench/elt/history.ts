@@ -12,6 +12,7 @@ export const STAGE_OF_ACTIVITY: Record<string, string> = {
   audit: 'auditing',
   publish: 'publishing',
   dropRunBranch: 'publishing',
+  pruneExpiredAuditBranches: 'fetching',
 };
 
 // History event types (temporal.api.enums.v1.EventType).
