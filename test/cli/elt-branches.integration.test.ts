@@ -1,5 +1,5 @@
-// `dp elt branches [--prune]` against the real platform: run branches and catalogs made by hand as failed runs
-// would leave them (an orphan, an audit failure within the retention, an expired one) are listed with why
+// `dp elt branches [--prune]` against the real platform: run branches and catalogs made by hand as failed
+// runs would leave them (an orphan, an audit failure within the retention, an expired one) are listed with why
 // each is kept; --prune removes exactly the orphan and the expired audit failure, branch and catalog.
 import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -80,7 +80,7 @@ afterAll(async () => {
 });
 
 describe('dp elt branches', () => {
-  test('lists why each run branch is kept; --prune removes the orphan and the expired audit failure', async () => {
+  test('lists why each branch is kept; --prune removes orphans and expired audit failures', async () => {
     const orphan = await fakeRun();
     const passedButLeft = await fakeRun({ passed: true, daysAgo: 0 });
     const freshFailure = await fakeRun({ passed: false, daysAgo: 2 });
