@@ -1,6 +1,7 @@
-// `dp elt branches [--prune]` against the real platform: run branches and catalogs made by hand as failed
-// runs would leave them (an orphan, an audit failure within the retention, an expired one) are listed with why
-// each is kept; --prune removes exactly the orphan and the expired audit failure, branch and catalog.
+// `dp elt branches [--prune]` against the real platform: run branches and catalogs made by hand as
+// failed runs would leave them (an orphan, an audit failure within the retention, an expired one) are
+// listed with why each is kept; --prune removes exactly the orphan and the expired audit failure, branch
+// and catalog.
 import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { NessieClient } from '../../clients/nessie';
