@@ -1,5 +1,7 @@
 // Progress of a running activity: logged, and sent as its heartbeat so Temporal sees it alive (and a
 // retry after a dead worker starts within the heartbeat timeout).
+// A cancellation (the workflow's, or of an attempt that timed out) reaches a running activity only with the
+// reply to one of its heartbeats: an activity that does not heartbeat cannot be stopped.
 import { Context } from '@temporalio/activity';
 
 export function heartbeat(message: string): void {

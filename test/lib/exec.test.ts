@@ -24,6 +24,31 @@ describe('runLines', () => {
     expect(exited).toEqual({ code: 3, output: '4\n5' });
   });
 
+  test('an abort stops the program (SIGKILL when it ignores SIGINT) and rejects with the reason', async () => {
+    const controller = new AbortController();
+    const reason = new Error('stop');
+    const started = Date.now();
+    const ignoresSigint = "process.on('SIGINT', () => {}); console.log('up'); setInterval(() => {}, 1000)";
+    const exited = runLines(node, script(ignoresSigint), {
+      signal: controller.signal,
+      stopGraceMs: 300,
+      onLine: () => controller.abort(reason),
+    });
+    await expect(exited).rejects.toBe(reason);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  test('an already aborted signal starts nothing', async () => {
+    const reason = new Error('too late');
+    let lines = 0;
+    const exited = runLines(node, script("console.log('ran')"), {
+      signal: AbortSignal.abort(reason),
+      onLine: () => lines++,
+    });
+    await expect(exited).rejects.toBe(reason);
+    expect(lines).toBe(0);
+  });
+
   test('rejects when the program cannot start', async () => {
     await expect(runLines('/nonexistent/program', [])).rejects.toThrow(/Cannot run \/nonexistent\/program/);
   });
