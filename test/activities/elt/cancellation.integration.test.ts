@@ -36,12 +36,10 @@ async function queryState(queryId: string): Promise<QueryRow | undefined> {
 /** Starts the statement and resolves with its query id once Trino runs it; `done` settles with the query. */
 async function startEndless(client: TrinoClient, sql: string, signal?: AbortSignal) {
   let queryId: string | undefined;
-  const done = client
-    .query(sql, { signal, onProgress: (p) => (queryId ??= p.queryId) })
-    .then(
-      () => ({ error: undefined as unknown }),
-      (error: unknown) => ({ error }),
-    );
+  const done = client.query(sql, { signal, onProgress: (p) => (queryId ??= p.queryId) }).then(
+    () => ({ error: undefined as unknown }),
+    (error: unknown) => ({ error }),
+  );
   const running = await pollUntil(
     async () => queryId !== undefined && (await queryState(queryId))?.state === 'RUNNING',
     { timeoutMs: 60_000, intervalMs: 200 },
