@@ -56,7 +56,8 @@ function cancellation(): AbortSignal {
 /** Why a stage's statements were killed, in Trino's query list (never the catalog's name: trino-kill.ts). */
 function killMessage(stage: string): string {
   const info = Context.current().info;
-  return `dp: ${stage} attempt ${info.attempt} of workflow ${info.workflowExecution.workflowId} starts again`;
+  const of = info.workflowExecution ? `workflow ${info.workflowExecution.workflowId}` : info.activityId;
+  return `dp: ${stage} attempt ${info.attempt} of ${of} starts again`;
 }
 
 export function createEltActivities(settings: EltSettings) {

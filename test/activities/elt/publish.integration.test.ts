@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createEltActivities } from '../../../activities/monthly-yellow-trips';
 import { NessieClient } from '../../../clients/nessie';
-import type { RunBranch } from '../../../domain/elt';
+import type { PublishOutcome, RunBranch } from '../../../domain/elt';
 import { publishTagName, runBranchName } from '../../../domain/names';
 import { endpoints, loadConfig } from '../../../lib/config';
 import { LocalDriver } from '../../../platform/local/driver';
@@ -25,8 +25,13 @@ const activities = createEltActivities({
 const MONTHS = ['2031-02', '2031-03'];
 const made: { branches: string[]; namespaces: string[] } = { branches: [], namespaces: [] };
 
-function publish(input: Parameters<typeof activities.publish>[0]) {
-  return new MockActivityEnvironment().run(activities.publish, input);
+type PublishInput = Parameters<typeof activities.publish>[0];
+
+function publish(input: PublishInput): Promise<PublishOutcome> {
+  return new MockActivityEnvironment().run<[PublishInput], PublishOutcome, typeof activities.publish>(
+    activities.publish,
+    input,
+  );
 }
 
 /** Commits a namespace put or delete to `ref` through Nessie's API; returns the new head. */
