@@ -250,7 +250,8 @@ export function createEltActivities(settings: EltSettings) {
       run: RunBranch;
       month: string;
       runId: string;
-      auditedHash: string;
+      /** Absent only for runs audited by an earlier version: their branch's head is merged, as then. */
+      auditedHash?: string;
     }): Promise<PublishOutcome> {
       const n = nessie();
       const message = publishMessage({ ...input, branch: input.run.branch });
@@ -267,9 +268,10 @@ export function createEltActivities(settings: EltSettings) {
             'RunBranchGone',
           );
         }
-        if (branch.hash !== input.auditedHash) {
+        const audited = input.auditedHash ?? branch.hash;
+        if (branch.hash !== audited) {
           throw ApplicationFailure.nonRetryable(
-            `Run branch ${input.run.branch} moved after its audit (audited ${input.auditedHash}, now ` +
+            `Run branch ${input.run.branch} moved after its audit (audited ${audited}, now ` +
               `${branch.hash}): something else wrote to it, so what it holds now was not audited. Main is ` +
               'unchanged; run the month again.',
             'BranchMovedAfterAudit',
@@ -277,7 +279,7 @@ export function createEltActivities(settings: EltSettings) {
         }
         try {
           const main = (await n.getReference('main')) as NessieReference;
-          const merged = await n.merge(main, { name: branch.name, hash: input.auditedHash }, message);
+          const merged = await n.merge(main, { name: branch.name, hash: audited }, message);
           mainHash = merged.resultantTargetHash;
         } catch (err) {
           if (isMergeConflict(err)) return { status: 'conflict', message: (err as Error).message };

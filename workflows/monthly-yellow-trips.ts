@@ -10,6 +10,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -118,11 +119,14 @@ export async function monthlyYellowTrips(input: MonthlyYellowTripsInput): Promis
   };
   enter('fetching');
 
-  try {
-    const removed = await pruneExpiredAuditBranches();
-    if (removed.length > 0) log.info('removed expired audit branches', { removed });
-  } catch (err) {
-    log.warn('could not remove expired audit branches', { error: (err as Error).message });
+  // Steps added while runs were in flight are patched, so those runs replay as they ran.
+  if (patched('prune-expired-audit-branches')) {
+    try {
+      const removed = await pruneExpiredAuditBranches();
+      if (removed.length > 0) log.info('removed expired audit branches', { removed });
+    } catch (err) {
+      log.warn('could not remove expired audit branches', { error: (err as Error).message });
+    }
   }
 
   // 1. Fetch, waiting durably (a timer, not a retry storm) while the month is not published yet.
@@ -197,7 +201,7 @@ export async function monthlyYellowTrips(input: MonthlyYellowTripsInput): Promis
       }
       progress.detail = `main moved under this run (${outcome.message}); redoing on a fresh branch`;
     } catch (err) {
-      if (!keepBranch) await removeAfterFailure(names);
+      if (!keepBranch && patched('remove-failed-run-branch')) await removeAfterFailure(names);
       throw err;
     }
   }
