@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { lakehouseCatalogAt } from '../lib/catalog';
 import { appendBronzeMonth } from './elt/bronze/append';
-import { isMergeConflict, NessieClient, type NessieReference } from '../clients/nessie';
+import { isMergeConflict, NessieClient, type NessieCommit, type NessieReference } from '../clients/nessie';
 import type { PlatformEndpoints } from '../platform/driver';
 import { s3Client } from '../clients/s3';
 import type {
@@ -256,7 +256,11 @@ export function createEltActivities(settings: EltSettings) {
       const n = nessie();
       const message = publishMessage({ ...input, branch: input.run.branch });
       const sinceBranched = await n.history('main', { untilHash: input.run.fromHash });
-      const earlier = sinceBranched.find((commit) => commit.message === message);
+      // Its merge commit: by its message, or by the audited commit as its merged (not first) parent.
+      const mergesAudited = (commit: NessieCommit) =>
+        input.auditedHash !== undefined &&
+        (commit.parentCommitHashes ?? []).slice(1).includes(input.auditedHash);
+      const earlier = sinceBranched.find((commit) => commit.message === message || mergesAudited(commit));
       let mainHash: string;
       if (earlier) {
         mainHash = earlier.hash;
