@@ -63,9 +63,19 @@ async function exists(run: FakeRun): Promise<{ branch: boolean; catalog: boolean
   };
 }
 
-/** The line `dp elt branches` prints for a branch. */
-function rowOf(stdout: string, branch: string): string | undefined {
-  return stdout.split('\n').find((line) => line.startsWith(branch));
+interface Row {
+  run: string;
+  age: string;
+  keptBecause: string;
+  prunable: string;
+}
+
+/** The row `dp elt branches` prints for a branch: branch | month | run | age | kept because | prunable. */
+function rowOf(stdout: string, branch: string): Row | undefined {
+  const line = stdout.split('\n').find((l) => l.startsWith(`${branch} `));
+  if (!line) return undefined;
+  const [, , run, age, keptBecause, prunable] = line.split('|').map((cell) => cell.trim());
+  return { run, age, keptBecause, prunable };
 }
 
 afterAll(async () => {
@@ -90,12 +100,22 @@ describe('dp elt branches', () => {
 
     const listed = dp(['elt', 'branches'], env);
     expect({ code: listed.code, stderr: listed.stderr }).toMatchObject({ code: 0 });
-    expect(rowOf(listed.stdout, orphan.branch)).toMatch(/\borphan\s+yes\s*$/);
-    expect(rowOf(listed.stdout, passedButLeft.branch)).toMatch(/\borphan\s+yes\s*$/);
-    expect(rowOf(listed.stdout, freshFailure.branch)).toMatch(/\baudit failed\s+no\s*$/);
-    expect(rowOf(listed.stdout, freshFailure.branch)).toContain(freshFailure.runId);
-    expect(rowOf(listed.stdout, freshFailure.branch)).toMatch(/\b2 d\b/);
-    expect(rowOf(listed.stdout, expiredFailure.branch)).toMatch(/\baudit failed, expired\s+yes\s*$/);
+    expect(rowOf(listed.stdout, orphan.branch)).toMatchObject({ keptBecause: 'orphan', prunable: 'yes' });
+    expect(rowOf(listed.stdout, passedButLeft.branch)).toMatchObject({
+      keptBecause: 'orphan',
+      prunable: 'yes',
+    });
+    expect(rowOf(listed.stdout, freshFailure.branch)).toEqual({
+      run: freshFailure.runId,
+      age: '2 d',
+      keptBecause: 'audit failed',
+      prunable: 'no',
+    });
+    expect(rowOf(listed.stdout, expiredFailure.branch)).toMatchObject({
+      age: '9 d',
+      keptBecause: 'audit failed, expired',
+      prunable: 'yes',
+    });
     for (const run of runs) expect(await exists(run)).toEqual({ branch: true, catalog: true });
 
     const pruned = dp(['elt', 'branches', '--prune'], env);
