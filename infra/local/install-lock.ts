@@ -13,6 +13,8 @@ export interface LockOptions {
   timeoutMs?: number;
   /** The pause between two attempts. */
   retryMs?: number;
+  /** Who holds such a lock, for the messages; 'dp install' unless set. */
+  holder?: string;
 }
 
 /** The pid in a lock file; NaN while it is being written; undefined once it is gone. */
@@ -55,13 +57,14 @@ export async function withLockFile<T>(lock: string, options: LockOptions, fn: ()
     }
     if (Date.now() - started > timeoutMs) {
       throw new Error(
-        `Another dp install (pid ${owner}) has held ${lock} for over ${Math.round(timeoutMs / 60000)} min. ` +
+        `Another ${options.holder ?? 'dp install'} (pid ${owner}) has held ${lock} for over ${Math.round(timeoutMs / 60000)} min. ` +
           'Wait for it, or stop it and run the command again.',
       );
     }
     if (Date.now() - lastReport >= 15_000) {
       lastReport = Date.now();
-      options.report('install', `another dp install (pid ${owner}) is ${options.doing}: waiting for it`);
+      const holder = options.holder ?? 'dp install';
+      options.report('install', `another ${holder} (pid ${owner}) is ${options.doing}: waiting for it`);
     }
     await sleep(options.retryMs ?? 1000);
   }
