@@ -23,7 +23,9 @@ export function createPlatformWatchActivities(driver: PlatformDriver) {
     async restartComponent(component: ManagedComponent): Promise<EnsureResult> {
       try {
         // Heartbeats on a timer too: waiting for another start of the component prints little.
-        return await withHeartbeat(`restarting ${component}`, () => driver.ensureRunning(component, heartbeat));
+        return await withHeartbeat(`restarting ${component}`, () =>
+          driver.ensureRunning(component, heartbeat),
+        );
       } catch (err) {
         if (err instanceof NeedsOperatorError) throw ApplicationFailure.nonRetryable(err.message, err.name);
         throw err;

@@ -113,9 +113,10 @@ export async function platformWatchStatus(config: PlatformConfig): Promise<Watch
     });
     if (!description) return { running: false, detail: 'not started (dp up starts it)', restarts: [] };
     if (description.status.name !== 'RUNNING') {
+      const closed = description.closeTime?.toISOString() ?? '?';
       return {
         running: false,
-        detail: `${description.status.name.toLowerCase()} at ${description.closeTime?.toISOString() ?? '?'}; dp up starts it again`,
+        detail: `${description.status.name.toLowerCase()} at ${closed}; dp up starts it again`,
         runId: description.runId,
         restarts: [],
       };
@@ -139,7 +140,8 @@ export async function platformWatchStatus(config: PlatformConfig): Promise<Watch
       restarts: state.restarts,
     };
   } catch (err) {
-    return { running: false, detail: `cannot ask Temporal: ${(err as Error).message.split('\n')[0]}`, restarts: [] };
+    const reason = (err as Error).message.split('\n')[0];
+    return { running: false, detail: `cannot ask Temporal: ${reason}`, restarts: [] };
   } finally {
     await client.connection.close();
   }

@@ -117,7 +117,7 @@ export function watchSettings(input: PlatformWatchInput): PlatformWatchSettings 
   return settings;
 }
 
-/** The components to restart now: every one that is down, and every one failing for the grace time or longer. */
+/** The components to restart now: every one that is down, and every one failing for the grace time or more. */
 export function componentsToRestart(
   checks: ComponentCheck[],
   failingSince: Partial<Record<ManagedComponent, number>>,
@@ -125,7 +125,9 @@ export function componentsToRestart(
   failingGraceSeconds: number,
 ): { component: ManagedComponent; reason: RestartReason; detail: string }[] {
   return checks.flatMap((check) => {
-    if (check.condition === 'down') return [{ component: check.component, reason: 'down', detail: check.detail }];
+    if (check.condition === 'down') {
+      return [{ component: check.component, reason: 'down', detail: check.detail }];
+    }
     const since = failingSince[check.component];
     if (check.condition === 'failing' && since !== undefined && now - since >= failingGraceSeconds * 1000) {
       return [{ component: check.component, reason: 'failing', detail: check.detail }];

@@ -103,7 +103,10 @@ export async function platformWatch(input: PlatformWatchInput = {}): Promise<voi
       try {
         const checks = await checkComponents(watched);
         const now = Date.now();
-        failingSince = { ...pickRestarting(failingSince, inFlight), ...trackFailing(checks, failingSince, now) };
+        failingSince = {
+          ...pickRestarting(failingSince, inFlight),
+          ...trackFailing(checks, failingSince, now),
+        };
         state.components = checks;
         state.lastRoundAt = isoTime(now);
         for (const { component, reason, detail } of componentsToRestart(

@@ -134,9 +134,9 @@ describe('platformWatch', () => {
       await until('a healthy round', async () => (await stateOf(handle)).rounds >= 1);
       // Nessie fails for about a second and recovers: shorter than the grace, so it is left alone.
       platform.conditions.set('nessie', 'failing');
-      await until('nessie seen failing twice', async () =>
-        platform.checks.filter((c) => c.component === 'nessie' && c.condition === 'failing').length >= 2 ? true : false,
-      );
+      const nessieFailing = () =>
+        platform.checks.filter((c) => c.component === 'nessie' && c.condition === 'failing').length;
+      await until('nessie seen failing twice', async () => nessieFailing() >= 2);
       platform.conditions.set('nessie', 'healthy');
       // Trino keeps failing: restarted once it has failed for the grace time, not before.
       platform.conditions.set('trino', 'failing');
@@ -165,7 +165,11 @@ describe('platformWatch', () => {
         return s.restarts.length >= 2 && s;
       });
       expect(state.restarts.slice(0, 2)).toEqual([
-        expect.objectContaining({ component: 'kafka', outcome: 'failed', result: 'kafka exited during start-up' }),
+        expect.objectContaining({
+          component: 'kafka',
+          outcome: 'failed',
+          result: 'kafka exited during start-up',
+        }),
         expect.objectContaining({ component: 'kafka', outcome: 'started' }),
       ]);
       expect(state.restarts[0].secondsToHealthy).toBeUndefined();
@@ -181,7 +185,10 @@ describe('platformWatch', () => {
       // Three restarts; only the last two are kept.
       for (let i = 1; i <= 3; i++) {
         platform.conditions.set('trino', 'down');
-        await until(`restart ${i}`, async () => platform.restarts.length >= i && platform.conditions.get('trino') === 'healthy');
+        await until(
+          `restart ${i}`,
+          async () => platform.restarts.length >= i && platform.conditions.get('trino') === 'healthy',
+        );
       }
       const carried: PlatformWatchState = await until('a later run that carries the restarts', async () => {
         const description = await env().client.workflow.getHandle(handle.workflowId).describe();

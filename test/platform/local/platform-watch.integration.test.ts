@@ -55,18 +55,23 @@ function killTrino(): number {
   return record.pid;
 }
 
-/** Waits until `dp status --json` shows Trino healthy under a new pid and a watch restart of it after `since`. */
+/** Waits until `dp status --json` shows Trino healthy under a new pid, and a watch restart of it since `since`. */
 async function expectTrinoRestarted(killedPid: number, since: number): Promise<WatchRestart> {
   const seen = await pollUntil(
     () => {
       const s = status();
       const trino = s.components.find((c) => c.component === 'trino');
-      const restart = s.watch?.restarts.find((r) => r.component === 'trino' && Date.parse(r.at) >= since - 1000);
+      const restart = s.watch?.restarts.find(
+        (r) => r.component === 'trino' && Date.parse(r.at) >= since - 1000,
+      );
       return trino?.healthy && trino.pid !== killedPid && restart ? { s, restart } : undefined;
     },
     { timeoutMs: RESTART_WITHIN_MS, intervalMs: 3000 },
   );
-  if (!seen) throw new Error(`Trino was not restarted by the watch within ${RESTART_WITHIN_MS / 1000} s: ${JSON.stringify(status())}`);
+  if (!seen) {
+    const now = JSON.stringify(status());
+    throw new Error(`Trino was not restarted by the watch within ${RESTART_WITHIN_MS / 1000} s: ${now}`);
+  }
   expect(seen.s.watch?.running).toBe(true);
   expect(seen.restart).toMatchObject({ component: 'trino', reason: 'down', outcome: 'started' });
   expect(seen.restart.secondsToHealthy).toBeGreaterThan(0);
@@ -105,11 +110,12 @@ describe('the platform watch', () => {
     expect(dp(['status']).stdout).toMatch(/recent restarts[\s\S]*trino {2}down/);
   });
 
-  test('acceptance: Trino killed during the transform stage; the month publishes the reference figures', async () => {
+  test('acceptance: Trino killed while transforming; the month publishes the reference figures', async () => {
     const month = '2025-05';
     const rows = 20_000;
     const mirrorUrl = await prepareMirror(config, [month], rows, 202505);
-    const reference = await computeReference(tripDataFile(tlcMirrorDir(config), month), month, ZONE_LOOKUP_SEED);
+    const file = tripDataFile(tlcMirrorDir(config), month);
+    const reference = await computeReference(file, month, ZONE_LOOKUP_SEED);
     const handle = await client.workflow.start(monthlyYellowTrips, {
       workflowId: workflowIdForMonth(month),
       taskQueue: config.taskQueue,
