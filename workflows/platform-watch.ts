@@ -107,7 +107,10 @@ export async function platformWatch(input: PlatformWatchInput = {}): Promise<voi
           ...pickRestarting(failingSince, inFlight),
           ...trackFailing(checks, failingSince, now),
         };
-        state.components = checks;
+        // Components being restarted were not probed: their last check stays until the next round's.
+        state.components = settings.components.flatMap((c) =>
+          [...checks, ...state.components].filter((check) => check.component === c).slice(0, 1),
+        );
         state.lastRoundAt = isoTime(now);
         for (const { component, reason, detail } of componentsToRestart(
           checks,

@@ -61,7 +61,7 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
 }
 
 /** The state of the watch's current run (after continue-as-new, the latest run of its workflow id). */
-const stateOf = (handle: WorkflowHandle) =>
+const stateOf = (handle: { workflowId: string }) =>
   env().client.workflow.getHandle(handle.workflowId).query(platformWatchQuery);
 
 /** Runs a watch against `platform` while `body` drives and inspects it; the watch is terminated after. */

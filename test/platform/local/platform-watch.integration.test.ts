@@ -66,7 +66,7 @@ async function expectTrinoRestarted(killedPid: number, since: number): Promise<W
       );
       return trino?.healthy && trino.pid !== killedPid && restart ? { s, restart } : undefined;
     },
-    { timeoutMs: RESTART_WITHIN_MS, intervalMs: 3000 },
+    { timeoutMs: RESTART_WITHIN_MS, intervalMs: 5000 },
   );
   if (!seen) {
     const now = JSON.stringify(status());
