@@ -117,14 +117,20 @@ export function watchSettings(input: PlatformWatchInput): PlatformWatchSettings 
   return settings;
 }
 
+export interface RestartDecision {
+  component: ManagedComponent;
+  reason: RestartReason;
+  detail: string;
+}
+
 /** The components to restart now: every one that is down, and every one failing for the grace time or more. */
 export function componentsToRestart(
   checks: ComponentCheck[],
   failingSince: Partial<Record<ManagedComponent, number>>,
   now: number,
   failingGraceSeconds: number,
-): { component: ManagedComponent; reason: RestartReason; detail: string }[] {
-  return checks.flatMap((check) => {
+): RestartDecision[] {
+  return checks.flatMap((check): RestartDecision[] => {
     if (check.condition === 'down') {
       return [{ component: check.component, reason: 'down', detail: check.detail }];
     }

@@ -14,9 +14,9 @@ const restart = (component: WatchRestart['component'], at: string, seconds?: num
 
 describe('formatWatchStatus', () => {
   test('a watch that is not running says why, and lists nothing', () => {
-    expect(formatWatchStatus({ running: false, detail: 'Temporal not reachable: refused', restarts: [] })).toBe(
-      'watch: NOT running (Temporal not reachable: refused)',
-    );
+    expect(
+      formatWatchStatus({ running: false, detail: 'Temporal not reachable: refused', restarts: [] }),
+    ).toBe('watch: NOT running (Temporal not reachable: refused)');
   });
 
   test('the most recent restarts, oldest first, with the time to healthy where there is one', () => {

@@ -110,55 +110,63 @@ describe('the platform watch', () => {
     expect(dp(['status']).stdout).toMatch(/recent restarts[\s\S]*trino {2}down/);
   });
 
-  test('acceptance: Trino killed while transforming; the month publishes the reference figures', async () => {
-    const month = '2025-05';
-    const rows = 20_000;
-    const mirrorUrl = await prepareMirror(config, [month], rows, 202505);
-    const file = tripDataFile(tlcMirrorDir(config), month);
-    const reference = await computeReference(file, month, ZONE_LOOKUP_SEED);
-    const handle = await client.workflow.start(monthlyYellowTrips, {
-      workflowId: workflowIdForMonth(month),
-      taskQueue: config.taskQueue,
-      args: [{ month, sourceBaseUrl: mirrorUrl }],
-    });
-    const transforming = await pollUntil(
-      async () => {
-        const progress = await handle.query(eltProgressQuery).catch(() => undefined);
-        return progress?.stage === 'transforming';
-      },
-      { timeoutMs: 10 * 60 * 1000, intervalMs: 200 },
-    );
-    expect(transforming).toBe(true);
-    const killedAt = Date.now();
-    const killed = killTrino();
+  test(
+    'acceptance: Trino killed while transforming; the month publishes the reference figures',
+    async () => {
+      const month = '2025-05';
+      const rows = 20_000;
+      const mirrorUrl = await prepareMirror(config, [month], rows, 202505);
+      const file = tripDataFile(tlcMirrorDir(config), month);
+      const reference = await computeReference(file, month, ZONE_LOOKUP_SEED);
+      const handle = await client.workflow.start(monthlyYellowTrips, {
+        workflowId: workflowIdForMonth(month),
+        taskQueue: config.taskQueue,
+        args: [{ month, sourceBaseUrl: mirrorUrl }],
+      });
+      const transforming = await pollUntil(
+        async () => {
+          const progress = await handle.query(eltProgressQuery).catch(() => undefined);
+          return progress?.stage === 'transforming';
+        },
+        { timeoutMs: 10 * 60 * 1000, intervalMs: 200 },
+      );
+      expect(transforming).toBe(true);
+      const killedAt = Date.now();
+      const killed = killTrino();
 
-    // No user command from here: the watch restarts Trino and the ELT's retries carry the month through.
-    const result = await handle.result();
-    expect(result.audit.passed).toBe(true);
-    await expectTrinoRestarted(killed, killedAt);
+      // No user command from here: the watch restarts Trino and the ELT's retries carry the month through.
+      const result = await handle.result();
+      expect(result.audit.passed).toBe(true);
+      await expectTrinoRestarted(killed, killedAt);
 
-    const trino = new TrinoClient(endpoints(config).trino, { source: 'watch.test' });
-    expect(await countRows(trino, tables.bronze, month)).toBe(reference.bronzeRows);
-    const silver = await readSilverCounts(trino, tables, month);
-    expect(silver.silverRows).toBe(reference.silverRows);
-    expect(silver.distinctTripIds).toBe(reference.silverRows);
-    expect(silver.duplicatesRemoved).toBe(reference.duplicatesRemoved);
-    expect(silver.rejectedByReason).toEqual(expectedRejected(reference));
-    expect(silver.moneyCents).toEqual(reference.silverMoneyCents);
-    expect(diffGold(await readGold(trino, tables, month), goldOf(reference))).toEqual([]);
-  }, 30 * 60 * 1000);
+      const trino = new TrinoClient(endpoints(config).trino, { source: 'watch.test' });
+      expect(await countRows(trino, tables.bronze, month)).toBe(reference.bronzeRows);
+      const silver = await readSilverCounts(trino, tables, month);
+      expect(silver.silverRows).toBe(reference.silverRows);
+      expect(silver.distinctTripIds).toBe(reference.silverRows);
+      expect(silver.duplicatesRemoved).toBe(reference.duplicatesRemoved);
+      expect(silver.rejectedByReason).toEqual(expectedRejected(reference));
+      expect(silver.moneyCents).toEqual(reference.silverMoneyCents);
+      expect(diffGold(await readGold(trino, tables, month), goldOf(reference))).toEqual([]);
+    },
+    30 * 60 * 1000,
+  );
 
-  test('dp down stops the watch before the components, so nothing is restarted behind it', async () => {
-    const down = dp(['down']);
-    expect(down.code).toBe(0);
-    expect(down.stderr).toMatch(/\[watch\] stopped/);
-    expect(down.stderr.indexOf('[watch]')).toBeLessThan(down.stderr.indexOf('[trino]'));
-    const s = status();
-    expect(s.watch?.running).toBe(false);
-    expect(s.components.every((c) => !c.healthy)).toBe(true);
-    // Bring it back for whatever runs after this file.
-    const up = dp(['up']);
-    expect(up.code).toBe(0);
-    expect(status().watch?.running).toBe(true);
-  }, 20 * 60 * 1000);
+  test(
+    'dp down stops the watch before the components, so nothing is restarted behind it',
+    async () => {
+      const down = dp(['down']);
+      expect(down.code).toBe(0);
+      expect(down.stderr).toMatch(/\[watch\] stopped/);
+      expect(down.stderr.indexOf('[watch]')).toBeLessThan(down.stderr.indexOf('[trino]'));
+      const s = status();
+      expect(s.watch?.running).toBe(false);
+      expect(s.components.every((c) => !c.healthy)).toBe(true);
+      // Bring it back for whatever runs after this file.
+      const up = dp(['up']);
+      expect(up.code).toBe(0);
+      expect(status().watch?.running).toBe(true);
+    },
+    20 * 60 * 1000,
+  );
 });
