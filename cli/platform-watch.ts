@@ -27,9 +27,12 @@ export interface WatchStatus {
   restarts: WatchRestart[];
 }
 
-/** A client on a connection that gives up quickly: `dp status` must stay fast when Temporal is down. */
+/**
+ * A client on a connection that gives up after a few seconds: a stopped Temporal refuses at once, so
+ * `dp status` stays fast; a starved one (a loaded 2-core machine) gets a little longer to answer.
+ */
 async function quickClient(config: PlatformConfig): Promise<Client> {
-  const connection = await Connection.connect({ address: temporalAddress(config), connectTimeout: 3000 });
+  const connection = await Connection.connect({ address: temporalAddress(config), connectTimeout: 8000 });
   return new Client({ connection, namespace: config.temporalNamespace });
 }
 

@@ -105,32 +105,40 @@ afterAll(async () => {
 });
 
 describe('the platform watch', () => {
-  test('dp up started it: dp status --json shows it running', async () => {
-    const json = await answeredStatus(
-      ['--json'],
-      (out) => (JSON.parse(out) as StatusJson).watch?.detail ?? '',
-    );
-    const s = JSON.parse(json) as StatusJson;
-    expect(s.watch?.running).toBe(true);
-    expect(s.watch?.detail).toMatch(/watching since/);
-  });
+  test(
+    'dp up started it: dp status --json shows it running',
+    async () => {
+      const json = await answeredStatus(
+        ['--json'],
+        (out) => (JSON.parse(out) as StatusJson).watch?.detail ?? '',
+      );
+      const s = JSON.parse(json) as StatusJson;
+      expect(s.watch?.running).toBe(true);
+      expect(s.watch?.detail).toMatch(/watching since/);
+    },
+    10 * 60 * 1000,
+  );
 
-  test('a Trino killed with SIGKILL is restarted without a user command, and dp status lists the restart', async () => {
-    const killedAt = Date.now();
-    const killed = killTrino();
-    await sleep(500);
-    expect(status().components.find((c) => c.component === 'trino')?.healthy).toBe(false);
-    const restart = await expectTrinoRestarted(killed, killedAt);
-    // Trino answers queries again: the catalog the bring-up created survived the restart.
-    const trino = new TrinoClient(endpoints(config).trino, { source: 'watch.test' });
-    const catalogs = await trino.catalogs();
-    expect(catalogs).toContain(config.catalog);
-    expect(restart.result).toMatch(/coordinator ready/);
-    // The human form shows it too.
-    const text = await answeredStatus([], (out) => /^watch: .*$/m.exec(out)?.[0] ?? '');
-    expect(text).toMatch(/^watch: running/m);
-    expect(text).toMatch(/recent restarts[\s\S]*trino {2}down/);
-  });
+  test(
+    'a Trino killed with SIGKILL is restarted without a user command, and dp status lists the restart',
+    async () => {
+      const killedAt = Date.now();
+      const killed = killTrino();
+      await sleep(500);
+      expect(status().components.find((c) => c.component === 'trino')?.healthy).toBe(false);
+      const restart = await expectTrinoRestarted(killed, killedAt);
+      // Trino answers queries again: the catalog the bring-up created survived the restart.
+      const trino = new TrinoClient(endpoints(config).trino, { source: 'watch.test' });
+      const catalogs = await trino.catalogs();
+      expect(catalogs).toContain(config.catalog);
+      expect(restart.result).toMatch(/coordinator ready/);
+      // The human form shows it too.
+      const text = await answeredStatus([], (out) => /^watch: .*$/m.exec(out)?.[0] ?? '');
+      expect(text).toMatch(/^watch: running/m);
+      expect(text).toMatch(/recent restarts[\s\S]*trino {2}down/);
+    },
+    20 * 60 * 1000,
+  );
 
   test(
     'acceptance: Trino killed while transforming; the month publishes the reference figures',
