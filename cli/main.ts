@@ -36,6 +36,7 @@ import {
   type TargetOptions,
 } from './kubernetes';
 import { endpointSummary, platformUp } from './platform';
+import { formatWatchStatus, platformWatchStatus, stopPlatformWatch } from './platform-watch';
 
 // `--context dp-local` resolves through the local cluster's kubeconfig, read after the user's own; the
 // worker dp starts inherits the same search path.
@@ -102,7 +103,10 @@ program
   .command('down')
   .description('stop every component (data stays in DP_HOME)')
   .action(async () => {
-    await stopLocalPlatform(loadConfig(), consoleReporter);
+    const config = loadConfig();
+    // The watch first: it would restart what is stopped below.
+    consoleReporter('watch', await stopPlatformWatch(config));
+    await stopLocalPlatform(config, consoleReporter);
   });
 
 addTargetOptions(
@@ -113,12 +117,20 @@ addTargetOptions(
 ).action(async (options: { json?: boolean } & TargetOptions) => {
   const config = loadConfig();
   const target = currentTarget(config, options).target;
+  // The watch runs on the local target only (Kubernetes' controllers restart its pods).
+  const watch = target.kind === 'kubernetes' ? undefined : platformWatchStatus(config);
   const health =
     target.kind === 'kubernetes' ? await kubernetesStatus(config, target) : await localPlatformStatus(config);
+  const watchStatus = await watch;
   if (options.json) {
     console.log(
       JSON.stringify(
-        { target: describeTarget(target), healthy: health.every((h) => h.healthy), components: health },
+        {
+          target: describeTarget(target),
+          healthy: health.every((h) => h.healthy),
+          components: health,
+          ...(watchStatus ? { watch: watchStatus } : {}),
+        },
         null,
         2,
       ),
@@ -137,6 +149,7 @@ addTargetOptions(
         ]),
       ),
     );
+    if (watchStatus) console.log(`\n${formatWatchStatus(watchStatus)}`);
   }
   if (!health.every((h) => h.healthy)) process.exitCode = 1;
 });

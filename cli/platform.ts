@@ -20,6 +20,7 @@ import { LOCAL_CLUSTER_CONTEXT, localClusterServiceForwards } from '../infra/clu
 import { addClusterForward, clusterStatus } from '../platform/cluster/supervisor';
 import { NeedsOperatorError } from '../platform/driver';
 import { rememberTarget } from './target';
+import { startPlatformWatch } from './platform-watch';
 
 /** Closed runs stay visible in the Temporal UI this long (the dev server's default is one day). */
 const HISTORY_RETENTION_SECONDS = 30 * 24 * 3600;
@@ -123,6 +124,8 @@ export async function platformUp(
         `topic ${t.name}: ${t.created ? 'created' : 'exists'} (${t.partitions} partitions, ${retention})`,
       );
     }
+    // On this machine nothing else restarts a component that dies; on Kubernetes its controllers do.
+    if (target.kind === 'local') await startPlatformWatch(client, config, report);
     return result;
   } finally {
     await client.connection.close();

@@ -3,6 +3,7 @@
 import { defineQuery } from '@temporalio/workflow';
 import type { EltProgress, MonthOutcome } from './elt';
 import type { BringUpStage } from './platform';
+import type { PlatformWatchState } from './platform-watch';
 
 /** A month's stage, detail and publish attempt (monthlyYellowTrips). */
 export const eltProgressQuery = defineQuery<EltProgress>('eltProgress');
@@ -10,3 +11,5 @@ export const eltProgressQuery = defineQuery<EltProgress>('eltProgress');
 export const backfillProgressQuery = defineQuery<MonthOutcome[]>('backfillProgress');
 /** Where the bring-up is (platformBringUp). */
 export const bringUpStageQuery = defineQuery<BringUpStage>('bringUpStage');
+/** What the watch found in its last round, and its recent restarts (platformWatch). */
+export const platformWatchQuery = defineQuery<PlatformWatchState>('platformWatch');

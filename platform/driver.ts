@@ -32,6 +32,11 @@ export interface PlatformDriver {
    * calling `progress` while it waits so the activity can heartbeat.
    */
   ensureRunning(component: ManagedComponent, progress: (message: string) => void): Promise<EnsureResult>;
+  /**
+   * For an unhealthy component: whether it is down outright (its process gone, nothing listening on its port),
+   * as opposed to running but failing its health check. Drivers that cannot tell leave it out.
+   */
+  isDown?(component: ManagedComponent): Promise<boolean>;
   endpoints(): PlatformEndpoints;
   /**
    * For a platform whose topics are declared objects (Strimzi KafkaTopics on Kubernetes, made ready by

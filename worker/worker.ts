@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createEltActivities } from '../activities/monthly-yellow-trips';
 import { createPlatformActivities } from '../activities/platform-bring-up';
+import { createPlatformWatchActivities } from '../activities/platform-watch';
 import { toolPaths } from '../infra/local/install';
 import type { PlatformDriver } from '../platform/driver';
 import { kubernetesDriverFor } from '../platform/k8s/driver';
@@ -48,6 +49,7 @@ export async function runWorker(config: PlatformConfig): Promise<void> {
     ...workflowSource(),
     activities: {
       ...createPlatformActivities(driver),
+      ...createPlatformWatchActivities(driver),
       ...createEltActivities({
         endpoints: () => driver.endpoints(),
         tlcBaseUrl: config.tlcBaseUrl,

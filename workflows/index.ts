@@ -2,3 +2,4 @@
 export { platformBringUp } from './platform-bring-up';
 export { monthlyYellowTrips } from './monthly-yellow-trips';
 export { yellowTripsBackfill, scheduledYellowTrips } from './yellow-trips-backfill';
+export { platformWatch } from './platform-watch';

@@ -46,25 +46,30 @@ const DEFAULT_MAX_WAIT_DAYS = 45;
 /** Publish attempts before giving up when other runs keep publishing the same tables first. */
 const MAX_PUBLISH_ATTEMPTS = 5;
 
+// Retries ride out a restart of a component by the platform watch (a JVM takes 30-90 s to start on a loaded
+// machine): 5 + 10 + 20 + 40 s, then a minute apart, about 6 minutes over ATTEMPTS tries. Non-retryable
+// failures (bad input, an invalid source file, a failed audit) still fail at once.
 const retry: RetryPolicy = {
-  initialInterval: '2 seconds',
+  initialInterval: '5 seconds',
   backoffCoefficient: 2,
   maximumInterval: '1 minute',
 };
+/** Tries of each activity: enough for the retry interval to span a component's restart. */
+const ATTEMPTS = 10;
 
 const { fetchMonth } = proxyActivities<EltActivities>({
   startToCloseTimeout: FETCH_TIMEOUT,
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: { ...retry, maximumAttempts: 5 },
+  retry: { ...retry, maximumAttempts: ATTEMPTS },
 });
 const { appendBronze, runDbt, audit } = proxyActivities<EltActivities>({
   startToCloseTimeout: LOAD_TIMEOUT,
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: { ...retry, maximumAttempts: 3 },
+  retry: { ...retry, maximumAttempts: ATTEMPTS },
 });
 const { createRunBranch, publish, dropRunBranch } = proxyActivities<EltActivities>({
   startToCloseTimeout: SHORT_TIMEOUT,
-  retry: { ...retry, maximumAttempts: 5 },
+  retry: { ...retry, maximumAttempts: ATTEMPTS },
 });
 
 /** Housekeeping: one quick try, as a failure of it must not hold up the month. */

@@ -13,6 +13,8 @@ export interface LockOptions {
   timeoutMs?: number;
   /** The pause between two attempts. */
   retryMs?: number;
+  /** Who holds such a lock, for the messages; 'dp install' unless set. */
+  holder?: string;
 }
 
 /** The pid in a lock file; NaN while it is being written; undefined once it is gone. */
@@ -31,6 +33,7 @@ function lockOwner(lock: string): number | undefined {
 export async function withLockFile<T>(lock: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 60 * 60 * 1000;
   fs.mkdirSync(path.dirname(lock), { recursive: true });
+  const holder = options.holder ?? 'dp install';
   const started = Date.now();
   let lastReport = 0;
   for (;;) {
@@ -55,13 +58,13 @@ export async function withLockFile<T>(lock: string, options: LockOptions, fn: ()
     }
     if (Date.now() - started > timeoutMs) {
       throw new Error(
-        `Another dp install (pid ${owner}) has held ${lock} for over ${Math.round(timeoutMs / 60000)} min. ` +
+        `Another ${holder} (pid ${owner}) has held ${lock} for over ${Math.round(timeoutMs / 60000)} min. ` +
           'Wait for it, or stop it and run the command again.',
       );
     }
     if (Date.now() - lastReport >= 15_000) {
       lastReport = Date.now();
-      options.report('install', `another dp install (pid ${owner}) is ${options.doing}: waiting for it`);
+      options.report('install', `another ${holder} (pid ${owner}) is ${options.doing}: waiting for it`);
     }
     await sleep(options.retryMs ?? 1000);
   }

@@ -1,10 +1,29 @@
 // The platform driver for the embedded default: components are processes on this machine.
+import * as net from 'node:net';
+import * as path from 'node:path';
 import { ensureS3Credentials } from './credentials';
 import { probeLocal } from './health';
+import { componentPorts, STARTUP_TIMEOUT_MS } from './services';
 import { ensureLocalComponent } from './supervisor';
+import { withLockFile } from '../../infra/local/install-lock';
 import { endpoints, paths, type PlatformConfig } from '../../lib/config';
+import { readPid, runningPid } from '../../lib/process';
 import type { EnsureResult, ManagedComponent } from '../../domain/platform';
 import type { ComponentHealth, PlatformDriver, PlatformEndpoints } from '../driver';
+
+/** True when something accepts connections on host:port (a connect, not a bind: a starting process may bind it). */
+function isListening(port: number, host: string, timeoutMs = 2000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    const done = (listening: boolean) => {
+      socket.destroy();
+      resolve(listening);
+    };
+    socket.setTimeout(timeoutMs, () => done(true)); // no answer is not a refusal: something holds the port
+    socket.once('connect', () => done(true));
+    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code !== 'ECONNREFUSED'));
+  });
+}
 
 export class LocalDriver implements PlatformDriver {
   readonly target = 'local' as const;
@@ -15,13 +34,39 @@ export class LocalDriver implements PlatformDriver {
     return probeLocal(this.config, component);
   }
 
+  /**
+   * One start of a component at a time, across processes (the watch's restart, a bring-up of another `dp up`):
+   * the second one waits, then finds the component healthy and adopts it.
+   */
   async ensureRunning(
     component: ManagedComponent,
     progress: (message: string) => void,
   ): Promise<EnsureResult> {
-    const outcome = await ensureLocalComponent(this.config, component, progress);
+    const lock = path.join(path.dirname(paths(this.config).pid(component)), `${component}.start.lock`);
+    const outcome = await withLockFile(
+      lock,
+      {
+        doing: `starting ${component}`,
+        holder: `start of ${component} by dp`,
+        report: (_, message) => progress(message),
+        timeoutMs: STARTUP_TIMEOUT_MS[component] + 60_000,
+        retryMs: 500,
+      },
+      () => ensureLocalComponent(this.config, component, progress),
+    );
     const where = outcome.pid ? `pid ${outcome.pid}` : 'not started by dp';
     return { component, action: outcome.action, detail: `${outcome.health.detail} (${where})` };
+  }
+
+  /**
+   * Down: the process we started is gone, or nothing listens on its main port. (One not started by dp that
+   * still holds its port counts as failing: restarting it would only find the port taken.)
+   */
+  async isDown(component: ManagedComponent): Promise<boolean> {
+    const pidFile = paths(this.config).pid(component);
+    if (readPid(pidFile) !== undefined && runningPid(pidFile) === undefined) return true;
+    const [main] = componentPorts(this.config)[component];
+    return main !== undefined && !(await isListening(main[1], this.config.host));
   }
 
   endpoints(): PlatformEndpoints {
