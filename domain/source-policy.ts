@@ -32,8 +32,9 @@ export interface SourceOrigin {
 const DEFAULT_PORTS = { http: 80, https: 443 } as const;
 // scheme://authority[/path or ?query or #fragment]
 const URL_PARTS = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#\\]*)([/?#].*)?$/s;
-// A DNS name or IPv4 literal, or an IPv6 literal in brackets; then an optional port.
-const AUTHORITY = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::(\d{1,5}))?$/;
+// A DNS name (a fully qualified one may end with a dot) or IPv4 literal, or an IPv6 literal in brackets;
+// then an optional port.
+const AUTHORITY = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?\.?)(?::(\d{1,5}))?$/;
 
 function parsePort(raw: string | undefined, what: string): number | undefined {
   if (raw === undefined) return undefined;
