@@ -22,6 +22,7 @@ import {
 import { computeReference, type ReferenceResult } from '../support/reference-elt';
 import { freePort } from '../support/free-port';
 import { dp } from '../support/platform/dp';
+import { TEST_SOURCE_PORT } from '../support/platform/test-platform';
 
 const config = loadConfig();
 const trino = new TrinoClient(endpoints(config).trino, { source: 'elt-source.test' });
@@ -115,12 +116,27 @@ describe('dp elt run --source', () => {
 
     await expectRefused(path.join(dir, 'missing.parquet'), /There is no file at .*missing\.parquet/, 30_000);
     await expectRefused('ftp://example.org/yellow.parquet', /Unsupported source URL scheme 'ftp:'/, 30_000);
-    // Nothing listens on a fresh port: the worker's fetch fails for good, not after retries.
+    // Nothing listens on the port the test platform's worker allows: its fetch fails for good, not after retries.
+    await expectRefused(
+      `http://127.0.0.1:${TEST_SOURCE_PORT}/yellow.parquet`,
+      /Cannot reach the source URL http:\/\/127\.0\.0\.1/,
+      90_000,
+    );
+  });
+
+  test('a URL whose host the worker does not allow is refused before any fetch, saying how to allow it', async () => {
+    // Another port of an allowed address: allowed hosts match host and port exactly.
     const port = await freePort();
     await expectRefused(
       `http://127.0.0.1:${port}/yellow.parquet`,
-      /Cannot reach the source URL http:\/\/127\.0\.0\.1/,
-      90_000,
+      new RegExp(`does not fetch from 127\\.0\\.0\\.1:${port}.*DP_SOURCE_ALLOWED_HOSTS`, 's'),
+      30_000,
+    );
+    // A name that never resolves: were it fetched, the error would be "Cannot reach".
+    await expectRefused(
+      'https://trips.example.invalid/yellow.parquet',
+      /does not fetch from trips\.example\.invalid: .*sourceAllowedHosts/s,
+      30_000,
     );
   });
 });
