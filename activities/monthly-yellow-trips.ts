@@ -224,7 +224,8 @@ function refuseUnlistedSource(url: string | undefined, allowed: readonly Allowed
   try {
     checkSourceAllowed(url, allowed);
   } catch (err) {
-    if (err instanceof SourceNotAllowed) throw ApplicationFailure.nonRetryable(err.message, SOURCE_NOT_ALLOWED);
+    if (err instanceof SourceNotAllowed)
+      throw ApplicationFailure.nonRetryable(err.message, SOURCE_NOT_ALLOWED);
     throw err;
   }
 }

@@ -30,7 +30,8 @@ export const LOOPBACK_ONLY: Readonly<Record<string, string>> = {
 
 // A DNS name (labels of letters, digits and hyphens) or an IP literal: nothing that could break a command
 // line or a properties file.
-const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** Whether the host is a loopback address: 127.0.0.0/8, ::1 or localhost. */
 export function isLoopbackHost(host: string): boolean {

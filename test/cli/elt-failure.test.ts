@@ -23,13 +23,27 @@ describe('failed runs and main', () => {
   });
 
   it('knows main is unchanged for failures raised before the publish', () => {
-    for (const type of ['InvalidInput', 'AuditFailed', 'SourceNotAllowed', 'SourceNotPublished', 'PublishConflict']) {
+    for (const type of [
+      'InvalidInput',
+      'AuditFailed',
+      'SourceNotAllowed',
+      'SourceNotPublished',
+      'PublishConflict',
+    ]) {
       expect(mainKnownUnchanged({ failureTypes: [type], stage: 'publishing' })).toBe(true);
     }
   });
 
   it('knows main is unchanged when the run stopped before publishing', () => {
-    for (const stage of ['fetching', 'waiting for source', 'branching', 'loading bronze', 'transforming', 'auditing', 'audit failed']) {
+    for (const stage of [
+      'fetching',
+      'waiting for source',
+      'branching',
+      'loading bronze',
+      'transforming',
+      'auditing',
+      'audit failed',
+    ]) {
       expect(mainKnownUnchanged({ failureTypes: [], stage })).toBe(true);
     }
   });

@@ -3,7 +3,12 @@
 // the worker's own base URL is the public TLC host, which the month would otherwise be fetched from.
 import * as fs from 'node:fs';
 import { TrinoClient } from '../../clients/trino';
-import { ensureMirrorMonth, ensureZoneLookup, tripDataFile, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
+import {
+  ensureMirrorMonth,
+  ensureZoneLookup,
+  tripDataFile,
+  ZONE_LOOKUP_SEED,
+} from '../../infra/local/tlc-mirror';
 import { endpoints, loadConfig, paths } from '../../lib/config';
 import { readPid } from '../../lib/process';
 import { tlcMirrorDir } from '../../platform/local/services';

@@ -19,9 +19,7 @@ function ipv4(hex: string): string {
 
 /** The IPv6 address of /proc/net/tcp6's hex form: four 32-bit words, each in host byte order. */
 function ipv6(hex: string): string {
-  const bytes = Buffer.concat(
-    [0, 8, 16, 24].map((i) => Buffer.from(hex.slice(i, i + 8), 'hex').reverse()),
-  );
+  const bytes = Buffer.concat([0, 8, 16, 24].map((i) => Buffer.from(hex.slice(i, i + 8), 'hex').reverse()));
   // ::ffff:a.b.c.d, an IPv4 address on a dual-stack socket.
   if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
     return [...bytes.subarray(12)].join('.');
@@ -87,7 +85,7 @@ export function processTree(roots: number[]): Set<number> {
 export function socketInodes(pids: Iterable<number>): Map<number, number> {
   const owner = new Map<number, number>();
   for (const pid of pids) {
-    let fds: string[] = [];
+    let fds: string[];
     try {
       fds = fs.readdirSync(`/proc/${pid}/fd`);
     } catch {

@@ -138,7 +138,10 @@ describe("NetworkPolicies of the Helm chart's namespace temporal", () => {
   });
 
   it("let Temporal's own pods (history, web UI) reach the frontend", () => {
-    const web = { labels: { ...CHART_FRONTEND_POD_LABELS, 'app.kubernetes.io/component': 'web' }, namespace: 'temporal' };
+    const web = {
+      labels: { ...CHART_FRONTEND_POD_LABELS, 'app.kubernetes.io/component': 'web' },
+      namespace: 'temporal',
+    };
     expect(admitted(policies(), 'temporal', CHART_FRONTEND_POD_LABELS, web, 7233)).toBe(true);
     const history = { labels: CHART_HISTORY_POD_LABELS, namespace: 'temporal' };
     expect(admitted(policies(), 'temporal', CHART_FRONTEND_POD_LABELS, history, 7233)).toBe(true);

@@ -10,7 +10,15 @@ describe('the bind policy', () => {
     for (const host of ['127.0.0.1', '127.0.1.1', '::1', 'localhost', 'LOCALHOST']) {
       expect(isLoopbackHost(host)).toBe(true);
     }
-    for (const host of ['0.0.0.0', '::', '10.1.2.3', '192.168.0.5', '128.0.0.1', 'example.org', '::ffff:7f00:1']) {
+    for (const host of [
+      '0.0.0.0',
+      '::',
+      '10.1.2.3',
+      '192.168.0.5',
+      '128.0.0.1',
+      'example.org',
+      '::ffff:7f00:1',
+    ]) {
       expect(isLoopbackHost(host)).toBe(false);
     }
   });
@@ -50,7 +58,13 @@ describe('the bind policy', () => {
   });
 
   it('refuses a host that could break a command line or a properties file', () => {
-    for (const host of ['127.0.0.1\nhttp-server.http.port=1', '127.0.0.1 --x', 'a;b', '-ip=1.2.3.4', 'host_name']) {
+    for (const host of [
+      '127.0.0.1\nhttp-server.http.port=1',
+      '127.0.0.1 --x',
+      'a;b',
+      '-ip=1.2.3.4',
+      'host_name',
+    ]) {
       expect(bindRefusal('trino', exposed(host))).toMatch(/^Invalid host/);
     }
   });

@@ -30,7 +30,8 @@ describe('the local platform listens on loopback only', () => {
     );
     const owners = socketInodes(pids);
     const ours = listeningSockets().filter((s) => owners.has(s.inode));
-    const byPid = (pid: number) => Object.entries(roots).find(([, root]) => processTree([root]).has(pid))?.[0];
+    const byPid = (pid: number) =>
+      Object.entries(roots).find(([, root]) => processTree([root]).has(pid))?.[0];
     const exposed = ours
       .filter((s) => !LOOPBACK.has(s.address))
       .map((s) => `${byPid(owners.get(s.inode) as number)} on ${s.address}:${s.port}`);

@@ -1,13 +1,19 @@
 // Reading /proc/net/tcp and tcp6 (test/support/listening-sockets.ts), on lines in the kernel's format.
 import { parseTcpTable } from '../../support/listening-sockets';
 
-const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
+const HEADER =
+  '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
 const line = (local: string, state: string, inode: number) =>
   `   0: ${local} 00000000:0000 ${state} 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0`;
 
 describe('/proc/net/tcp tables', () => {
   it('reads IPv4 LISTEN sockets: loopback and every interface', () => {
-    const text = [HEADER, line('0100007F:1F90', '0A', 11), line('00000000:6E00', '0A', 12), line('0100007F:C350', '01', 13)].join('\n');
+    const text = [
+      HEADER,
+      line('0100007F:1F90', '0A', 11),
+      line('00000000:6E00', '0A', 12),
+      line('0100007F:C350', '01', 13),
+    ].join('\n');
     expect(parseTcpTable(text, 4)).toEqual([
       { address: '127.0.0.1', port: 8080, inode: 11 },
       { address: '0.0.0.0', port: 28160, inode: 12 },
