@@ -8,6 +8,7 @@ import { TrinoClient } from '../clients/trino';
 import { ensureMirrorMonth, ensureZoneLookup, startTlcMirror } from '../infra/local/tlc-mirror';
 import { tlcMirrorDir } from '../platform/local/services';
 import { ensureLocalComponent } from '../platform/local/supervisor';
+import { assertBindAllowed } from '../platform/local/bind-policy';
 import { endpoints, explicitTlcBaseUrl, loadConfig, type PlatformConfig } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
 import { resultWhilePolling } from '../worker/connection';
@@ -404,6 +405,7 @@ export function registerEltCommands(program: Command) {
     .action(async (options: { home?: string }) => {
       if (options.home) process.env.DP_HOME = options.home;
       const config = loadConfig();
+      assertBindAllowed('tlcmirror', config);
       const dir = tlcMirrorDir(config);
       await ensureZoneLookup(dir);
       const server = await startTlcMirror({ dir, port: config.ports.tlcMirror, host: config.host });
