@@ -69,9 +69,9 @@ export function bindRefusal(component: string, settings: BindSettings): string |
   const reason = LOOPBACK_ONLY[component];
   if (reason) {
     return (
-      `Refusing to start ${component} on ${where} although exposeOnNetwork is set: ${reason}. It listens on ` +
-      'loopback only; reach it from another machine through an SSH tunnel or an authenticating proxy, or run ' +
-      'the platform on Kubernetes (dp up --target k8s).'
+      `Refusing to start ${component} on ${where} although exposeOnNetwork is set: ${reason}. Keep the host on ` +
+      'loopback (remove "host" from config.json and DP_HOST) and reach it from another machine through an SSH ' +
+      'tunnel or an authenticating proxy, or run the platform on Kubernetes (dp up --target k8s).'
     );
   }
   return undefined;
