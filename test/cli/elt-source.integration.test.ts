@@ -8,7 +8,12 @@ import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { NessieClient } from '../../clients/nessie';
 import { TrinoClient } from '../../clients/trino';
-import { ensureMirrorMonth, tripDataFile, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
+import {
+  ensureMirrorMonth,
+  startTlcMirror,
+  tripDataFile,
+  ZONE_LOOKUP_SEED,
+} from '../../infra/local/tlc-mirror';
 import { endpoints, loadConfig } from '../../lib/config';
 import {
   countRows,
@@ -122,6 +127,25 @@ describe('dp elt run --source', () => {
       /Cannot reach the source URL http:\/\/127\.0\.0\.1/,
       90_000,
     );
+  });
+
+  test('a URL on a host the worker allows (sourceAllowedHosts) is fetched, loaded and published', async () => {
+    // The test platform's config allows 127.0.0.1:TEST_SOURCE_PORT, as a user would allow a host of theirs.
+    const server = await startTlcMirror({ dir, port: TEST_SOURCE_PORT, host: '127.0.0.1' });
+    try {
+      const url = `${server.url}/trip-data/yellow_tripdata_${MONTH}.parquet`;
+      const result = dp(['elt', 'run', '--month', MONTH, '--source', url]);
+      expect(result.stderr).not.toMatch(/does not fetch from/);
+      expect(result.code).toBe(0);
+    } finally {
+      await server.close();
+    }
+    await expectMainMatchesReference();
+    const [lineage] = await trino.queryObjects(
+      `SELECT DISTINCT source_file FROM ${tables.bronze} WHERE source_month = '${MONTH}'`,
+    );
+    // The URL's file name, not the uploaded file's: the month was replaced from the URL.
+    expect(lineage.source_file).toBe(`yellow_tripdata_${MONTH}.parquet`);
   });
 
   test('a URL whose host the worker does not allow is refused before any fetch, saying how to allow it', async () => {
