@@ -27,6 +27,13 @@ import type {
 import { fetchMonthToLanding } from './elt/fetch';
 import { fetchSourceToLanding } from './elt/fetch-source';
 import { MonthSourceError, validMonthSource } from '../domain/month-source';
+import {
+  allowedOrigin,
+  checkSourceAllowed,
+  SOURCE_NOT_ALLOWED,
+  SourceNotAllowed,
+  type AllowedOrigin,
+} from '../domain/source-policy';
 import { InvalidSourceFile } from './elt/invalid-source-file';
 import { validMonth } from '../domain/months';
 import { sqlIdentifier, TrinoClient } from '../clients/trino';
@@ -41,6 +48,8 @@ export interface EltSettings {
   endpoints: () => PlatformEndpoints;
   /** Base URL of the TLC trip files (the public host, or a mirror). */
   tlcBaseUrl: string;
+  /** Origins (base URLs, host or host:port) the fetch may reach; see domain/source-policy.ts. */
+  allowedSources: readonly string[];
   /** The dbt virtualenv and project. */
   dbtExecutable: string;
   dbtProjectDir: string;
@@ -61,6 +70,8 @@ function killMessage(stage: string): string {
 }
 
 export function createEltActivities(settings: EltSettings) {
+  // Parsed once: a malformed entry stops the worker at start, not a run later.
+  const allowedSources = settings.allowedSources.map(allowedOrigin);
   const trino = (catalog?: string, signal?: AbortSignal) =>
     new TrinoClient(settings.endpoints().trino, {
       source: 'dp-elt',
@@ -88,6 +99,7 @@ export function createEltActivities(settings: EltSettings) {
       baseUrl?: string;
       source?: MonthSource;
     }): Promise<FetchOutcome> {
+      refuseUnlistedSource(sourceUrlOf(input, settings.tlcBaseUrl), allowedSources);
       const client = s3();
       const bucket = settings.endpoints().warehouseBucket;
       const month = validMonth(input.month);
@@ -342,6 +354,24 @@ function failForGoodIfInvalidSource(err: unknown): unknown {
   return err instanceof InvalidSourceFile || err instanceof MonthSourceError
     ? ApplicationFailure.nonRetryable(err.message, err.name)
     : err;
+}
+
+/** The URL the fetch would reach: the source's own, none for an upload, else the month's base URL. */
+function sourceUrlOf(input: { baseUrl?: string; source?: MonthSource }, tlcBaseUrl: string) {
+  if (input.source) return input.source.kind === 'url' ? input.source.url : undefined;
+  return input.baseUrl ?? tlcBaseUrl;
+}
+
+/** Fails the activity for good, before any network access, when the URL's origin is not allowed. */
+function refuseUnlistedSource(url: string | undefined, allowed: readonly AllowedOrigin[]): void {
+  if (url === undefined) return;
+  try {
+    checkSourceAllowed(url, allowed);
+  } catch (err) {
+    if (err instanceof SourceNotAllowed)
+      throw ApplicationFailure.nonRetryable(err.message, SOURCE_NOT_ALLOWED);
+    throw err;
+  }
 }
 
 /** The merge commit's message: it names the run and branch, so a retry can find its own earlier merge. */

@@ -114,7 +114,8 @@ export async function eltCli(args: string[]): Promise<void> {
     // `dp up` first (fails fast), and again before the workflow if the worker's sources changed meanwhile.
     const workerPidFile = paths(config).pid('worker');
     const pidBefore = runningPid(workerPidFile);
-    const workerCurrent = () => readPid(workerPidFile)?.fingerprint === componentFingerprint('worker');
+    const workerCurrent = () =>
+      readPid(workerPidFile)?.fingerprint === componentFingerprint('worker', config);
     const dpUpFailures: string[] = [];
     // dp up can fail on a component the ELT does not use; what the benchmark needs is a current worker.
     const upForWorker = async () => {

@@ -8,7 +8,8 @@ import { TrinoClient } from '../clients/trino';
 import { ensureMirrorMonth, ensureZoneLookup, startTlcMirror } from '../infra/local/tlc-mirror';
 import { tlcMirrorDir } from '../platform/local/services';
 import { ensureLocalComponent } from '../platform/local/supervisor';
-import { endpoints, loadConfig, type PlatformConfig } from '../lib/config';
+import { assertBindAllowed } from '../platform/local/bind-policy';
+import { endpoints, explicitTlcBaseUrl, loadConfig, type PlatformConfig } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
 import { resultWhilePolling } from '../worker/connection';
 import type { ResolvedTarget, TargetChoice } from '../platform/target';
@@ -28,6 +29,8 @@ import { backfillWorkflowId, SCHEDULE_ID, SCHEDULED_WORKFLOW_ID, workflowIdForMo
 import { backfillProgressQuery, eltProgressQuery } from '../domain/queries';
 import { monthlyYellowTrips, scheduledYellowTrips, yellowTripsBackfill } from '../workflows';
 import { formatTable, resultAsTable } from './format';
+import { failureHeadline, failureTypes, type FailureFacts } from './elt-failure';
+import { PIPELINE_STAGE } from '../domain/search-attributes';
 
 /** Rows of a generated mirror month unless --rows says otherwise: a quick demo, not a full month. */
 const DEFAULT_MIRROR_ROWS = 200_000;
@@ -47,7 +50,10 @@ export function withMirrorOptions(cmd: Command): Command {
     .option('--seed <n>', 'seed of the generated mirror month', String(DEFAULT_MIRROR_SEED));
 }
 
-/** The source of the months: the mirror's address after generating them with --mirror, else the worker's own. */
+/**
+ * The source of the months: the mirror's address after generating them with --mirror, else this command's
+ * DP_TLC_BASE_URL when set (the worker may have been started without it), else the worker's own.
+ */
 export async function mirrorSource(
   config: PlatformConfig,
   months: string[],
@@ -55,7 +61,7 @@ export async function mirrorSource(
 ): Promise<string | undefined> {
   return options.mirror
     ? prepareMirror(config, months, Number(options.rows), Number(options.seed))
-    : undefined;
+    : explicitTlcBaseUrl();
 }
 
 /** Generates the months on the mirror (if missing) and makes sure the mirror serves; returns its URL. */
@@ -132,6 +138,23 @@ async function printGoldSummary(config: PlatformConfig, resolved: ResolvedTarget
   console.log(resultAsTable(result));
 }
 
+/** The failure's types and the run's last stage (its search attribute), to tell whether main changed. */
+async function failureFacts(
+  client: Client,
+  month: string,
+  err: unknown,
+): Promise<{ facts: FailureFacts; runId?: string }> {
+  const types = failureTypes(err);
+  try {
+    const described = await client.workflow.getHandle(workflowIdForMonth(month)).describe();
+    const stage = described.typedSearchAttributes.get(PIPELINE_STAGE);
+    return { facts: { failureTypes: types, stage }, runId: described.runId };
+  } catch {
+    // Temporal unreachable now: the failure's type alone decides.
+    return { facts: { failureTypes: types } };
+  }
+}
+
 function failureMessage(err: unknown): string {
   const chain: string[] = [];
   for (let e: unknown = err; e instanceof Error; e = e.cause) chain.push(e.message);
@@ -199,7 +222,9 @@ export async function eltRunCommand(
     console.log(`\nTemporal UI: ${temporalUiUrl(config, resolved)}`);
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
-      process.stderr.write(`dp: the ELT for ${month} failed; main is unchanged.\n  ${failureMessage(err)}\n`);
+      const { facts, runId } = await failureFacts(client, month, err);
+      const headline = failureHeadline(month, facts, { nessieUi: endpoints(config).nessieUi, runId });
+      process.stderr.write(`dp: ${headline}\n  ${failureMessage(err)}\n`);
       process.stderr.write(`Temporal UI: ${temporalUiUrl(config, resolved)}\n`);
       process.exitCode = 1;
       return;
@@ -273,7 +298,7 @@ export async function scheduleCommand(action: string, options: { hour: string } 
             type: 'startWorkflow',
             workflowType: scheduledYellowTrips,
             taskQueue: config.taskQueue,
-            args: [{ lagMonths: config.tlcLagMonths }],
+            args: [{ lagMonths: config.tlcLagMonths, sourceBaseUrl: explicitTlcBaseUrl() }],
             workflowId: SCHEDULED_WORKFLOW_ID,
           },
           // Never drop a run silently: a run that overlaps the previous one waits for it.
@@ -381,6 +406,7 @@ export function registerEltCommands(program: Command): Command {
     .action(async (options: { home?: string }) => {
       if (options.home) process.env.DP_HOME = options.home;
       const config = loadConfig();
+      assertBindAllowed('tlcmirror', config);
       const dir = tlcMirrorDir(config);
       await ensureZoneLookup(dir);
       const server = await startTlcMirror({ dir, port: config.ports.tlcMirror, host: config.host });

@@ -13,6 +13,7 @@ import { endpoints, loadConfig, REPO_ROOT, type PlatformConfig } from '../lib/co
 import { consoleReporter, formatSeconds, type Reporter } from '../lib/progress';
 import { runAttached } from '../lib/exec';
 import { ensurePythonTool, pythonToolBin } from '../infra/local/install-python-tools';
+import { assertBindAllowed } from '../platform/local/bind-policy';
 
 export const NOTEBOOKS_DIR = path.join(REPO_ROOT, 'notebooks');
 export const EXPLORE_NOTEBOOK = path.join(NOTEBOOKS_DIR, 'explore.ipynb');
@@ -118,6 +119,8 @@ export function registerNotebookCommands(program: Command) {
         return;
       }
       if (options.output) throw new Error('--output goes with --execute.');
+      // JupyterLab asks for its token, so it may listen beyond loopback, but only with the user's opt-in.
+      assertBindAllowed('jupyter', config);
       await ensurePythonTool(config.cacheDir, 'jupyter', consoleReporter);
       consoleReporter(
         'notebook',

@@ -81,8 +81,10 @@ export interface PlatformConfig {
   /** Downloads and builds shared by every checkout. Default ~/.cache/dp. */
   cacheDir: string;
   ports: Ports;
-  /** Address every component binds to; loopback by default. */
+  /** Address every component binds to; loopback by default (see platform/local/bind-policy.ts). */
   host: string;
+  /** The user's opt-in to a non-loopback host (config `exposeOnNetwork: true` or DP_EXPOSE=1). */
+  exposeOnNetwork: boolean;
   temporalNamespace: string;
   taskQueue: string;
   warehouseBucket: string;
@@ -96,6 +98,11 @@ export interface PlatformConfig {
   tlcBaseUrl: string;
   /** The scheduled run processes the month this many months before the run date. */
   tlcLagMonths: number;
+  /**
+   * Extra source origins (host or host:port) the worker may fetch month files from, besides the TLC host,
+   * tlcBaseUrl and the offline mirror (config `sourceAllowedHosts` plus DP_SOURCE_ALLOWED_HOSTS, comma-separated).
+   */
+  sourceAllowedHosts: string[];
 }
 
 /** The public host of the TLC trip record files. */
@@ -104,6 +111,8 @@ export const TLC_PUBLIC_BASE_URL = 'https://d37ci6vzurychx.cloudfront.net';
 interface FileConfig {
   ports?: Partial<Ports>;
   host?: string;
+  exposeOnNetwork?: boolean;
+  sourceAllowedHosts?: string[];
   trinoHeap?: string;
   nessieHeap?: string;
   kafkaHeap?: string;
@@ -162,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     cacheDir,
     ports,
     host: fileConfig.host ?? env.DP_HOST ?? '127.0.0.1',
+    exposeOnNetwork: fileConfig.exposeOnNetwork === true || env.DP_EXPOSE === '1',
     temporalNamespace: env.DP_TEMPORAL_NAMESPACE ?? 'default',
     taskQueue: env.DP_TASK_QUEUE ?? 'lakehouse',
     warehouseBucket: 'warehouse',
@@ -172,7 +182,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
     kafkaHeap: fileConfig.kafkaHeap ?? env.DP_KAFKA_HEAP ?? '512m',
     tlcBaseUrl: env.DP_TLC_BASE_URL || TLC_PUBLIC_BASE_URL,
     tlcLagMonths: parseLag(env.DP_TLC_LAG_MONTHS),
+    sourceAllowedHosts: [
+      ...parseHostList(fileConfig.sourceAllowedHosts, `sourceAllowedHosts in ${file}`),
+      ...parseHostList(env.DP_SOURCE_ALLOWED_HOSTS?.split(','), 'DP_SOURCE_ALLOWED_HOSTS'),
+    ],
   };
+}
+
+/**
+ * The TLC base URL this command was given (DP_TLC_BASE_URL), if any: the CLI passes it to the workflows it
+ * starts, so it counts even when the worker was started without it.
+ */
+export function explicitTlcBaseUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.DP_TLC_BASE_URL || undefined;
+}
+
+/** A list of host names or host:port entries; the source policy checks their form when it uses them. */
+function parseHostList(raw: unknown, source: string): string[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || raw.some((h) => typeof h !== 'string')) {
+    throw new Error(`Invalid ${source}: use a list of host or host:port strings.`);
+  }
+  return (raw as string[]).map((h) => h.trim()).filter((h) => h !== '');
 }
 
 function parseLag(raw: string | undefined): number {

@@ -9,7 +9,7 @@ import { toolPaths } from '../infra/local/install';
 import type { PlatformDriver } from '../platform/driver';
 import { kubernetesDriverFor } from '../platform/k8s/driver';
 import { LocalDriver } from '../platform/local/driver';
-import { REPO_ROOT, type PlatformConfig } from '../lib/config';
+import { endpoints, REPO_ROOT, TLC_PUBLIC_BASE_URL, type PlatformConfig } from '../lib/config';
 import { targetFromEnv } from '../platform/target';
 import { temporalAddress } from './connection';
 import { auditBranchRetentionDays } from '../domain/run-branches';
@@ -17,6 +17,14 @@ import { auditBranchRetentionDays } from '../domain/run-branches';
 /** The dbt the ELT runs: DP_DBT_VENV's when set (the worker image's virtualenv), else the one `dp install` built. */
 export function dbtExecutable(cacheDir: string, env: NodeJS.ProcessEnv = process.env): string {
   return path.join(env.DP_DBT_VENV || toolPaths(cacheDir).dbtVenv, 'bin', 'dbt');
+}
+
+/**
+ * Where this worker may fetch month files from: the TLC host, its configured base URL, its offline mirror and
+ * the hosts its operator added (sourceAllowedHosts, DP_SOURCE_ALLOWED_HOSTS). Never what a client asks for.
+ */
+export function sourceAllowList(config: PlatformConfig): string[] {
+  return [TLC_PUBLIC_BASE_URL, config.tlcBaseUrl, endpoints(config).tlcMirror, ...config.sourceAllowedHosts];
 }
 
 const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -53,6 +61,7 @@ export async function runWorker(config: PlatformConfig): Promise<void> {
       ...createEltActivities({
         endpoints: () => driver.endpoints(),
         tlcBaseUrl: config.tlcBaseUrl,
+        allowedSources: sourceAllowList(config),
         dbtExecutable: dbtExecutable(config.cacheDir),
         dbtProjectDir: path.join(REPO_ROOT, 'dbt'),
         auditBranchRetentionDays: auditBranchRetentionDays(process.env.DP_AUDIT_BRANCH_RETENTION_DAYS),

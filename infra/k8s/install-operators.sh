@@ -56,6 +56,8 @@ helm upgrade --install temporal temporal/temporal --version "$TEMPORAL_CHART_VER
 # The search attributes the ELT workflows set (dp up registers them on the local dev server).
 kubectl -n temporal exec deploy/temporal-admintools -- temporal operator search-attribute create \
   --namespace default --name YellowTripsMonth --type Keyword --name PipelineStage --type Keyword || true
+# Only the platform's worker (and Temporal's own pods) may reach the frontend: it has no authentication.
+kubectl apply -k infra/manifests/temporal-namespace
 
 if [ "${WITH_AIRFLOW:-1}" = 1 ]; then
   pg=$(rand)

@@ -267,6 +267,11 @@ export class KubernetesDriver implements PlatformDriver {
   }
 
   /** Reads the S3 keys from the s3-credentials Secret (for a bring-up run outside the cluster). */
+  /** Whether the S3 keys are known (from the environment, or read from the Secret already). */
+  hasCredentials(): boolean {
+    return this.credentials !== undefined;
+  }
+
   async loadCredentials(): Promise<S3Credentials | undefined> {
     const ref: KubeObject = {
       apiVersion: 'v1',
@@ -477,6 +482,9 @@ export async function createKubernetesDriver(
 ): Promise<KubernetesDriver> {
   const client = options.client ?? (await clientNodeKubeClient(options.context));
   const driver = new KubernetesDriver(client, options);
+  // In the worker pod the keys come from its environment and it has no API token: nothing to read.
+  const inPod = Boolean((options.env ?? process.env).KUBERNETES_SERVICE_HOST);
+  if (inPod && driver.hasCredentials()) return driver;
   try {
     await driver.loadCredentials();
   } catch (err) {

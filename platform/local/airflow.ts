@@ -150,7 +150,8 @@ export function airflowProcessCommand(
 ) {
   return {
     command: airflowBin(config),
-    args: [proc],
+    // The scheduler would serve task logs on every interface (port 8793); the API server reads them from disk.
+    args: proc === 'scheduler' ? [proc, '--skip-serve-logs'] : [proc],
     cwd: airflowHome(config),
     env: airflowEnv(config, options),
     // Airflow's command lines do not name DP_HOME; its executable's name marks them.

@@ -120,6 +120,8 @@ export function streamJobProperties(
     'checkpoint.dir': sp.checkpoints,
     'checkpoint.interval-ms': String(options.checkpointIntervalMs ?? 10000),
     restore: options.fresh ? 'never' : 'auto',
+    // The local MiniCluster's RPC, blob and REST sockets bind the platform's host, not every interface.
+    'bind.host': config.host,
   };
   return props;
 }

@@ -12,6 +12,7 @@ import { ensureS3Credentials, s3CredentialsEnv, writePrivateFile } from './crede
 import { airflowProcessCommand } from './airflow';
 import { streamJobCommand } from './flink';
 import { toolPaths } from '../../infra/local/install';
+import { assertBindAllowed } from './bind-policy';
 import type { ProcessSpec } from '../../lib/process';
 import { findJavaHome } from '../../infra/local/prereqs';
 import { KAFKA_MIN_JAVA, NESSIE_MIN_JAVA, TRINO_MIN_JAVA } from '../../infra/local/versions';
@@ -143,6 +144,8 @@ function temporalSpec(config: PlatformConfig): ComponentCommand {
       path.join(dataDir, 'temporal.db'),
       '--ip',
       config.host,
+      '--ui-ip',
+      config.host,
       '--port',
       String(config.ports.temporal),
       '--ui-port',
@@ -193,14 +196,20 @@ export function sourceFingerprint(dirs: string[] = WORKER_SOURCE_DIRS): string {
 }
 
 /** What a running process must match to be kept: the worker's source code; others have none. */
-export function componentFingerprint(component: LocalComponent): string | undefined {
-  // The worker's target (local or a Kubernetes cluster, from the environment) is part of what it runs.
-  return component === 'worker' ? sourceFingerprint() + targetFingerprint() : undefined;
+export function componentFingerprint(component: LocalComponent, config: PlatformConfig): string | undefined {
+  if (component !== 'worker') return undefined;
+  // The worker's target (local or a Kubernetes cluster, from the environment) is part of what it runs, and
+  // so is where it may fetch sources from: a host added to the allow-list takes effect at the next dp up.
+  const sources = createHash('sha256')
+    .update(JSON.stringify([config.tlcBaseUrl, config.sourceAllowedHosts]))
+    .digest('hex')
+    .slice(0, 8);
+  return sourceFingerprint() + targetFingerprint() + sources;
 }
 
 function workerSpec(config: PlatformConfig): ComponentCommand {
   return {
-    fingerprint: componentFingerprint('worker'),
+    fingerprint: componentFingerprint('worker', config),
     command: process.execPath,
     args: [path.join(REPO_ROOT, 'bin', 'dp.js'), 'worker', `--home=${config.home}`],
     cwd: REPO_ROOT,
@@ -339,6 +348,9 @@ function trinoSpec(config: PlatformConfig): ComponentCommand {
       'node.environment': 'lakehouse',
       'node.id': fs.readFileSync(nodeIdFile, 'utf8').trim(),
       'node.data-dir': dataDir,
+      // Trino's HTTP server binds every interface unless told; it has no authentication here.
+      'node.bind-ip': config.host === 'localhost' ? '127.0.0.1' : config.host,
+      'node.internal-address': config.host,
     }),
     'config.properties': toPropertiesFile({
       coordinator: 'true',
@@ -552,6 +564,8 @@ export function processSpec(
     'airflow-scheduler': (c) => airflowProcessCommand(c, 'scheduler', options),
     flink: (c) => streamJobCommand(c, options),
   };
+  // The worker listens on nothing; every other component must be allowed on the configured host.
+  if (component !== 'worker') assertBindAllowed(component, config);
   const p = paths(config);
   return {
     name: component,

@@ -116,7 +116,7 @@ export async function ensureLocalComponent(
   const timeoutMs = STARTUP_TIMEOUT_MS[component];
   let health = await probeLocal(config, component);
   const running = readPid(pidFile);
-  const fingerprint = componentFingerprint(component);
+  const fingerprint = componentFingerprint(component, config);
   if (
     health.healthy &&
     runningPid(pidFile) !== undefined &&

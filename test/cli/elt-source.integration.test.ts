@@ -1,6 +1,7 @@
 // `dp elt run --source`: a month loaded from a local Parquet file (uploaded to the object store first, as a
 // worker in a pod needs) is published with every Bronze, Silver and Gold figure equal to the independent
 // reference; the same file again does not duplicate rows; bad input fails at once and leaves main as it was.
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,8 +9,13 @@ import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { NessieClient } from '../../clients/nessie';
 import { TrinoClient } from '../../clients/trino';
-import { ensureMirrorMonth, tripDataFile, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
-import { endpoints, loadConfig } from '../../lib/config';
+import {
+  ensureMirrorMonth,
+  startTlcMirror,
+  tripDataFile,
+  ZONE_LOOKUP_SEED,
+} from '../../infra/local/tlc-mirror';
+import { endpoints, loadConfig, REPO_ROOT } from '../../lib/config';
 import {
   countRows,
   diffGold,
@@ -22,6 +28,7 @@ import {
 import { computeReference, type ReferenceResult } from '../support/reference-elt';
 import { freePort } from '../support/free-port';
 import { dp } from '../support/platform/dp';
+import { TEST_SOURCE_PORT } from '../support/platform/test-platform';
 
 const config = loadConfig();
 const trino = new TrinoClient(endpoints(config).trino, { source: 'elt-source.test' });
@@ -65,6 +72,19 @@ async function expectRefused(source: string, message: RegExp, withinMs: number) 
   expect(result.stderr).toMatch(/main is unchanged/);
   expect(Date.now() - started).toBeLessThan(withinMs);
   expect(await mainHash()).toBe(before);
+}
+
+/** `dp` in a child process without blocking this one (which may be serving what the worker fetches). */
+function dpAsync(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'dp.js'), ...args], {
+      env: process.env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
 }
 
 beforeAll(async () => {
@@ -115,12 +135,47 @@ describe('dp elt run --source', () => {
 
     await expectRefused(path.join(dir, 'missing.parquet'), /There is no file at .*missing\.parquet/, 30_000);
     await expectRefused('ftp://example.org/yellow.parquet', /Unsupported source URL scheme 'ftp:'/, 30_000);
-    // Nothing listens on a fresh port: the worker's fetch fails for good, not after retries.
+    // Nothing listens on the port the test platform's worker allows: its fetch fails for good, not after retries.
+    await expectRefused(
+      `http://127.0.0.1:${TEST_SOURCE_PORT}/yellow.parquet`,
+      /Cannot reach the source URL http:\/\/127\.0\.0\.1/,
+      90_000,
+    );
+  });
+
+  test('a URL on a host the worker allows (sourceAllowedHosts) is fetched, loaded and published', async () => {
+    // The test platform's config allows 127.0.0.1:TEST_SOURCE_PORT, as a user would allow a host of theirs.
+    const server = await startTlcMirror({ dir, port: TEST_SOURCE_PORT, host: '127.0.0.1' });
+    try {
+      const url = `${server.url}/trip-data/yellow_tripdata_${MONTH}.parquet`;
+      // Not dp(): its spawnSync would block this process, and with it the server the worker fetches from.
+      const result = await dpAsync(['elt', 'run', '--month', MONTH, '--source', url]);
+      expect(result.stderr).not.toMatch(/does not fetch from/);
+      expect(result.stderr + `\nexit ${result.code}`).toMatch(/\nexit 0$/);
+    } finally {
+      await server.close();
+    }
+    await expectMainMatchesReference();
+    const [lineage] = await trino.queryObjects(
+      `SELECT DISTINCT source_file FROM ${tables.bronze} WHERE source_month = '${MONTH}'`,
+    );
+    // The URL's file name, not the uploaded file's: the month was replaced from the URL.
+    expect(lineage.source_file).toBe(`yellow_tripdata_${MONTH}.parquet`);
+  });
+
+  test('a URL whose host the worker does not allow is refused before any fetch, saying how to allow it', async () => {
+    // Another port of an allowed address: allowed hosts match host and port exactly.
     const port = await freePort();
     await expectRefused(
       `http://127.0.0.1:${port}/yellow.parquet`,
-      /Cannot reach the source URL http:\/\/127\.0\.0\.1/,
-      90_000,
+      new RegExp(`does not fetch from 127\\.0\\.0\\.1:${port}.*DP_SOURCE_ALLOWED_HOSTS`, 's'),
+      30_000,
+    );
+    // A name that never resolves: were it fetched, the error would be "Cannot reach".
+    await expectRefused(
+      'https://trips.example.invalid/yellow.parquet',
+      /does not fetch from trips\.example\.invalid: .*sourceAllowedHosts/s,
+      30_000,
     );
   });
 });

@@ -1,7 +1,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { configuredPortName, DEFAULT_PORTS, derivedPorts, loadConfig, portEnvVar } from '../../lib/config';
+import {
+  configuredPortName,
+  DEFAULT_PORTS,
+  derivedPorts,
+  explicitTlcBaseUrl,
+  loadConfig,
+  portEnvVar,
+} from '../../lib/config';
 
 function tempHome(config?: unknown): string {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-config-'));
@@ -25,6 +32,33 @@ describe('platform config', () => {
     expect(config.ports.nessie).toBe(18120);
     expect(config.ports.s3).toBe(DEFAULT_PORTS.s3);
     expect(config.home).toBe(home);
+  });
+
+  test('binds loopback unless told, and exposing it takes an explicit opt-in', () => {
+    const plain = loadConfig({ DP_HOME: tempHome() });
+    expect(plain.host).toBe('127.0.0.1');
+    expect(plain.exposeOnNetwork).toBe(false);
+    expect(loadConfig({ DP_HOME: tempHome({ exposeOnNetwork: true }) }).exposeOnNetwork).toBe(true);
+    expect(loadConfig({ DP_HOME: tempHome(), DP_EXPOSE: '1' }).exposeOnNetwork).toBe(true);
+    expect(loadConfig({ DP_HOME: tempHome({ exposeOnNetwork: 'yes' }) }).exposeOnNetwork).toBe(false);
+  });
+
+  test('source hosts come from config.json and DP_SOURCE_ALLOWED_HOSTS together', () => {
+    const config = loadConfig({
+      DP_HOME: tempHome({ sourceAllowedHosts: ['files.example.org'] }),
+      DP_SOURCE_ALLOWED_HOSTS: ' 127.0.0.1:9000, ,data.example.org ',
+    });
+    expect(config.sourceAllowedHosts).toEqual(['files.example.org', '127.0.0.1:9000', 'data.example.org']);
+    expect(loadConfig({ DP_HOME: tempHome() }).sourceAllowedHosts).toEqual([]);
+    expect(() => loadConfig({ DP_HOME: tempHome({ sourceAllowedHosts: 'files.example.org' }) })).toThrow(
+      /Invalid sourceAllowedHosts in .*config\.json: use a list/,
+    );
+  });
+
+  test("the CLI's own DP_TLC_BASE_URL is told apart from the default", () => {
+    expect(explicitTlcBaseUrl({})).toBeUndefined();
+    expect(explicitTlcBaseUrl({ DP_TLC_BASE_URL: '' })).toBeUndefined();
+    expect(explicitTlcBaseUrl({ DP_TLC_BASE_URL: 'http://127.0.0.1:8190' })).toBe('http://127.0.0.1:8190');
   });
 
   test('an invalid port is rejected with where it came from', () => {

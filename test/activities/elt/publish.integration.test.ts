@@ -20,6 +20,7 @@ const activities = createEltActivities({
   dbtExecutable: '/nonexistent/dbt',
   dbtProjectDir: '/nonexistent',
   auditBranchRetentionDays: 7,
+  allowedSources: [],
 });
 /** Months no other test publishes. */
 const MONTHS = ['2031-02', '2031-03'];

@@ -42,8 +42,16 @@ export const TEST_PORTS: Ports = Object.fromEntries(
   Object.entries(BASE_TEST_PORTS).map(([name, port]) => [name, port + portOffset]),
 ) as unknown as Ports;
 
+/**
+ * A loopback port the test platform's worker may fetch sources from, allowed the way a user allows a host
+ * (`sourceAllowedHosts` in DP_HOME/config.json): tests serve files there, or leave it closed. Kept off the
+ * base ports above.
+ */
+export const TEST_SOURCE_PORT = 28390 + portOffset;
+
 export function createTestHome(prefix: string, ports: Ports): string {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify({ ports }, null, 2));
+  const config = { ports, sourceAllowedHosts: [`127.0.0.1:${TEST_SOURCE_PORT}`] };
+  fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify(config, null, 2));
   return home;
 }

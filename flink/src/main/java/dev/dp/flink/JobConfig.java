@@ -40,6 +40,8 @@ public final class JobConfig {
     DEFAULTS.put("checkpoint.retained", "3");
     /** auto: restore from the latest retained checkpoint when running in a local MiniCluster; never: start fresh. */
     DEFAULTS.put("restore", "auto");
+    /** Address the local MiniCluster's sockets (RPC, blob server, REST, data exchange) bind. */
+    DEFAULTS.put("bind.host", "127.0.0.1");
     DEFAULTS.put("watermark.out-of-orderness-ms", "5000");
     DEFAULTS.put("watermark.idleness-ms", "30000");
     DEFAULTS.put("window.size-ms", "60000");

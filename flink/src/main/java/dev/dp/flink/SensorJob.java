@@ -118,6 +118,12 @@ public final class SensorJob {
       }
       return conf;
     }
+    // Flink binds its blob server and RPC on every interface unless told: keep them on the platform's host.
+    String host = cfg.get("bind.host");
+    for (String key : new String[] {"jobmanager.bind-host", "jobmanager.rpc.address", "taskmanager.bind-host",
+        "taskmanager.host", "rest.bind-address", "rest.address"}) {
+      conf.setString(key, host);
+    }
     Path dir = Path.of(cfg.get("checkpoint.dir")).toAbsolutePath();
     conf.setString("state.backend.type", "hashmap");
     conf.setString("state.checkpoints.dir", dir.toUri().toString());
