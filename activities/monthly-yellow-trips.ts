@@ -1,6 +1,7 @@
 // Activities of the monthly Yellow Taxi ELT: fetch, branch, Bronze, dbt, audit, publish (the stages' work is in
 // activities/elt/; these are the thin, retry-safe entry points the workflow calls).
 // Each one is safe to retry: it checks what is already done before it changes anything.
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { lakehouseCatalogAt } from '../lib/catalog';
@@ -19,6 +20,7 @@ import type {
   RunBranch,
 } from '../domain/elt';
 import { fetchMonthToLanding } from './elt/fetch';
+import { LandingKeyError } from '../domain/landing';
 import { fetchSourceToLanding } from './elt/fetch-source';
 import { MonthSourceError, validMonthSource } from '../domain/month-source';
 import { InvalidSourceFile } from './elt/invalid-source-file';
@@ -53,20 +55,31 @@ export function createEltActivities(settings: EltSettings) {
       month: string;
       baseUrl?: string;
       source?: MonthSource;
+      /** The workflow run landing the file (its own landing key); the calling run's when absent. */
+      runId?: string;
     }): Promise<FetchOutcome> {
       const client = s3();
       const bucket = settings.endpoints().warehouseBucket;
       const month = validMonth(input.month);
+      const runId = input.runId ?? Context.current().info.workflowExecution.runId;
       try {
         if (input.source) {
           const source = validMonthSource(input.source);
-          return await fetchSourceToLanding({ s3: client, bucket, month, source, progress: heartbeat });
+          return await fetchSourceToLanding({
+            s3: client,
+            bucket,
+            month,
+            runId,
+            source,
+            progress: heartbeat,
+          });
         }
         return await fetchMonthToLanding({
           s3: client,
           bucket,
           baseUrl: input.baseUrl ?? settings.tlcBaseUrl,
           month,
+          runId,
           progress: heartbeat,
         });
       } catch (err) {
@@ -195,7 +208,7 @@ export function createEltActivities(settings: EltSettings) {
 
 /** A bad source file fails the activity without retries (they would read the same bytes); others as they are. */
 function failForGoodIfInvalidSource(err: unknown): unknown {
-  return err instanceof InvalidSourceFile || err instanceof MonthSourceError
+  return err instanceof InvalidSourceFile || err instanceof MonthSourceError || err instanceof LandingKeyError
     ? ApplicationFailure.nonRetryable(err.message, err.name)
     : err;
 }

@@ -40,7 +40,9 @@ export async function fetchSameOrigin(url: string, options: SourceRequestOptions
   try {
     origin = originOf(new URL(url));
   } catch {
-    throw new InvalidSourceFile(`Invalid source URL ${JSON.stringify(url.slice(0, 200))}: use http(s)://host/path.`);
+    throw new InvalidSourceFile(
+      `Invalid source URL ${JSON.stringify(url.slice(0, 200))}: use http(s)://host[:port]/path.`,
+    );
   }
   const timeoutMs = options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
   let current = url;
