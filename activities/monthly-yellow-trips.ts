@@ -121,6 +121,7 @@ export function createEltActivities(settings: EltSettings) {
             month: input.landed.month,
             sourceFile: input.landed.sourceFile,
             sourceSha256: input.landed.sha256,
+            sourceBytes: input.landed.bytes,
             runId: input.runId,
             onProgress: heartbeat,
           }),
