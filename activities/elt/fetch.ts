@@ -443,6 +443,13 @@ export async function landStream(
         );
       }
       rows = await parquetFooterRows(localCopy, label);
+      if (rows === 0) {
+        // Bronze would refuse it later (after branching); a file without rows is told apart here.
+        throw new InvalidSourceFile(
+          `${label} has no rows: loading it would empty the month. Check the source file, then run the ` +
+            'month again.',
+        );
+      }
       await options.check?.(partialKey, { sha256, rows });
     } catch (err) {
       await deleteQuietly(s3, bucket, partialKey);

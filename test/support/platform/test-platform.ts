@@ -42,6 +42,12 @@ export const TEST_PORTS: Ports = Object.fromEntries(
   Object.entries(BASE_TEST_PORTS).map(([name, port]) => [name, port + portOffset]),
 ) as unknown as Ports;
 
+/**
+ * A port for a test's own HTTP source (the bad-input matrix's misbehaving server), next to the test mirror's.
+ * Fixed, so the worker can be told before it starts that URL sources on it are allowed.
+ */
+export const TEST_SOURCE_PORT = TEST_PORTS.tlcMirror + 1;
+
 export function createTestHome(prefix: string, ports: Ports): string {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify({ ports }, null, 2));
