@@ -28,8 +28,11 @@ import {
 import { InvalidSourceFile } from './invalid-source-file';
 import { fetchSameOrigin } from './source-request';
 
-/** A source that stops sending for this long is given up on (the activity then retries). */
-export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/**
+ * A source that stops sending for this long is given up on (the activity then retries). Below the activity's
+ * 30 s heartbeat timeout: progress, hence heartbeats, only comes with bytes.
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 20_000;
 /** Earlier runs' landed files looked at for one with the same source version. */
 const REUSE_CANDIDATES = 5;
 
@@ -46,9 +49,9 @@ export class LandingTransferError extends Error {
 export interface TransferOptions {
   /** Aborts the requests and the download (the activity's cancellation signal). */
   signal?: AbortSignal;
-  /** Limit on the wait for a response's headers; default 30 s. */
+  /** Limit on the wait for a response's headers; default 20 s. */
   responseTimeoutMs?: number;
-  /** Limit on a pause in the body's bytes; default 60 s. */
+  /** Limit on a pause in the body's bytes; default 20 s. */
   idleTimeoutMs?: number;
   /** Multipart part size; 16 MiB keeps memory small (a few parts in flight). */
   partSize?: number;

@@ -5,8 +5,11 @@ import { InvalidSourceFile } from './invalid-source-file';
 
 /** Redirects followed before giving up (a loop, or a chain no file host needs). */
 const MAX_REDIRECTS = 5;
-/** Time allowed from sending a request to the end of the response's headers. */
-export const DEFAULT_RESPONSE_TIMEOUT_MS = 30_000;
+/**
+ * Time allowed from sending a request to the end of the response's headers: below the fetch activity's 30 s
+ * heartbeat timeout, so that a silent server is reported as such, not as a heartbeat timeout and retried.
+ */
+export const DEFAULT_RESPONSE_TIMEOUT_MS = 20_000;
 
 /** The request failed on the way (connection refused or reset, DNS, no answer in time): a retry may pass. */
 export class SourceRequestError extends Error {
