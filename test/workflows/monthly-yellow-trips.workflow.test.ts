@@ -16,7 +16,7 @@ function landed(month: string): LandedFile {
   return {
     month,
     bucket: 'warehouse',
-    key: `landing/yellow/yellow_tripdata_${month}.parquet`,
+    key: `landing/yellow/${month}/run/yellow_tripdata_${month}.parquet`,
     sourceFile: `yellow_tripdata_${month}.parquet`,
     sourceUrl: `http://mirror/trip-data/yellow_tripdata_${month}.parquet`,
     bytes: 1000,
