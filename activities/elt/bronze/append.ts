@@ -61,7 +61,7 @@ export interface AppendBronzeOptions {
   catalog: string;
   s3: ObjectStoreAccess;
   bucket: string;
-  /** Key of the landed source Parquet, e.g. landing/yellow/2025-03/<runId>/yellow_tripdata_2025-03.parquet. */
+  /** Key of the landed source Parquet, e.g. landing/yellow/2025-03/<run>/yellow_tripdata_2025-03.parquet. */
   sourceKey: string;
   /** 'YYYY-MM': the partition replaced. */
   month: string;
