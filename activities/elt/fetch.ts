@@ -81,6 +81,8 @@ export interface LandedObjectInfo {
   version: SourceVersion;
   /** Where the bytes came from (the object's source-url metadata). */
   sourceUrl: string;
+  /** The object's metadata as stored, for a copy of it. */
+  metadata: Record<string, string>;
   sha256: string;
   rows: number;
   bytes: number;
@@ -102,6 +104,7 @@ export async function landedVersion(
         size: Number(m['source-size'] ?? -1),
       },
       sourceUrl: m['source-url'] ?? '',
+      metadata: m,
       sha256: m['sha256'] ?? '',
       rows: Number(m['rows'] ?? -1),
       bytes: head.ContentLength ?? -1,
@@ -143,12 +146,15 @@ export async function reuseLanded(
     const from = object.Key as string;
     const landed = await landedVersion(s3, bucket, from);
     if (!landed || landed.rows < 0 || !matches(landed)) continue;
+    // The metadata is set explicitly rather than by MetadataDirective COPY, which not every store honours.
     await s3.send(
       new CopyObjectCommand({
         Bucket: bucket,
         Key: key,
         CopySource: `${bucket}/${from}`,
-        MetadataDirective: 'COPY',
+        Metadata: landed.metadata,
+        MetadataDirective: 'REPLACE',
+        ContentType: 'application/octet-stream',
       }),
     );
     progress(
