@@ -239,7 +239,10 @@ function meter(onBytes: (total: number) => void) {
   return { transform, digest: () => hash.digest('hex'), total: () => total };
 }
 
-/** Passes bytes on; fails the stream when none arrive for `ms` (a source that stalls mid-body). */
+/**
+ * Passes bytes on; fails the stream when none arrive for `ms` (a source that stalls mid-body). While bytes
+ * wait in it for a slow consumer (the upload), the source is not to blame: the limit starts again.
+ */
 function idleWatchdog(ms: number, describe: () => string): Transform {
   let timer: NodeJS.Timeout | undefined;
   const watchdog: Transform = new Transform({
@@ -258,7 +261,10 @@ function idleWatchdog(ms: number, describe: () => string): Transform {
   });
   const arm = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => watchdog.destroy(new LandingTransferError(describe())), ms);
+    timer = setTimeout(() => {
+      if (watchdog.readableLength > 0 || watchdog.writableLength > 0) arm();
+      else watchdog.destroy(new LandingTransferError(describe()));
+    }, ms);
   };
   arm();
   return watchdog;
