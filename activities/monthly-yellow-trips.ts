@@ -25,6 +25,7 @@ import type {
   RunBranch,
 } from '../domain/elt';
 import { fetchMonthToLanding } from './elt/fetch';
+import { LandingKeyError } from '../domain/landing';
 import { fetchSourceToLanding } from './elt/fetch-source';
 import { MonthSourceError, validMonthSource } from '../domain/month-source';
 import {
@@ -98,6 +99,8 @@ export function createEltActivities(settings: EltSettings) {
       month: string;
       baseUrl?: string;
       source?: MonthSource;
+      /** The workflow run landing the file (its own landing key); the calling run's when absent. */
+      runId?: string;
     }): Promise<FetchOutcome> {
       refuseUnlistedSource(sourceUrlOf(input, settings.tlcBaseUrl), allowedSources);
       const client = s3();
@@ -105,6 +108,9 @@ export function createEltActivities(settings: EltSettings) {
       const month = validMonth(input.month);
       // Aborts the download when the activity is cancelled.
       const cancel = { signal: cancellation() };
+      // An activity started outside a workflow lands under its own activity id.
+      const info = Context.current().info;
+      const runId = input.runId ?? info.workflowExecution?.runId ?? info.activityId;
       try {
         if (input.source) {
           const source = validMonthSource(input.source);
@@ -112,6 +118,7 @@ export function createEltActivities(settings: EltSettings) {
             s3: client,
             bucket,
             month,
+            runId,
             source,
             progress: heartbeat,
             ...cancel,
@@ -122,6 +129,7 @@ export function createEltActivities(settings: EltSettings) {
           bucket,
           baseUrl: input.baseUrl ?? settings.tlcBaseUrl,
           month,
+          runId,
           progress: heartbeat,
           ...cancel,
         });
@@ -165,6 +173,7 @@ export function createEltActivities(settings: EltSettings) {
             month: input.landed.month,
             sourceFile: input.landed.sourceFile,
             sourceSha256: input.landed.sha256,
+            sourceBytes: input.landed.bytes,
             runId: input.runId,
             onProgress: heartbeat,
             signal: cancellation(),
@@ -351,7 +360,7 @@ export function createEltActivities(settings: EltSettings) {
 
 /** A bad source file fails the activity without retries (they would read the same bytes); others as they are. */
 function failForGoodIfInvalidSource(err: unknown): unknown {
-  return err instanceof InvalidSourceFile || err instanceof MonthSourceError
+  return err instanceof InvalidSourceFile || err instanceof MonthSourceError || err instanceof LandingKeyError
     ? ApplicationFailure.nonRetryable(err.message, err.name)
     : err;
 }

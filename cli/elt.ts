@@ -3,7 +3,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ScheduleOverlapPolicy, WorkflowFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { monthRange, supportedMonth, validMonth } from '../domain/months';
+import { monthRange, pastOrCurrentMonth, supportedMonth, validMonth } from '../domain/months';
 import { TrinoClient } from '../clients/trino';
 import { ensureMirrorMonth, ensureZoneLookup, startTlcMirror } from '../infra/local/tlc-mirror';
 import { tlcMirrorDir } from '../platform/local/services';
@@ -190,7 +190,7 @@ export async function eltRunCommand(
 ) {
   const config = loadConfig();
   const resolved = currentTarget(config, options);
-  const month = supportedMonth(validMonth(options.month));
+  const month = pastOrCurrentMonth(supportedMonth(validMonth(options.month)), new Date());
   if (options.source && options.mirror)
     throw new MonthSourceError('Use either --source or --mirror, not both.');
   let source: MonthSource | undefined;

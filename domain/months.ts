@@ -67,3 +67,18 @@ export function supportedMonth(month: string): string {
   }
   return month;
 }
+
+/**
+ * Rejects a month after the month of `now` (UTC): its file cannot exist yet, and a run would only wait for
+ * it. The current month is accepted (its file is published about two months after it ends: that run waits).
+ */
+export function pastOrCurrentMonth(month: string, now: Date): string {
+  const current = monthFromIndex(now.getUTCFullYear() * 12 + now.getUTCMonth());
+  if (monthIndex(month) > monthIndex(current)) {
+    throw new Error(
+      `Month ${month} is in the future (it is ${current} now): TLC publishes a month's file about two months ` +
+        'after the month ends. Run it once it is published (the monthly schedule does so by itself).',
+    );
+  }
+  return month;
+}

@@ -138,7 +138,7 @@ export async function monthlyYellowTrips(input: MonthlyYellowTripsInput): Promis
   const maxWaitDays = input.maxWaitDays ?? DEFAULT_MAX_WAIT_DAYS;
   let landed: LandedFile | undefined;
   for (let check = 0; !landed; check++) {
-    const outcome = await fetchMonth({ month, baseUrl: input.sourceBaseUrl, source });
+    const outcome = await fetchMonth({ month, baseUrl: input.sourceBaseUrl, source, runId });
     if (outcome.status === 'landed') {
       landed = outcome.file;
       break;

@@ -6,24 +6,36 @@
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { FetchOutcome, MonthSource, SourceVersion } from '../../domain/elt';
+import { landingKey } from '../../domain/landing';
 import { lineageFileName } from '../../domain/month-source';
 import { readParquetFooter } from './bronze/parquet-footer';
 import { planSource } from './bronze/sql';
-import { landedOutcome, landedVersion, landingKey, landStream, webBody } from './fetch';
+import {
+  landedOutcome,
+  landStream,
+  pruneEarlierLandings,
+  reuseLanded,
+  sameVersion,
+  versionOf,
+  webBody,
+  type TransferOptions,
+} from './fetch';
 import { InvalidSourceFile } from './invalid-source-file';
+import { fetchSameOrigin, SourceRequestError } from './source-request';
 
-/** The source URL cannot be fetched (network error or an HTTP error status): retrying will not help. */
+/** The source URL cannot be fetched (network error, no answer in time, an HTTP error status). */
 export class UnreachableSource extends InvalidSourceFile {
   override name = 'UnreachableSource';
 }
 
-export interface FetchSourceOptions {
+export interface FetchSourceOptions extends TransferOptions {
   s3: S3Client;
   bucket: string;
   month: string;
+  /** The workflow run the file is landed for: part of the landing key. */
+  runId: string;
   source: MonthSource;
   progress: (message: string) => void;
-  partSize?: number;
 }
 
 export async function fetchSourceToLanding(options: FetchSourceOptions): Promise<FetchOutcome> {
@@ -40,14 +52,18 @@ function schemaCheck(s3: S3Client, bucket: string, label: string) {
   };
 }
 
-async function request(url: string, method: 'HEAD' | 'GET', timeoutMs: number): Promise<Response> {
+async function request(url: string, method: 'HEAD' | 'GET', options: FetchSourceOptions): Promise<Response> {
   try {
-    return await fetch(url, { method, signal: AbortSignal.timeout(timeoutMs) });
+    return await fetchSameOrigin(url, {
+      method,
+      signal: options.signal,
+      responseTimeoutMs: options.responseTimeoutMs,
+    });
   } catch (err) {
-    const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+    if (!(err instanceof SourceRequestError)) throw err;
     throw new UnreachableSource(
-      `Cannot reach the source URL ${url} (${cause}). Check the address and that the worker can reach it ` +
-        '(on Kubernetes: from its pod), then run the month again.',
+      `Cannot reach the source URL ${url} (${err.message}). Check the address and that the worker can reach ` +
+        'it (on Kubernetes: from its pod), then run the month again.',
     );
   }
 }
@@ -59,34 +75,31 @@ function httpFailure(url: string, method: string, status: number): UnreachableSo
   );
 }
 
-function versionOf(response: Response): SourceVersion {
-  return {
-    etag: response.headers.get('etag') ?? '',
-    lastModified: response.headers.get('last-modified') ?? '',
-    size: Number(response.headers.get('content-length') ?? -1),
-  };
-}
-
-function sameVersion(a: SourceVersion, b: SourceVersion): boolean {
-  return a.etag === b.etag && a.lastModified === b.lastModified && a.size === b.size;
-}
-
 async function fetchUrl(options: FetchSourceOptions, url: string): Promise<FetchOutcome> {
   const { s3, bucket, month, progress } = options;
-  const key = landingKey(month);
+  const key = landingKey(month, options.runId);
   const label = lineageFileName(url, month);
   const place = { month, bucket, key, sourceFile: label, sourceUrl: url };
-  const head = await request(url, 'HEAD', 30_000);
+  const head = await request(url, 'HEAD', options);
   // Some servers do not answer HEAD; the GET below tells.
   const headUnsupported = head.status === 405 || head.status === 501;
   if (!head.ok && !headUnsupported) throw httpFailure(url, 'HEAD', head.status);
   if (head.ok) {
     const announced = versionOf(head);
-    const landed = await landedVersion(s3, bucket, key);
     // Only a version the server identifies (ETag or Last-Modified) can be recognised; a size alone cannot.
     const identified = announced.etag !== '' || announced.lastModified !== '';
-    if (identified && landed && sameVersion(landed.version, announced) && landed.rows >= 0) {
-      progress(`${label}: the same source version is already landed (${key}); not downloading it again`);
+    const landed = identified
+      ? await reuseLanded(
+          s3,
+          bucket,
+          month,
+          key,
+          (l) => l.sourceUrl === url && sameVersion(l.version, announced),
+          progress,
+        )
+      : undefined;
+    if (landed) {
+      await pruneEarlierLandings(s3, bucket, month, options.runId, progress, options.now?.());
       return landedOutcome(place, {
         bytes: landed.bytes,
         sha256: landed.sha256,
@@ -96,21 +109,22 @@ async function fetchUrl(options: FetchSourceOptions, url: string): Promise<Fetch
       });
     }
   }
-  const response = await request(url, 'GET', 30 * 60_000);
-  if (!response.ok || !response.body) throw httpFailure(url, 'GET', response.status);
+  const response = await request(url, 'GET', options);
+  if (!response.ok || !response.body) {
+    await response.body?.cancel().catch(() => undefined);
+    throw httpFailure(url, 'GET', response.status);
+  }
   const version = versionOf(response);
   const file = await landStream({
-    s3,
-    bucket,
+    ...options,
     key,
     label,
     sourceUrl: url,
     body: webBody(response),
     version,
-    progress,
-    partSize: options.partSize,
     check: schemaCheck(s3, bucket, label),
   });
+  await pruneEarlierLandings(s3, bucket, month, options.runId, progress, options.now?.());
   return landedOutcome(place, { ...file, version, reused: false });
 }
 
@@ -119,15 +133,22 @@ async function landUploaded(
   source: Extract<MonthSource, { kind: 'uploaded' }>,
 ): Promise<FetchOutcome> {
   const { s3, bucket, month, progress } = options;
-  const key = landingKey(month);
+  const key = landingKey(month, options.runId);
   const label = source.fileName;
   const location = `s3://${bucket}/${source.key}`;
   const place = { month, bucket, key, sourceFile: label, sourceUrl: location };
   // The content hash identifies an uploaded file's version.
   const version: SourceVersion = { etag: `sha256:${source.sha256}`, lastModified: '', size: source.bytes };
-  const landed = await landedVersion(s3, bucket, key);
-  if (landed && sameVersion(landed.version, version) && landed.sha256 === source.sha256 && landed.rows >= 0) {
-    progress(`${label}: the same file is already landed (${key}); not copying it again`);
+  const landed = await reuseLanded(
+    s3,
+    bucket,
+    month,
+    key,
+    (l) => sameVersion(l.version, version) && l.sha256 === source.sha256,
+    progress,
+  );
+  if (landed) {
+    await pruneEarlierLandings(s3, bucket, month, options.runId, progress, options.now?.());
     return landedOutcome(place, {
       bytes: landed.bytes,
       sha256: landed.sha256,
@@ -149,15 +170,12 @@ async function landUploaded(
     );
   }
   const file = await landStream({
-    s3,
-    bucket,
+    ...options,
     key,
     label,
     sourceUrl: location,
     body,
     version,
-    progress,
-    partSize: options.partSize,
     check: async (partialKey, copied) => {
       if (copied.sha256 !== source.sha256) {
         throw new InvalidSourceFile(
@@ -168,5 +186,6 @@ async function landUploaded(
       await schemaCheck(s3, bucket, label)(partialKey);
     },
   });
+  await pruneEarlierLandings(s3, bucket, month, options.runId, progress, options.now?.());
   return landedOutcome(place, { ...file, version, reused: false });
 }

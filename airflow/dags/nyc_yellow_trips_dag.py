@@ -6,8 +6,8 @@ Same source, same tables, same contract as the Temporal workflow (see the README
    future) for a manual run; for a scheduled run (the 1st of each month) the month DP_TLC_LAG_MONTHS (2)
    before the run's date, as the Temporal Schedule does.
 2. ``fetch``          ``<DP_TLC_BASE_URL>/trip-data/yellow_tripdata_YYYY-MM.parquet`` into
-   ``s3://<bucket>/landing/yellow/`` (the Temporal workflow's landing key), hashed on the way; the Parquet
-   footer gives the row count.
+   ``s3://<bucket>/landing/airflow/yellow/`` (apart from the Temporal workflow's landing keys), hashed on
+   the way; the Parquet footer gives the row count.
 3. ``open_branch``    a Nessie branch from main's current commit and a Trino catalog bound to it: like the
    Temporal workflow, the DAG writes on a branch (Write-Audit-Publish). Nothing before ``publish``
    touches main, so readers never see a half-loaded month and a failed check leaves main as it was.

@@ -5,6 +5,7 @@ import {
   monthFromIndex,
   monthIndex,
   monthRange,
+  pastOrCurrentMonth,
   supportedMonth,
   parseMonth,
   validMonth,
@@ -108,5 +109,25 @@ describe('supportedMonth', () => {
 
   test('refuses invalid months as invalid', () => {
     expect(() => supportedMonth('2023-1')).toThrow(/Invalid month/);
+  });
+});
+
+describe('pastOrCurrentMonth', () => {
+  const now = new Date('2026-12-03T04:00:00Z');
+
+  test('accepts past months and the current one (whose run waits for the file)', () => {
+    for (const month of ['2023-01', '2026-11', '2026-12']) expect(pastOrCurrentMonth(month, now)).toBe(month);
+  });
+
+  test('refuses a month after the current one, saying when it can run', () => {
+    for (const month of ['2027-01', '2030-06']) {
+      expect(() => pastOrCurrentMonth(month, now)).toThrow(
+        `Month ${month} is in the future (it is 2026-12 now): TLC publishes a month's file about two months`,
+      );
+    }
+  });
+
+  test('uses the UTC month at a month boundary', () => {
+    expect(() => pastOrCurrentMonth('2027-01', new Date('2026-12-31T23:30:00-05:00'))).not.toThrow();
   });
 });

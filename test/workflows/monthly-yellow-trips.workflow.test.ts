@@ -23,7 +23,7 @@ function landed(month: string): LandedFile {
   return {
     month,
     bucket: 'warehouse',
-    key: `landing/yellow/yellow_tripdata_${month}.parquet`,
+    key: `landing/yellow/${month}/run/yellow_tripdata_${month}.parquet`,
     sourceFile: `yellow_tripdata_${month}.parquet`,
     sourceUrl: `http://mirror/trip-data/yellow_tripdata_${month}.parquet`,
     bytes: 1000,
@@ -333,6 +333,27 @@ describe('monthlyYellowTrips', () => {
     const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
     expect(cause.type).toBe('InvalidInput');
     expect(cause.message).toMatch(/Month 2019-01 is not supported: the pipeline loads 2023-01 and later/);
+  });
+
+  test("hands the fetch the run's id, so the run lands the file under a key of its own", async () => {
+    const runIds: Array<string | undefined> = [];
+    const activities: EltActivities = {
+      ...recorder([]),
+      async fetchMonth({ month, runId }) {
+        runIds.push(runId);
+        return { status: 'landed', file: landed(month) };
+      },
+    };
+    const handle = await withWorker(activities, 'run-id', async () => {
+      const started = await env().client.workflow.start(monthlyYellowTrips, {
+        taskQueue: 'run-id',
+        workflowId: 'yellow-trips-2025-05-run-id',
+        args: [{ month: '2025-05' }],
+      });
+      await started.result();
+      return started;
+    });
+    expect(runIds).toEqual([handle.firstExecutionRunId]);
   });
 
   test('hands an explicit source to the fetch, and refuses a bad one before fetching', async () => {

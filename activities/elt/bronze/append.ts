@@ -2,6 +2,7 @@
 // canonical Bronze schema, replacing that month's partition (a re-run never duplicates).
 //
 // How (chosen by measurement against PyIceberg, see bench/elt-bronze.ts):
+//   0. hash the landed object again: it must be the file the fetch stage landed (LandedFileChanged);
 //   1. read the source file's footer from the object store (a few KB): a truncated or non-Parquet file
 //      fails here, naming the file, before anything changes; the footer says which year's layout it has;
 //   2. register the landed file, untouched, as the only data file of a throw-away unpartitioned Iceberg
@@ -22,8 +23,10 @@
 //
 // One month must not be loaded into the same table by two runs at once (the Temporal workflow id per
 // month prevents it); if it happens anyway, the row-count check after the INSERT fails the later run.
-import { randomBytes } from 'node:crypto';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3Client, type ObjectStoreAccess } from '../../../clients/s3';
 import { BRONZE_COLUMNS } from '../../../domain/bronze-schema';
 import { readParquetFooter } from './parquet-footer';
@@ -58,13 +61,16 @@ export interface AppendBronzeOptions {
   catalog: string;
   s3: ObjectStoreAccess;
   bucket: string;
-  /** Key of the landed source Parquet, e.g. landing/yellow/yellow_tripdata_2025-03.parquet. */
+  /** Key of the landed source Parquet, e.g. landing/yellow/2025-03/<run>/yellow_tripdata_2025-03.parquet. */
   sourceKey: string;
   /** 'YYYY-MM': the partition replaced. */
   month: string;
   /** File name recorded in lineage, e.g. yellow_tripdata_2025-03.parquet. */
   sourceFile: string;
+  /** The landed file's SHA-256 as the fetch stage computed it: the object is hashed again and must match. */
   sourceSha256: string;
+  /** The landed file's size as the fetch stage saw it; checked too when given. */
+  sourceBytes?: number;
   /** The Temporal run that loads the rows. */
   runId: string;
   /** Called at every step and about once a second while Trino works: heartbeat from it. */
@@ -107,6 +113,53 @@ interface Context {
 }
 
 const STAGING_PREFIX = 'bronze_stage_';
+
+/** The landed object is not the file the fetch stage landed (overwritten since): loading it would lie. */
+export class LandedFileChanged extends InvalidSourceFile {
+  override name = 'LandedFileChanged';
+}
+
+/**
+ * Hashes the landed object again (streaming) and compares it with what the fetch stage recorded, so Bronze
+ * never loads bytes other than the ones whose hash it writes as the rows' lineage.
+ */
+async function checkLandedObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  month: string,
+  expected: { sha256: string; bytes?: number },
+): Promise<void> {
+  const location = `s3://${bucket}/${key}`;
+  let body: Readable;
+  let size: number | undefined;
+  try {
+    const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    body = object.Body as Readable;
+    size = object.ContentLength;
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404) throw new Error(`source file ${location} does not exist`, { cause: error });
+    throw error;
+  }
+  const again = `Nothing was loaded. Run the month again (dp elt run --month ${month}) to land it anew.`;
+  if (expected.bytes !== undefined && size !== undefined && size !== expected.bytes) {
+    body.destroy();
+    throw new LandedFileChanged(
+      `${location} changed after it was landed: it has ${size} bytes, the landing recorded ` +
+        `${expected.bytes}. ${again}`,
+    );
+  }
+  const hash = createHash('sha256');
+  await pipeline(body, hash);
+  const actual = hash.digest('hex');
+  if (actual !== expected.sha256) {
+    throw new LandedFileChanged(
+      `${location} changed after it was landed: its sha256 is ${actual}, the landing recorded ` +
+        `${expected.sha256}. ${again}`,
+    );
+  }
+}
 
 /** Trino could not decode the source's data although its footer was fine: the file is corrupt. */
 export class CorruptSourceDataError extends InvalidSourceFile {}
@@ -273,7 +326,10 @@ async function monthStats(ctx: Context): Promise<{ rows: number; files: number }
 /** A month file without rows would silently empty the month: refuse it unless asked not to. */
 function checkSourceRows(ctx: Context, rows: number): number {
   if (rows === 0 && !ctx.allowEmptySource) {
-    throw new InvalidSourceFile(`${ctx.source} has no rows: refusing to empty month ${ctx.month}`);
+    throw new InvalidSourceFile(
+      `${ctx.source} has no rows: refusing to empty month ${ctx.month}. Check the source file, then run ` +
+        'the month again.',
+    );
   }
   return rows;
 }
@@ -329,6 +385,10 @@ export async function appendBronzeMonth(opts: AppendBronzeOptions): Promise<Appe
     throw new BronzeInputError(`writers must be an integer in 1..64, got ${writers}`);
   }
 
+  if (opts.sourceBytes !== undefined && (!Number.isSafeInteger(opts.sourceBytes) || opts.sourceBytes < 0)) {
+    throw new BronzeInputError(`sourceBytes must be a non-negative integer, got ${opts.sourceBytes}`);
+  }
+
   const trinoSource = opts.trinoSource ?? 'dp-bronze';
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(trinoSource)) {
     throw new BronzeInputError(`invalid trinoSource ${JSON.stringify(trinoSource)}`);
@@ -355,6 +415,10 @@ export async function appendBronzeMonth(opts: AppendBronzeOptions): Promise<Appe
   };
   try {
     log(`checking ${sourceKey}`);
+    await checkLandedObject(ctx.s3, bucket, sourceKey, month, {
+      sha256: lineage.sourceSha256,
+      bytes: opts.sourceBytes,
+    });
     const footer = await readParquetFooter(ctx.s3, bucket, sourceKey);
     const plan = planSource(footer.location, footer.columns);
     if (plan.missing.length > 0) log(`absent in this file, loaded as null: ${plan.missing.join(', ')}`);

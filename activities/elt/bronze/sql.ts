@@ -79,7 +79,10 @@ export interface SourcePlan {
 
 export class SourceSchemaError extends InvalidSourceFile {
   constructor(location: string, problems: string[]) {
-    super(`${location} does not have the yellow-taxi trip layout Bronze reads: ${problems.join('; ')}`);
+    super(
+      `${location} does not have the yellow-taxi trip layout Bronze reads: ${problems.join('; ')}. ` +
+        'Give a TLC yellow-taxi trip file (2023 or later layout), then run the month again.',
+    );
   }
 }
 

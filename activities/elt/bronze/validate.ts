@@ -35,7 +35,7 @@ export function validateBucket(bucket: string): string {
   return bucket;
 }
 
-/** A relative object key of a Parquet file, e.g. landing/yellow/yellow_tripdata_2025-03.parquet. */
+/** The object key of a Parquet file, e.g. landing/yellow/2025-03/<run>/yellow_tripdata_2025-03.parquet */
 export function validateSourceKey(key: string): string {
   if (key.length === 0 || key.length > 1024) {
     throw new BronzeInputError(`source key must be 1..1024 characters, got ${key.length}`);

@@ -14,7 +14,8 @@ from airflow.sdk.exceptions import AirflowFailException
 from yellow_trips.months import validate_month
 from yellow_trips.settings import Settings, s3_filesystem
 
-LANDING_PREFIX = "landing/yellow"
+# Not the Temporal workflow's landing/yellow: the two runners must never write (or prune) each other's files.
+LANDING_PREFIX = "landing/airflow/yellow"
 
 
 def fetch_month(s: Settings, month: str) -> dict[str, Any]:

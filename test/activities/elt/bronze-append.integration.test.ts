@@ -1,14 +1,18 @@
 // The Bronze append against the real platform: months of the three TLC layouts (2025, 2024, 2023) land in
 // the object store, are appended into a fresh table, and every figure checked in Trino is computed here
 // independently from the Parquet files themselves.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DataType, tableFromIPC, type Table } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
-import { appendBronzeMonth, type AppendBronzeOptions } from '../../../activities/elt/bronze/append';
+import {
+  appendBronzeMonth,
+  LandedFileChanged,
+  type AppendBronzeOptions,
+} from '../../../activities/elt/bronze/append';
 import type { ParquetColumn } from '../../../activities/elt/bronze/parquet-footer';
 import { planSource, SourceSchemaError } from '../../../activities/elt/bronze/sql';
 import { BronzeInputError } from '../../../activities/elt/bronze/validate';
@@ -149,6 +153,10 @@ function options(month: string, key: string, sha256: string, runId: string): App
     sourceSha256: sha256,
     runId,
   };
+}
+
+function sha256Of(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 async function one<T = Record<string, unknown>>(sql: string): Promise<T> {
@@ -343,18 +351,18 @@ describe('appendBronzeMonth', () => {
     const source = landed.get('2024-06')!;
     const bytes = fs.readFileSync(source.file);
     const key = `${LANDING}/truncated/yellow_tripdata_2024-06.parquet`;
-    await upload(key, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const truncated = bytes.subarray(0, Math.floor(bytes.length / 2));
+    await upload(key, truncated);
+    const sha256 = sha256Of(truncated); // landed as it is: the fetch stage's hash of these bytes
     const counts = await countsByMonth();
     const snapshot = await currentSnapshot();
-    await expect(appendBronzeMonth(options('2024-06', key, source.sha256, 'run-truncated'))).rejects.toThrow(
+    await expect(appendBronzeMonth(options('2024-06', key, sha256, 'run-truncated'))).rejects.toThrow(
       `s3://${config.warehouseBucket}/${key} is not a valid Parquet file`,
     );
-    await expect(appendBronzeMonth(options('2024-06', key, source.sha256, 'run-truncated'))).rejects.toThrow(
+    await expect(appendBronzeMonth(options('2024-06', key, sha256, 'run-truncated'))).rejects.toThrow(
       /truncated or corrupt/,
     );
-    await expect(
-      appendBronzeMonth(options('2024-06', key, source.sha256, 'run-truncated')),
-    ).rejects.toMatchObject({
+    await expect(appendBronzeMonth(options('2024-06', key, sha256, 'run-truncated'))).rejects.toMatchObject({
       name: 'InvalidSourceFile',
     });
     expect(await currentSnapshot()).toBe(snapshot);
@@ -385,7 +393,7 @@ describe('appendBronzeMonth', () => {
     await upload(key, bytes);
     const counts = await countsByMonth();
     const snapshot = await currentSnapshot();
-    const failure = appendBronzeMonth(options('2024-06', key, source.sha256, 'run-corrupt'));
+    const failure = appendBronzeMonth(options('2024-06', key, sha256Of(bytes), 'run-corrupt'));
     await expect(failure).rejects.toThrow(/rolled back/);
     await expect(failure).rejects.toThrow(`s3://${config.warehouseBucket}/${key} has unreadable data`);
     await expect(failure).rejects.toMatchObject({ name: 'InvalidSourceFile' });
@@ -395,6 +403,42 @@ describe('appendBronzeMonth', () => {
       `SELECT DISTINCT run_id FROM ${QUALIFIED} WHERE source_month = '2024-06'`,
     );
     expect(runIds.rows).toEqual([['run-1-2024-06']]);
+  });
+
+  test('a landed object overwritten after the fetch is refused before anything is loaded', async () => {
+    const source = landed.get('2023-01')!;
+    const original = fs.readFileSync(source.file);
+    const key = `${LANDING}/changed/yellow_tripdata_2023-01.parquet`;
+    await upload(key, original);
+    // Another valid trip file of the same month and size class replaces the landed one.
+    const other = await ensureMirrorMonth(path.join(mirrorDir, 'changed'), '2023-01', {
+      rows: ROWS,
+      seed: 99,
+      schema: '2023',
+    });
+    const replacement = fs.readFileSync(other.file);
+    expect(sha256Of(replacement)).not.toBe(source.sha256);
+    await upload(key, replacement);
+    const counts = await countsByMonth();
+    const snapshot = await currentSnapshot();
+    const failure = appendBronzeMonth(options('2023-01', key, source.sha256, 'run-changed'));
+    await expect(failure).rejects.toBeInstanceOf(LandedFileChanged);
+    await expect(failure).rejects.toMatchObject({ name: 'LandedFileChanged' });
+    await expect(failure).rejects.toThrow(
+      `s3://${config.warehouseBucket}/${key} changed after it was landed: its sha256 is ` +
+        `${sha256Of(replacement)}, the landing recorded ${source.sha256}. Nothing was loaded. ` +
+        'Run the month again (dp elt run --month 2023-01)',
+    );
+    // A size that differs from the landing's is caught before the object is read through.
+    const sized = appendBronzeMonth({
+      ...options('2023-01', key, sha256Of(replacement), 'run-changed'),
+      sourceBytes: replacement.length + 1,
+    });
+    await expect(sized).rejects.toThrow(
+      `it has ${replacement.length} bytes, the landing recorded ${replacement.length + 1}`,
+    );
+    expect(await currentSnapshot()).toBe(snapshot);
+    expect(await countsByMonth()).toEqual(counts);
   });
 
   test('inputs that would end up in SQL or in a key are validated before any work', async () => {
@@ -412,6 +456,7 @@ describe('appendBronzeMonth', () => {
       { sourceSha256: 'abc' },
       { sourceFile: 'a/b.parquet' },
       { runId: "r'1" },
+      { sourceBytes: -1 },
     ];
     for (const change of bad) {
       await expect(appendBronzeMonth({ ...good, ...change })).rejects.toThrow(BronzeInputError);

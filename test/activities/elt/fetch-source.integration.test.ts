@@ -1,8 +1,8 @@
 // Landing a month from an explicit source into the real object store: a URL served by a small local HTTP
 // server, and a file uploaded the way `dp elt run --source <path>` does. Checked: bytes, hash and rows; no
-// second download of the same version; a 404, a closed port, another schema and a tampered upload all fail
-// for good (InvalidSourceFile) with nothing promoted to the month's landing key.
-import { createHash } from 'node:crypto';
+// second download of the same version; a 404, a closed port, a server that never answers, a cut body, a
+// redirect to another host, another schema and a tampered upload all fail with nothing landed for the month.
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -11,12 +11,14 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { listAllObjects, s3Client } from '../../../clients/s3';
-import { landingKey } from '../../../activities/elt/fetch';
+import { LandingTransferError } from '../../../activities/elt/fetch';
 import { fetchSourceToLanding, UnreachableSource } from '../../../activities/elt/fetch-source';
+import { SourceRedirectRefused } from '../../../activities/elt/source-request';
 import { checkLocalSourceFile, uploadSourceFile } from '../../../activities/elt/upload-source';
 import { InvalidSourceFile } from '../../../activities/elt/invalid-source-file';
 import { SourceSchemaError } from '../../../activities/elt/bronze/sql';
 import type { FetchOutcome, MonthSource } from '../../../domain/elt';
+import { landingKey, monthLandingPrefix } from '../../../domain/landing';
 import { ensureS3Credentials } from '../../../platform/local/credentials';
 import { ensureMirrorMonth, tripDataFile } from '../../../infra/local/tlc-mirror';
 import { endpoints, loadConfig, paths } from '../../../lib/config';
@@ -30,6 +32,9 @@ let dir: string;
 let server: http.Server;
 let baseUrl: string;
 let downloads = 0;
+const RUN = `source-${randomBytes(3).toString('hex')}`;
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-fetch-source-'));
@@ -40,8 +45,19 @@ beforeAll(async () => {
     path.join(dir, 'sensors.parquet'),
     parquet.writeParquet(parquet.Table.fromIPCStream(tableToIPC(table, 'stream'))),
   );
-  // Serves the files in `dir` with a content ETag, like a static file host.
+  process.on('unhandledRejection', onUnhandled);
+  // Serves the files in `dir` with a content ETag, like a static file host; and a few misbehaving paths.
   server = http.createServer((req, res) => {
+    if (req.url === '/silent.parquet') return; // never answers
+    if (req.url === '/away.parquet') {
+      return void res.writeHead(307, { location: 'http://localhost:1/july.parquet' }).end();
+    }
+    if (req.url === '/cut.parquet') {
+      const body = fs.readFileSync(path.join(dir, 'july.parquet'));
+      res.writeHead(200, { 'content-length': body.length, etag: '"cut"' });
+      if (req.method === 'HEAD') return void res.end();
+      return void res.write(body.subarray(0, 4096), () => setTimeout(() => req.socket.destroy(), 50));
+    }
     const file = path.join(dir, path.basename(req.url ?? ''));
     if (!fs.existsSync(file)) return void res.writeHead(404).end();
     const body = fs.readFileSync(file);
@@ -55,17 +71,28 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  process.off('unhandledRejection', onUnhandled);
+  server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   s3.destroy();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
 function land(month: string, source: MonthSource): Promise<FetchOutcome> {
-  return fetchSourceToLanding({ s3, bucket, month, source, progress: (m) => messages.push(m) });
+  return fetchSourceToLanding({
+    s3,
+    bucket,
+    month,
+    runId: RUN,
+    source,
+    progress: (m) => messages.push(m),
+    responseTimeoutMs: 1_500,
+    idleTimeoutMs: 1_500,
+  });
 }
 
 async function expectNothingLanded(month: string) {
-  expect(await listAllObjects(s3, bucket, landingKey(month))).toEqual([]);
+  expect(await listAllObjects(s3, bucket, monthLandingPrefix(month))).toEqual([]);
 }
 
 // Landing months no other integration test uses: the suite shares one platform, and another test's month
@@ -76,7 +103,7 @@ describe('landing a month from a URL', () => {
     const outcome = await land('2023-04', { kind: 'url', url: `${baseUrl}/july.parquet` });
     if (outcome.status !== 'landed') throw new Error('expected landed');
     expect(outcome.file).toMatchObject({
-      key: landingKey('2023-04'),
+      key: landingKey('2023-04', RUN),
       sourceFile: 'july.parquet',
       bytes: bytes.length,
       sha256: createHash('sha256').update(bytes).digest('hex'),
@@ -103,6 +130,28 @@ describe('landing a month from a URL', () => {
     expect((other as Error).message).toMatch(/sensors\.parquet/);
     await expectNothingLanded('2023-05');
   });
+
+  test('a server that never answers, a cut body and a redirect to another host fail, landing nothing', async () => {
+    const started = Date.now();
+    const silent = await land('2023-08', { kind: 'url', url: `${baseUrl}/silent.parquet` }).catch((e) => e);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(silent).toBeInstanceOf(UnreachableSource);
+    expect((silent as Error).message).toMatch(
+      /Cannot reach the source URL .*silent\.parquet.*no response within 2 s/,
+    );
+
+    const cut = await land('2023-08', { kind: 'url', url: `${baseUrl}/cut.parquet` }).catch((e) => e);
+    expect(cut).toBeInstanceOf(LandingTransferError);
+    expect((cut as Error).message).toMatch(/cut\.parquet: (landing .* broke|received \d+ bytes)/);
+
+    const away = await land('2023-08', { kind: 'url', url: `${baseUrl}/away.parquet` }).catch((e) => e);
+    expect(away).toBeInstanceOf(SourceRedirectRefused);
+    expect((away as Error).message).toMatch(/redirects to http:\/\/localhost:1, another host/);
+
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(unhandled).toEqual([]);
+    await expectNothingLanded('2023-08');
+  });
 });
 
 describe('landing an uploaded file', () => {
@@ -114,7 +163,7 @@ describe('landing an uploaded file', () => {
     const outcome = await land('2023-06', source);
     if (outcome.status !== 'landed') throw new Error('expected landed');
     expect(outcome.file).toMatchObject({ rows: 8_000, sha256: checked.sha256, sourceFile: 'july.parquet' });
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: landingKey('2023-06') }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: landingKey('2023-06', RUN) }));
     expect(head.Metadata?.sha256).toBe(checked.sha256);
     const again = await land('2023-06', source);
     expect(again.status === 'landed' && again.file.reused).toBe(true);

@@ -1,5 +1,5 @@
 // Runs the real `dp` command against the test platform (DP_HOME set by the global setup).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../../../lib/config';
 
@@ -16,6 +16,23 @@ export function dp(args: string[], env: NodeJS.ProcessEnv = {}): DpResult {
     timeout: 15 * 60 * 1000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** `dp` without blocking this process: for tests whose own servers must keep answering while it runs. */
+export function dpAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<DpResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'dp.js'), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 15 * 60 * 1000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 /** `dp query --json`, parsed; fails the test with Trino's message when the query fails. */

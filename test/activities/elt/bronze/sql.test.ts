@@ -93,6 +93,10 @@ describe('planSource over the three TLC layouts', () => {
     expect(() => planSource('s3://b/k.parquet', withoutVendor)).toThrow(
       /^s3:\/\/b\/k\.parquet does not have .*missing column VendorID/,
     );
+    // ...and says what to do about it.
+    expect(() => planSource('s3://b/k.parquet', withoutVendor)).toThrow(
+      /VendorID\. Give a TLC yellow-taxi trip file \(2023 or later layout\), then run the month again\.$/,
+    );
     const narrowing = layout('2024').map((c) =>
       c.name === 'VendorID' ? col('VendorID', 'double', 'Float64') : c,
     );
