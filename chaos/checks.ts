@@ -169,7 +169,9 @@ export async function diffFromReference(
       `silver removed ${silver.duplicatesRemoved} duplicates, expected ${reference.duplicatesRemoved}`,
     );
   }
-  if (JSON.stringify(sorted(silver.rejectedByReason)) !== JSON.stringify(sorted(expectedRejected(reference)))) {
+  if (
+    JSON.stringify(sorted(silver.rejectedByReason)) !== JSON.stringify(sorted(expectedRejected(reference)))
+  ) {
     differences.push(
       `rejects by reason ${JSON.stringify(sorted(silver.rejectedByReason))}, expected ` +
         JSON.stringify(sorted(expectedRejected(reference))),

@@ -25,7 +25,7 @@ import {
   referenceCounts,
   runLeftovers,
 } from './checks';
-import { stageReached, type PlannedRound } from './plan';
+import { stageReached, type ChaosComponent, type PlannedRound } from './plan';
 import type { RoundResult } from './summary';
 
 export interface RoundSettings {
@@ -71,6 +71,28 @@ function exited(child: ChildProcess): Promise<number | null> {
 export async function dpUp(config: PlatformConfig): Promise<void> {
   const code = await exited(startDp(config, ['up']));
   if (code !== 0) throw new Error(`dp up failed (exit ${code}); see ${commandLog(config)}`);
+}
+
+/**
+ * `dp up` after a kill, returning the seconds from the kill until the component's probe passed again (while
+ * `dp up` goes on with the rest of the platform, which is not the component's recovery).
+ */
+async function dpUpTimed(
+  config: PlatformConfig,
+  component: ChaosComponent,
+  killTime: number,
+): Promise<number> {
+  let finished = false;
+  const up = exited(startDp(config, ['up']));
+  void up.then(() => (finished = true));
+  let healthyAt: number | undefined;
+  while (!finished && healthyAt === undefined) {
+    if ((await probeLocal(config, component)).healthy) healthyAt = Date.now();
+    else await sleep(500);
+  }
+  const code = await up;
+  if (code !== 0) throw new Error(`dp up failed (exit ${code}); see ${commandLog(config)}`);
+  return ((healthyAt ?? Date.now()) - killTime) / 1000;
 }
 
 /** Brings the platform back with `dp up` when a component is unhealthy; returns the ones that were. */
@@ -183,8 +205,7 @@ export async function runRound(settings: RoundSettings, planned: PlannedRound): 
       while (isAlive(pid)) await sleep(100);
       log(`round ${planned.index}: killed ${component} (pid ${pid}) at '${killedAt}'`);
       if (USER_RESTARTED.has(component)) {
-        await dpUp(config);
-        recoverySeconds = (Date.now() - killTime) / 1000;
+        recoverySeconds = await dpUpTimed(config, component, killTime);
       } else {
         recoverySeconds = await waitHealthy(config, component, killTime, settings.recoveryTimeoutMs);
         if (recoverySeconds === undefined) {
@@ -307,7 +328,7 @@ async function waitForStage(
 /** Seconds from the kill until the component's probe passes again, or undefined after the timeout. */
 async function waitHealthy(
   config: PlatformConfig,
-  component: PlannedRound['component'],
+  component: ChaosComponent,
   killTime: number,
   timeoutMs: number,
 ): Promise<number | undefined> {

@@ -33,7 +33,11 @@ async function main(argv: string[]): Promise<void> {
     .option('--components <list>', `components to kill, comma-separated`, MONTH_COMPONENTS.join(','))
     .option('--first-month <YYYY-MM>', 'month of the first round; the rounds cycle over 12 months', '2025-01')
     .option('--round-timeout <s>', 'seconds a month may take to end after the kill', '600')
-    .option('--recovery-timeout <s>', 'seconds a killed Trino, Nessie or object store may take to return', '120')
+    .option(
+      '--recovery-timeout <s>',
+      'seconds a killed Trino, Nessie or object store may take to return',
+      '120',
+    )
     .option('--json', 'print only the JSON line (progress still goes to stderr)');
   program.parse(argv, { from: 'user' });
   const options = program.opts<Options>();
@@ -55,12 +59,11 @@ async function main(argv: string[]): Promise<void> {
 
   const results: RoundResult[] = [];
   for (const planned of plan) {
-    const result = await runRound(
-      { config, rows, seed, roundTimeoutMs, recoveryTimeoutMs, log },
-      planned,
-    );
+    const result = await runRound({ config, rows, seed, roundTimeoutMs, recoveryTimeoutMs, log }, planned);
     results.push(result);
-    log(`round ${result.index}: ${result.verdict}${result.notes.length ? ` (${result.notes.join('; ')})` : ''}`);
+    log(
+      `round ${result.index}: ${result.verdict}${result.notes.length ? ` (${result.notes.join('; ')})` : ''}`,
+    );
     // Every round starts on a healthy platform, whatever the last one left behind.
     const restored = await restoreIfNeeded(config);
     if (restored.length > 0) log(`${restored.join(', ')} unhealthy after round ${result.index}: dp up`);

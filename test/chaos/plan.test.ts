@@ -9,7 +9,7 @@ import {
 } from '../../chaos/plan';
 
 describe('mulberry32', () => {
-  it('gives the algorithm's first outputs for seed 1 (computed apart, in Python with 32-bit masks)', () => {
+  it('gives the algorithm’s first outputs for seed 1 (computed apart, in Python with 32-bit masks)', () => {
     const random = mulberry32(1);
     // As unsigned 32-bit integers; the first is the often quoted 0.6270739405881613.
     expect([random(), random(), random()].map((x) => x * 4294967296)).toEqual([
@@ -43,7 +43,12 @@ describe('cycledMonth', () => {
 });
 
 describe('planRounds', () => {
-  const options = { injections: 40, seed: 7, components: ['worker', 'temporal'] as const, firstMonth: '2024-01' };
+  const options = {
+    injections: 40,
+    seed: 7,
+    components: ['worker', 'temporal'] as const,
+    firstMonth: '2024-01',
+  };
 
   it('is reproducible from the seed and uses only the given components', () => {
     const plan = planRounds(options);

@@ -118,6 +118,11 @@ describe('renderRounds', () => {
       'published',
       '',
     ]);
-    expect(lines[3].split('|').map((c) => c.trim()).slice(5)).toEqual(['never', 'clean failure', 'a; b']);
+    expect(
+      lines[3]
+        .split('|')
+        .map((c) => c.trim())
+        .slice(5),
+    ).toEqual(['never', 'clean failure', 'a; b']);
   });
 });
