@@ -121,20 +121,18 @@ export async function findDuplicates(
   const notes: string[] = [];
   let duplicates = 0;
   const now = await layerCounts(trino, month);
+  const silverRepeats = now.silver > 0 ? await duplicateKeys(trino, tables.silver, 'trip_id', month) : 0;
+  if (silverRepeats > 0)
+    notes.push(`silver has ${silverRepeats} rows of ${month} with a trip_id seen before`);
   for (const layer of ['bronze', 'silver', 'rejected'] as const) {
-    if (now[layer] > expected[layer]) {
-      duplicates += now[layer] - expected[layer];
-      notes.push(`${layer} has ${now[layer]} rows of ${month}, expected ${expected[layer]}`);
-    } else if (now[layer] < expected[layer]) {
-      notes.push(`${layer} has ${now[layer]} rows of ${month}, expected ${expected[layer]} (rows lost)`);
+    const excess = now[layer] - expected[layer];
+    if (excess !== 0) {
+      notes.push(
+        `${layer} has ${now[layer]} rows of ${month}, expected ${expected[layer]}${excess < 0 ? ' (rows lost)' : ''}`,
+      );
     }
-  }
-  if (now.silver > 0) {
-    const extra = await duplicateKeys(trino, tables.silver, 'trip_id', month);
-    if (extra > 0) {
-      duplicates += extra;
-      notes.push(`silver has ${extra} rows of ${month} with a trip_id seen before`);
-    }
+    // A repeated trip_id is also an excess row: counted once.
+    duplicates += Math.max(0, excess, layer === 'silver' ? silverRepeats : 0);
   }
   for (const [name, keys] of Object.entries(GOLD_KEYS) as [keyof typeof GOLD_KEYS, string][]) {
     const extra = await duplicateKeys(trino, tables[name], keys, month).catch(missingTableAsZero);
