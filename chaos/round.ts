@@ -97,8 +97,14 @@ async function dpUpTimed(
 
 /** Brings the platform back with `dp up` when a component is unhealthy; returns the ones that were. */
 export async function restoreIfNeeded(config: PlatformConfig): Promise<string[]> {
-  const health = await Promise.all(PLATFORM_COMPONENTS.map((c) => probeLocal(config, c)));
-  const unhealthy = health.filter((h) => !h.healthy).map((h) => h.component);
+  const unhealthy: string[] = [];
+  // One at a time, and a failed probe asked again after a pause: under load a probe's few seconds can run
+  // out on a component that is fine.
+  for (const component of PLATFORM_COMPONENTS) {
+    if ((await probeLocal(config, component)).healthy) continue;
+    await sleep(3000);
+    if (!(await probeLocal(config, component)).healthy) unhealthy.push(component);
+  }
   if (unhealthy.length > 0) await dpUp(config);
   return unhealthy;
 }
