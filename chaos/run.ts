@@ -59,7 +59,24 @@ async function main(argv: string[]): Promise<void> {
 
   const results: RoundResult[] = [];
   for (const planned of plan) {
-    const result = await runRound({ config, rows, seed, roundTimeoutMs, recoveryTimeoutMs, log }, planned);
+    const result = await runRound(
+      { config, rows, seed, roundTimeoutMs, recoveryTimeoutMs, log },
+      planned,
+    ).catch(
+      // A round the harness could not finish (the month never started, dp up failed) proves nothing
+      // clean: it counts as dirty, with the reason, and the next round still runs.
+      (error: unknown): RoundResult => ({
+        index: planned.index,
+        component: planned.component,
+        plannedStage: planned.stage,
+        killedAt: 'not reached',
+        month: planned.month,
+        verdict: 'dirty',
+        duplicates: 0,
+        leakedBranches: 0,
+        notes: [`round aborted: ${(error as Error).message.split('\n')[0]}`],
+      }),
+    );
     results.push(result);
     log(
       `round ${result.index}: ${result.verdict}${result.notes.length ? ` (${result.notes.join('; ')})` : ''}`,
