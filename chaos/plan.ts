@@ -1,0 +1,113 @@
+// The plan of a chaos run: which component is killed at which stage of which month, drawn from a seeded PRNG
+// so a run is reproducible from its seed. Pure: no I/O.
+import { validMonth } from '../domain/months';
+
+/** Processes a month round can kill, by their local component names (platform/local/services.ts). */
+export const MONTH_COMPONENTS = ['worker', 'temporal', 'trino', 'nessie', 'objectstore'] as const;
+export type ChaosComponent = (typeof MONTH_COMPONENTS)[number];
+
+/** The stages of the month's workflow (domain/elt.ts EltStage) a kill is aimed at, in workflow order. */
+export const KILL_STAGES = [
+  'fetching',
+  'branching',
+  'loading bronze',
+  'transforming',
+  'auditing',
+  'publishing',
+] as const;
+export type KillStage = (typeof KILL_STAGES)[number];
+
+export interface PlannedRound {
+  /** 1-based. */
+  index: number;
+  component: ChaosComponent;
+  stage: KillStage;
+  month: string;
+}
+
+/** mulberry32: a small, fast 32-bit PRNG; the same seed gives the same sequence on every machine. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The month `offset` months after `first`, cycling within the 12 months that start at `first`. */
+export function cycledMonth(first: string, offset: number): string {
+  const [year, month] = validMonth(first).split('-').map(Number);
+  const index = year * 12 + (month - 1) + (offset % 12);
+  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`;
+}
+
+export interface PlanOptions {
+  injections: number;
+  seed: number;
+  components: readonly ChaosComponent[];
+  /** Round i runs month firstMonth + (i - 1), cycling over 12 months. */
+  firstMonth: string;
+}
+
+export function planRounds(options: PlanOptions): PlannedRound[] {
+  if (!Number.isInteger(options.injections) || options.injections < 1) {
+    throw new Error(`--injections must be a whole number of at least 1, got ${options.injections}.`);
+  }
+  if (options.components.length === 0) throw new Error('--components names no component to kill.');
+  const random = mulberry32(options.seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  return Array.from({ length: options.injections }, (_, i) => ({
+    index: i + 1,
+    component: pick(options.components),
+    stage: pick(KILL_STAGES),
+    month: cycledMonth(options.firstMonth, i),
+  }));
+}
+
+/** `--components worker,temporal`: each name checked against the components a month round can kill. */
+export function parseComponents(text: string): ChaosComponent[] {
+  const names = text
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const unknown = names.filter((name) => !(MONTH_COMPONENTS as readonly string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new Error(
+      `--components: unknown component(s) ${unknown.map((n) => `'${n}'`).join(', ') || '(none given)'}; ` +
+        `use a comma-separated list of ${MONTH_COMPONENTS.join(', ')}.`,
+    );
+  }
+  return [...new Set(names)] as ChaosComponent[];
+}
+
+/** A whole number option within bounds, or an error naming the option and the accepted range. */
+export function boundedInteger(name: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got '${text}'.`);
+  }
+  return value;
+}
+
+/** The workflow's stages in order (domain/elt.ts EltStage); 'waiting for source' sits between fetches. */
+const STAGE_ORDER: readonly string[] = [
+  'fetching',
+  'waiting for source',
+  'branching',
+  'loading bronze',
+  'transforming',
+  'auditing',
+  'publishing',
+  'published',
+  'audit failed',
+];
+
+/** Whether a workflow in `current` is at or past `planned` (a stage that went by between two looks). */
+export function stageReached(current: string, planned: KillStage): boolean {
+  const at = STAGE_ORDER.indexOf(current);
+  if (at === -1) throw new Error(`unknown stage '${current}' of the month's workflow`);
+  return at >= STAGE_ORDER.indexOf(planned);
+}

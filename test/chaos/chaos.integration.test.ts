@@ -1,0 +1,98 @@
+// `npm run chaos` on the test platform: a small fixed-seed run whose kills main can recover from today
+// (the worker and the Temporal server, brought back by `dp up`; seed 8 plans the worker at transforming and
+// at auditing, then Temporal at loading bronze). No round may end dirty, double a row or
+// leave a branch behind, and the platform is left healthy for the suites after this one.
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { TrinoClient } from '../../clients/trino';
+import { tripDataFile, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
+import { endpoints, loadConfig, REPO_ROOT } from '../../lib/config';
+import { tlcMirrorDir } from '../../platform/local/services';
+import { countRows, lakehouseTables } from '../support/lakehouse-check';
+import { computeReference } from '../support/reference-elt';
+import { dp } from '../support/platform/dp';
+
+const config = loadConfig();
+const trino = new TrinoClient(endpoints(config).trino, { source: 'chaos.test' });
+const tables = lakehouseTables(config.catalog);
+// Months no other suite loads, so their Bronze counts before this run are zero.
+const MONTHS = ['2024-01', '2024-02', '2024-03'];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runChaos(args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--require', 'tsx/cjs', path.join(REPO_ROOT, 'chaos', 'run.ts'), ...args],
+      { cwd: REPO_ROOT, env: process.env },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      process.stderr.write(chunk);
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run chaos (3 kills of the worker and the Temporal server, seed 8)', () => {
+  let run: Run;
+  let summary: Record<string, number | null>;
+
+  beforeAll(async () => {
+    run = await runChaos([
+      '--injections',
+      '3',
+      '--seed',
+      '8',
+      '--rows',
+      '5000',
+      '--components',
+      'worker,temporal',
+      '--first-month',
+      MONTHS[0],
+      '--round-timeout',
+      '600',
+    ]);
+    const lines = run.stdout.trim().split('\n');
+    summary = JSON.parse(lines[lines.length - 1]) as Record<string, number | null>;
+  }, 45 * 60_000);
+
+  it('ran 3 rounds, none dirty, with no duplicate and no leaked branch', () => {
+    expect({ code: run.code, summary }).toMatchObject({
+      code: 0,
+      summary: { injections: 3, dirty: 0, duplicates: 0, leaked_branches: 0 },
+    });
+    expect((summary.published ?? 0) + (summary.clean_failures ?? 0)).toBe(3);
+  });
+
+  it('printed the component x stage table before the JSON line', () => {
+    expect(run.stdout).toMatch(/^component +\|/m);
+  });
+
+  it('left each month on main either absent or with exactly its file’s rows in Bronze', async () => {
+    for (const month of MONTHS) {
+      const reference = await computeReference(
+        tripDataFile(tlcMirrorDir(config), month),
+        month,
+        ZONE_LOOKUP_SEED,
+      );
+      const bronze = await countRows(trino, tables.bronze, month);
+      expect({ month, ok: bronze === 0 || bronze === reference.bronzeRows }).toEqual({ month, ok: true });
+    }
+  });
+
+  it('left the platform healthy', () => {
+    const status = dp(['status', '--json']);
+    const parsed = JSON.parse(status.stdout) as { healthy: boolean; components: { component: string }[] };
+    expect(parsed.healthy).toBe(true);
+  });
+});
