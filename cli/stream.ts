@@ -47,6 +47,11 @@ export function registerStreamCommands(program: Command) {
         console.log(
           status.running ? `running (pid ${status.pid}, since ${status.startedAt})` : 'not running',
         );
+        console.log(
+          status.wanted
+            ? 'wanted: yes (started, not stopped): the platform watch restarts it when it dies'
+            : "wanted: no ('dp stream start' to run it)",
+        );
         const c = status.latestCheckpoint;
         console.log(
           c

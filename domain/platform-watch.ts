@@ -3,18 +3,26 @@
 // workflow, its activities, the CLI and tests.
 import { MANAGED_COMPONENTS, type EnsureAction, type ManagedComponent } from './platform';
 
+/**
+ * What the watch looks after: the managed components, and the stream job (`flink`), which it restarts only
+ * while the user wants it running (started with `dp stream start`, not stopped with `dp stream stop`).
+ */
+export const WATCHED_COMPONENTS = [...MANAGED_COMPONENTS, 'flink'] as const;
+export type WatchedComponent = ManagedComponent | 'flink';
+
 /** One watch per platform: `dp up` starts it under this id, `dp down` stops it. */
 export const PLATFORM_WATCH_WORKFLOW_ID = 'platform-watch';
 
 /**
- * `healthy`: its health check passes. `down`: its process is gone or nothing listens on its port, so it is
+ * `off`: nothing to watch (the stream job when the user has not started it, or a target that runs no such
+ * process); never restarted. `healthy`: its health check passes. `down`: its process is gone or nothing listens on its port, so it is
  * restarted at once. `failing`: it runs but fails its health check (a JVM under load can be slow), so it is
  * restarted only once it has failed for the grace time.
  */
-export type ComponentCondition = 'healthy' | 'down' | 'failing';
+export type ComponentCondition = 'off' | 'healthy' | 'down' | 'failing';
 
 export interface ComponentCheck {
-  component: ManagedComponent;
+  component: WatchedComponent;
   condition: ComponentCondition;
   detail: string;
 }
@@ -23,7 +31,7 @@ export interface ComponentCheck {
 export type RestartReason = 'down' | 'failing';
 
 export interface WatchRestart {
-  component: ManagedComponent;
+  component: WatchedComponent;
   reason: RestartReason;
   /** What the probe said when the watch decided to restart it. */
   detail: string;
@@ -41,8 +49,8 @@ export interface WatchRestart {
 }
 
 export interface PlatformWatchSettings {
-  /** The components to watch; by default every managed component. */
-  components: ManagedComponent[];
+  /** The components to watch; by default every managed component and the stream job. */
+  components: WatchedComponent[];
   /** The pause between two probe rounds. */
   probeIntervalSeconds: number;
   /** How long a running component may fail its health check before it is restarted. */
@@ -57,7 +65,7 @@ export interface PlatformWatchSettings {
 export interface PlatformWatchInput extends Partial<PlatformWatchSettings> {
   restarts?: WatchRestart[];
   /** Epoch ms since which each component has been failing its health check (carried over continue-as-new). */
-  failingSince?: Partial<Record<ManagedComponent, number>>;
+  failingSince?: Partial<Record<WatchedComponent, number>>;
   /** When the first run of this watch started (ISO time). */
   watchingSince?: string;
   /** Probe rounds done by the runs before this one. */
@@ -72,13 +80,13 @@ export interface PlatformWatchState {
   /** The last probe round's findings. */
   components: ComponentCheck[];
   /** Components being restarted right now. */
-  restarting: ManagedComponent[];
+  restarting: WatchedComponent[];
   /** The most recent restarts, oldest first. */
   restarts: WatchRestart[];
 }
 
 export const DEFAULT_WATCH_SETTINGS: PlatformWatchSettings = {
-  components: [...MANAGED_COMPONENTS],
+  components: [...WATCHED_COMPONENTS],
   probeIntervalSeconds: 10,
   failingGraceSeconds: 120,
   // 180 rounds of 10 s: a new run every half hour or so, a few thousand events each.
@@ -117,8 +125,14 @@ export function watchSettings(input: PlatformWatchInput): PlatformWatchSettings 
   return settings;
 }
 
+/** What a restart did: the driver's action and its answer. */
+export interface RestartResult {
+  action: EnsureAction;
+  detail: string;
+}
+
 export interface RestartDecision {
-  component: ManagedComponent;
+  component: WatchedComponent;
   reason: RestartReason;
   detail: string;
 }
@@ -126,7 +140,7 @@ export interface RestartDecision {
 /** The components to restart now: every one that is down, and every one failing for the grace time or more. */
 export function componentsToRestart(
   checks: ComponentCheck[],
-  failingSince: Partial<Record<ManagedComponent, number>>,
+  failingSince: Partial<Record<WatchedComponent, number>>,
   now: number,
   failingGraceSeconds: number,
 ): RestartDecision[] {
@@ -145,10 +159,10 @@ export function componentsToRestart(
 /** Updates when each component started failing: set on its first failing check, cleared otherwise. */
 export function trackFailing(
   checks: ComponentCheck[],
-  failingSince: Partial<Record<ManagedComponent, number>>,
+  failingSince: Partial<Record<WatchedComponent, number>>,
   now: number,
-): Partial<Record<ManagedComponent, number>> {
-  const next: Partial<Record<ManagedComponent, number>> = {};
+): Partial<Record<WatchedComponent, number>> {
+  const next: Partial<Record<WatchedComponent, number>> = {};
   for (const check of checks) {
     if (check.condition === 'failing') next[check.component] = failingSince[check.component] ?? now;
   }

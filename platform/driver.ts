@@ -1,7 +1,7 @@
 // The seam between the bring-up workflow and where the platform runs. The workflow only names components;
 // a driver knows how to start, adopt and probe them (local processes today, Kubernetes objects later) and
 // where their endpoints are once they run.
-import type { EnsureResult, ManagedComponent } from '../domain/platform';
+import type { EnsureAction, EnsureResult, ManagedComponent } from '../domain/platform';
 import type { ServiceEndpoints } from '../lib/config';
 import type { S3Credentials } from './local/credentials';
 
@@ -14,6 +14,13 @@ export interface ComponentHealth {
   /** Resident memory, where the driver can tell. */
   rssMiB?: number;
   endpoint?: string;
+}
+
+export interface StreamJobState {
+  /** Started with `dp stream start` and not stopped since. */
+  wanted: boolean;
+  running: boolean;
+  detail: string;
 }
 
 /** Where the initialisation steps reach the running components. */
@@ -38,6 +45,16 @@ export interface PlatformDriver {
    */
   isDown?(component: ManagedComponent): Promise<boolean>;
   endpoints(): PlatformEndpoints;
+  /**
+   * The stream job, on a target where dp runs it as a process (local): whether the user wants it running
+   * (started, not stopped since) and whether it runs. Targets whose own controllers restart it leave it out.
+   */
+  streamJobState?(): Promise<StreamJobState>;
+  /**
+   * Starts the wanted stream job again with the settings of the user's last start (restoring its latest
+   * checkpoint); a running or no longer wanted job is left as it is ('adopted').
+   */
+  ensureStreamJob?(progress: (message: string) => void): Promise<{ action: EnsureAction; detail: string }>;
   /**
    * For a platform whose topics are declared objects (Strimzi KafkaTopics on Kubernetes, made ready by
    * ensureRunning('kafka')): their state, read from the platform instead of created through a Kafka client.

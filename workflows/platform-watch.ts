@@ -14,7 +14,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PlatformWatchActivities } from '../activities/platform-watch';
-import type { ManagedComponent } from '../domain/platform';
 import {
   componentsToRestart,
   trackFailing,
@@ -22,6 +21,7 @@ import {
   type PlatformWatchInput,
   type PlatformWatchState,
   type RestartReason,
+  type WatchedComponent,
 } from '../domain/platform-watch';
 import { platformWatchQuery } from '../domain/queries';
 
@@ -63,9 +63,9 @@ export async function platformWatch(input: PlatformWatchInput = {}): Promise<voi
   setHandler(platformWatchQuery, () => state);
   let failingSince = { ...(input.failingSince ?? {}) };
   // A restart runs beside the probe rounds: the other components stay watched while Trino takes a minute.
-  const inFlight = new Map<ManagedComponent, Promise<void>>();
+  const inFlight = new Map<WatchedComponent, Promise<void>>();
 
-  const restart = async (component: ManagedComponent, reason: RestartReason, detail: string) => {
+  const restart = async (component: WatchedComponent, reason: RestartReason, detail: string) => {
     const decided = Date.now();
     state.restarting.push(component);
     try {
@@ -146,10 +146,10 @@ export async function platformWatch(input: PlatformWatchInput = {}): Promise<voi
 
 /** The failing-since times of the components being restarted (not probed this round, so kept as they were). */
 function pickRestarting(
-  failingSince: Partial<Record<ManagedComponent, number>>,
-  inFlight: Map<ManagedComponent, unknown>,
-): Partial<Record<ManagedComponent, number>> {
+  failingSince: Partial<Record<WatchedComponent, number>>,
+  inFlight: Map<WatchedComponent, unknown>,
+): Partial<Record<WatchedComponent, number>> {
   return Object.fromEntries(
-    Object.entries(failingSince).filter(([component]) => inFlight.has(component as ManagedComponent)),
+    Object.entries(failingSince).filter(([component]) => inFlight.has(component as WatchedComponent)),
   );
 }

@@ -1,15 +1,15 @@
 // The platform driver for the embedded default: components are processes on this machine.
 import * as net from 'node:net';
-import * as path from 'node:path';
 import { ensureS3Credentials } from './credentials';
 import { probeLocal } from './health';
 import { componentPorts, STARTUP_TIMEOUT_MS } from './services';
-import { ensureLocalComponent } from './supervisor';
+import { componentStartLock, ensureLocalComponent, ensureStreamJob } from './supervisor';
+import { readWantedStream, STREAM_COMPONENT } from './flink';
 import { withLockFile } from '../../infra/local/install-lock';
 import { endpoints, paths, type PlatformConfig } from '../../lib/config';
 import { readPid, runningPid } from '../../lib/process';
 import type { EnsureResult, ManagedComponent } from '../../domain/platform';
-import type { ComponentHealth, PlatformDriver, PlatformEndpoints } from '../driver';
+import type { ComponentHealth, PlatformDriver, PlatformEndpoints, StreamJobState } from '../driver';
 
 /** True when something accepts connections on host:port (a connect, not a bind: a starting process may bind it). */
 function isListening(port: number, host: string, timeoutMs = 2000): Promise<boolean> {
@@ -42,9 +42,8 @@ export class LocalDriver implements PlatformDriver {
     component: ManagedComponent,
     progress: (message: string) => void,
   ): Promise<EnsureResult> {
-    const lock = path.join(path.dirname(paths(this.config).pid(component)), `${component}.start.lock`);
     const outcome = await withLockFile(
-      lock,
+      componentStartLock(this.config, component),
       {
         doing: `starting ${component}`,
         holder: `start of ${component} by dp`,
@@ -67,6 +66,22 @@ export class LocalDriver implements PlatformDriver {
     if (readPid(pidFile) !== undefined && runningPid(pidFile) === undefined) return true;
     const [main] = componentPorts(this.config)[component];
     return main !== undefined && !(await isListening(main[1], this.config.host));
+  }
+
+  streamJobState(): Promise<StreamJobState> {
+    const wanted = readWantedStream(this.config) !== undefined;
+    const pid = runningPid(paths(this.config).pid(STREAM_COMPONENT));
+    const running = pid !== undefined;
+    const detail = running
+      ? `running (pid ${pid})${wanted ? '' : ', not started by dp stream start'}`
+      : wanted
+        ? "not running, though started with 'dp stream start' and not stopped"
+        : "not started ('dp stream start')";
+    return Promise.resolve({ wanted, running, detail });
+  }
+
+  ensureStreamJob(progress: (message: string) => void) {
+    return ensureStreamJob(this.config, progress);
   }
 
   endpoints(): PlatformEndpoints {

@@ -47,7 +47,78 @@ export function streamPaths(config: PlatformConfig) {
     conf: path.join(p.conf(STREAM_COMPONENT), 'job.properties'),
     checkpoints: path.join(p.data(STREAM_COMPONENT), 'checkpoints'),
     workDir: p.data(STREAM_COMPONENT),
+    /** Present while the user wants the job running (see StreamJobSettings); the watch restarts it then. */
+    wanted: path.join(path.dirname(p.pid(STREAM_COMPONENT)), `${STREAM_COMPONENT}.wanted.json`),
   };
+}
+
+/**
+ * What `dp stream start` was asked for, kept in the wanted marker from the start until `dp stream stop`, so
+ * that the platform watch restarts a killed job as the same job: same topic, table and checkpoint folder
+ * (from the DP_STREAM_* variables of the start), same interval and heap; it restores its latest checkpoint.
+ */
+export interface StreamJobSettings {
+  checkpointInterval?: string;
+  heap?: string;
+  /** The DP_STREAM_* variables of the start (the job reads its settings from them, over its config file). */
+  env: Record<string, string>;
+  /** Where the log stood when the job's current process was launched (to find its RUNNING line). */
+  launchedAtLogOffset?: number;
+}
+
+const STREAM_ENV = /^DP_STREAM_[A-Z0-9_]+$/;
+
+/** The DP_STREAM_* variables of an environment, sorted by name. */
+export function streamEnvOverrides(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env)
+      .filter((entry): entry is [string, string] => STREAM_ENV.test(entry[0]) && entry[1] !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
+}
+
+/** Whether two starts ask for the same job (the log offset is bookkeeping, not a setting). */
+export function sameStreamSettings(a: StreamJobSettings, b: StreamJobSettings): boolean {
+  const key = (s: StreamJobSettings) =>
+    JSON.stringify([s.checkpointInterval ?? null, s.heap ?? null, streamEnvOverrides(s.env)]);
+  return key(a) === key(b);
+}
+
+/** The settings in the wanted marker, or undefined when the user does not want the job running. */
+export function readWantedStream(config: PlatformConfig): StreamJobSettings | undefined {
+  const file = streamPaths(config).wanted;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed = JSON.parse(text) as StreamJobSettings;
+    return { ...parsed, env: streamEnvOverrides(parsed.env ?? {}) };
+  } catch (err) {
+    throw new Error(
+      `${file} is not valid JSON (${(err as Error).message}); run 'dp stream stop' to clear it, then start again.`,
+      { cause: err },
+    );
+  }
+}
+
+export function writeWantedStream(config: PlatformConfig, settings: StreamJobSettings): void {
+  const file = streamPaths(config).wanted;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // Written whole, then renamed: a reader never sees half a marker.
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(settings, null, 2) + '\n');
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+export function clearWantedStream(config: PlatformConfig): void {
+  fs.rmSync(streamPaths(config).wanted, { force: true });
+}
+
+/** The checkpoint folder the job uses: DP_STREAM_CHECKPOINT_DIR of its start, else the platform's. */
+export function effectiveCheckpointDir(config: PlatformConfig, env: Record<string, string> = {}): string {
+  return env.DP_STREAM_CHECKPOINT_DIR || streamPaths(config).checkpoints;
 }
 
 /** The newest source file of the job (pom.xml and src/main), to tell whether the jar is stale. */
@@ -186,6 +257,8 @@ function portOpen(hostPort: string, timeoutMs = 2000): Promise<boolean> {
 
 export interface StreamStartOptions {
   build?: boolean;
+  /** The job's DP_STREAM_* variables (default: this process's). */
+  streamEnv?: Record<string, string>;
   fresh?: boolean;
   checkpointInterval?: string;
   heap?: string;
@@ -233,9 +306,10 @@ export async function prepareStreamJob(
         .join('\n') +
       '\n',
   );
-  fs.mkdirSync(sp.checkpoints, { recursive: true });
-  const checkpoint = options.fresh ? undefined : latestCheckpoint(sp.checkpoints);
-  pruneCheckpoints(sp.checkpoints, checkpoint);
+  const checkpointDir = effectiveCheckpointDir(config, options.streamEnv ?? streamEnvOverrides());
+  fs.mkdirSync(checkpointDir, { recursive: true });
+  const checkpoint = options.fresh ? undefined : latestCheckpoint(checkpointDir);
+  pruneCheckpoints(checkpointDir, checkpoint);
   report(
     STREAM_COMPONENT,
     checkpoint
@@ -252,8 +326,16 @@ function streamJobJar(config: PlatformConfig): string {
 }
 
 /** How the job's JVM is started, once prepareStreamJob has run. */
-export function streamJobCommand(config: PlatformConfig, options: { heap?: string } = {}) {
+export function streamJobCommand(
+  config: PlatformConfig,
+  options: { heap?: string; streamEnv?: Record<string, string> } = {},
+) {
   const sp = streamPaths(config);
+  // The job's DP_STREAM_* settings are exactly those of its start (a restart by the watch runs in the
+  // worker, whose own environment has none of them).
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !STREAM_ENV.test(name)),
+  );
   return {
     command: path.join(findFlinkJavaHome(), 'bin', 'java'),
     args: [
@@ -267,7 +349,8 @@ export function streamJobCommand(config: PlatformConfig, options: { heap?: strin
     ],
     cwd: sp.workDir,
     env: {
-      ...process.env,
+      ...inherited,
+      ...(options.streamEnv ?? streamEnvOverrides()),
       ...s3CredentialsEnv(paths(config).secrets),
     },
   };
@@ -291,6 +374,8 @@ export function readFrom(file: string, offset: number): string {
 
 export interface StreamStatus {
   running: boolean;
+  /** Started by `dp stream start` and not stopped since: the platform watch restarts it when it dies. */
+  wanted: boolean;
   pid?: number;
   startedAt?: string;
   jar: string;
@@ -304,7 +389,9 @@ export interface StreamStatus {
 export function streamStatus(config: PlatformConfig): StreamStatus {
   const sp = streamPaths(config);
   const pid = runningPid(sp.pid);
-  const checkpoint = latestCheckpoint(sp.checkpoints);
+  const wanted = readWantedStream(config);
+  const checkpointDir = effectiveCheckpointDir(config, wanted?.env);
+  const checkpoint = latestCheckpoint(checkpointDir);
   const tail = tailFile(sp.log, 400);
   const counters = tail
     .split('\n')
@@ -313,11 +400,12 @@ export function streamStatus(config: PlatformConfig): StreamStatus {
     ?.replace(/^.* - /, '');
   return {
     running: pid !== undefined,
+    wanted: wanted !== undefined,
     pid,
     startedAt: pid !== undefined ? readPid(sp.pid)?.startedAt : undefined,
     jar: STREAM_JAR,
     jarState: jarState(),
-    checkpointDir: sp.checkpoints,
+    checkpointDir,
     latestCheckpoint: checkpoint && {
       id: checkpoint.id,
       at: checkpoint.at.toISOString(),

@@ -123,6 +123,8 @@ export interface ComponentOptions {
   tlcBaseUrl?: string;
   /** The Flink job's JVM heap. */
   heap?: string;
+  /** The Flink job's DP_STREAM_* variables (default: this process's). */
+  streamEnv?: Record<string, string>;
 }
 
 /** A component's data folder under the platform's home, created if it is not there yet. */

@@ -3,6 +3,7 @@
 // passes. Airflow (`dp airflow up`) and the Flink job (`dp stream start`) are started by their own commands;
 // `dp down` stops every component from the one list of services.ts.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { NeedsOperatorError, type ComponentHealth } from '../driver';
 import { configuredPortName, paths, portEnvVar, type PlatformConfig } from '../../lib/config';
 import { formatSeconds, type Reporter } from '../../lib/progress';
@@ -13,7 +14,19 @@ import {
   prepareAirflow,
   type AirflowProcess,
 } from './airflow';
-import { prepareStreamJob, readFrom, STREAM_COMPONENT, type StreamStartOptions } from './flink';
+import {
+  clearWantedStream,
+  prepareStreamJob,
+  readFrom,
+  readWantedStream,
+  sameStreamSettings,
+  STREAM_COMPONENT,
+  streamEnvOverrides,
+  writeWantedStream,
+  type StreamJobSettings,
+  type StreamStartOptions,
+} from './flink';
+import { withLockFile } from '../../infra/local/install-lock';
 import { probeLocal } from './health';
 import {
   isAlive,
@@ -279,9 +292,87 @@ export function airflowStatus(config: PlatformConfig): { process: AirflowProcess
   return AIRFLOW_PROCESSES.map((proc) => ({ process: proc, pid: runningPid(p.pid(airflowComponent(proc))) }));
 }
 
+/** One start of a component at a time, across processes: the lock its starters hold (`<run>/<c>.start.lock`). */
+export function componentStartLock(config: PlatformConfig, component: LocalComponent): string {
+  return path.join(path.dirname(paths(config).pid(component)), `${component}.start.lock`);
+}
+
+/** Runs `fn` holding the stream job's start lock (the watch's restart and the user's start or stop). */
+function withStreamLock<T>(config: PlatformConfig, report: Reporter, fn: () => Promise<T>): Promise<T> {
+  return withLockFile(
+    componentStartLock(config, STREAM_COMPONENT),
+    {
+      doing: 'starting or stopping the stream job',
+      holder: 'start or stop of the stream job by dp',
+      report: (_, message) => report(STREAM_COMPONENT, message),
+      timeoutMs: STARTUP_TIMEOUT_MS[STREAM_COMPONENT] + 120_000,
+      retryMs: 500,
+    },
+    fn,
+  );
+}
+
+/**
+ * Waits up to the start-up timeout for the job's process `pid` to log RUNNING after `logStart`; fails when
+ * it exits or throws during start-up. Returns whether it got there.
+ */
+async function waitForStreamRunning(
+  config: PlatformConfig,
+  pid: number,
+  logStart: number,
+  report: Reporter,
+): Promise<boolean> {
+  const component = STREAM_COMPONENT;
+  const pidFile = paths(config).pid(component);
+  const logFile = paths(config).log(component);
+  const timeoutMs = STARTUP_TIMEOUT_MS[component];
+  const started = await pollUntil(
+    async () => {
+      if (!isAlive(pid)) {
+        throw new Error(`the job exited during start-up; last log lines:\n${tailFile(logFile, 30)}`);
+      }
+      const text = readFrom(logFile, logStart);
+      if (/Exception in thread "main"/.test(text)) {
+        await stopProcess(pidFile, 5000);
+        throw new Error(`the job failed during start-up; last log lines:\n${tailFile(logFile, 30)}`);
+      }
+      return /switched from state CREATED to RUNNING/.test(text);
+    },
+    { timeoutMs, intervalMs: 1000 },
+  );
+  if (started) report(component, 'job RUNNING; rows reach the table on each completed checkpoint');
+  else report(component, `still starting after ${timeoutMs / 1000} s; see ${logFile}`);
+  return started === true;
+}
+
+/** Prepares and launches the job with `settings` (holding the start lock), recording where its log starts. */
+async function launchStreamJob(
+  config: PlatformConfig,
+  report: Reporter,
+  settings: StreamJobSettings,
+  options: { build?: boolean; fresh?: boolean },
+): Promise<{ pid: number; running: boolean }> {
+  const component = STREAM_COMPONENT;
+  await prepareStreamJob(config, report, {
+    build: options.build,
+    fresh: options.fresh,
+    checkpointInterval: settings.checkpointInterval,
+    streamEnv: settings.env,
+  });
+  const spec = processSpec(config, component, { heap: settings.heap, streamEnv: settings.env });
+  const logStart = fs.existsSync(spec.logFile) ? fs.statSync(spec.logFile).size : 0;
+  const pid = startDetached(spec);
+  writeWantedStream(config, { ...settings, launchedAtLogOffset: logStart });
+  report(component, `started (pid ${pid}); log ${spec.logFile}`);
+  return { pid, running: await waitForStreamRunning(config, pid, logStart, report) };
+}
+
 /**
  * `dp stream start`: the job prepared (jar, configuration, checkpoint to restore) and started detached;
- * waits up to a minute for it to switch to RUNNING, failing when it exits or throws during start-up.
+ * waits up to a minute for it to switch to RUNNING, failing when it exits or throws during start-up. From
+ * here until `dp stream stop` the job is wanted: the platform watch restarts it with these settings when it
+ * dies. A job already running with the same settings (one the watch restarted) is adopted; one running with
+ * other settings is an error.
  */
 export async function startStreamJob(
   config: PlatformConfig,
@@ -290,37 +381,79 @@ export async function startStreamJob(
 ): Promise<number> {
   const component = STREAM_COMPONENT;
   const pidFile = paths(config).pid(component);
-  const running = runningPid(pidFile);
-  if (running !== undefined) {
-    report(component, `already running (pid ${running}); 'dp stream stop' first to restart it`);
-    return running;
-  }
-  await prepareStreamJob(config, report, options);
-  const spec = processSpec(config, component, { heap: options.heap });
-  const pid = startDetached(spec);
-  report(component, `started (pid ${pid}); log ${spec.logFile}`);
-  const logStart = fs.existsSync(spec.logFile) ? fs.statSync(spec.logFile).size : 0;
-  const timeoutMs = STARTUP_TIMEOUT_MS[component];
-  const started = await pollUntil(
-    async () => {
-      if (runningPid(pidFile) === undefined) {
-        throw new Error(`the job exited during start-up; last log lines:\n${tailFile(spec.logFile, 30)}`);
+  const wanted: StreamJobSettings = {
+    checkpointInterval: options.checkpointInterval,
+    heap: options.heap,
+    env: options.streamEnv ?? streamEnvOverrides(),
+  };
+  return withStreamLock(config, report, async () => {
+    const running = runningPid(pidFile);
+    if (running !== undefined) {
+      const current = readWantedStream(config);
+      if (current && sameStreamSettings(current, wanted)) {
+        report(
+          component,
+          `already running with these settings (pid ${running}, started ${readPid(pidFile)?.startedAt})`,
+        );
+        await waitForStreamRunning(config, running, current.launchedAtLogOffset ?? 0, report);
+        return running;
       }
-      const text = readFrom(spec.logFile, logStart);
-      if (/Exception in thread "main"/.test(text)) {
-        await stopProcess(pidFile, 5000);
-        throw new Error(`the job failed during start-up; last log lines:\n${tailFile(spec.logFile, 30)}`);
-      }
-      return /switched from state CREATED to RUNNING/.test(text);
-    },
-    { timeoutMs, intervalMs: 1000 },
-  );
-  if (started) report(component, 'job RUNNING; rows reach the table on each completed checkpoint');
-  else report(component, `still starting after ${timeoutMs / 1000} s; see ${spec.logFile}`);
-  return pid;
+      throw new Error(
+        `The stream job already runs (pid ${running}) with other settings` +
+          (current ? ` (${describeStreamSettings(current)})` : '') +
+          `. Stop it with 'dp stream stop', then start it again with the new ones.`,
+      );
+    }
+    writeWantedStream(config, wanted);
+    try {
+      return (await launchStreamJob(config, report, wanted, options)).pid;
+    } catch (err) {
+      // The user sees this start fail: nothing for the watch to bring back.
+      clearWantedStream(config);
+      throw err;
+    }
+  });
 }
 
-/** `dp stream stop`: the job's checkpoints stay, the next start restores from the latest. */
+function describeStreamSettings(settings: StreamJobSettings): string {
+  const parts = [
+    ...(settings.checkpointInterval ? [`checkpoint interval ${settings.checkpointInterval} ms`] : []),
+    ...(settings.heap ? [`heap ${settings.heap}`] : []),
+    ...Object.entries(settings.env).map(([k, v]) => `${k}=${v}`),
+  ];
+  return parts.join(', ') || 'the defaults';
+}
+
+/**
+ * The platform watch's restart of the stream job: only when it is wanted and not running, with the settings
+ * of the user's last start (never a build, never fresh: it restores its latest checkpoint).
+ */
+export async function ensureStreamJob(
+  config: PlatformConfig,
+  progress: (message: string) => void,
+): Promise<{ action: 'adopted' | 'started'; detail: string }> {
+  const report: Reporter = (_, message) => progress(message);
+  return withStreamLock(config, report, async () => {
+    const wanted = readWantedStream(config);
+    if (!wanted) return { action: 'adopted', detail: "not wanted ('dp stream stop' ran): left stopped" };
+    const running = runningPid(paths(config).pid(STREAM_COMPONENT));
+    if (running !== undefined) return { action: 'adopted', detail: `running (pid ${running})` };
+    const launched = await launchStreamJob(config, report, wanted, { build: false });
+    return {
+      action: 'started',
+      detail: `${launched.running ? 'job RUNNING' : 'still starting'} (pid ${launched.pid}) with the settings of its last start`,
+    };
+  });
+}
+
+/** `dp stream stop`: no longer wanted (the watch leaves it), then stopped; its checkpoints stay. */
 export function stopStreamJob(config: PlatformConfig): Promise<boolean> {
-  return stopLocalComponent(config, STREAM_COMPONENT);
+  return withStreamLock(
+    config,
+    () => undefined,
+    async () => {
+      clearWantedStream(config);
+      return stopLocalComponent(config, STREAM_COMPONENT);
+    },
+  );
 }

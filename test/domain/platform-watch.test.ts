@@ -44,12 +44,23 @@ describe('componentsToRestart', () => {
   test('healthy ones never', () => {
     expect(componentsToRestart([check('kafka', 'healthy')], { kafka: 0 }, 10 ** 9, 120)).toEqual([]);
   });
+
+  test('one that is off (the stream job nobody started) never, and it never counts as failing', () => {
+    expect(componentsToRestart([check('flink', 'off')], { flink: 0 }, 10 ** 9, 120)).toEqual([]);
+    expect(trackFailing([check('flink', 'off')], { flink: 0 }, 1000)).toEqual({});
+  });
+
+  test('the stream job when it is down, like any other', () => {
+    expect(componentsToRestart([check('flink', 'down')], {}, 0, 120)).toEqual([
+      { component: 'flink', reason: 'down', detail: 'down' },
+    ]);
+  });
 });
 
 describe('watchSettings', () => {
-  test('defaults: every managed component, 10 s rounds, 2 min grace, bounded restarts', () => {
+  test('defaults: every managed component and the stream job, 10 s rounds, 2 min grace, bounded restarts', () => {
     expect(watchSettings({})).toEqual(DEFAULT_WATCH_SETTINGS);
-    expect(DEFAULT_WATCH_SETTINGS.components).toEqual(['objectstore', 'nessie', 'trino', 'kafka']);
+    expect(DEFAULT_WATCH_SETTINGS.components).toEqual(['objectstore', 'nessie', 'trino', 'kafka', 'flink']);
     expect(DEFAULT_WATCH_SETTINGS.probeIntervalSeconds).toBe(10);
     expect(DEFAULT_WATCH_SETTINGS.failingGraceSeconds).toBe(120);
   });
