@@ -1,10 +1,25 @@
-// The plan of a chaos run: which component is killed at which stage of which month, drawn from a seeded PRNG
-// so a run is reproducible from its seed. Pure: no I/O.
+// The plan of a chaos run: which component is killed at which stage of which month (month rounds), or at
+// which moment of the stream's readings (stream rounds), drawn from a seeded PRNG so a run is reproducible
+// from its seed. Pure: no I/O.
 import { validMonth } from '../domain/months';
 
 /** Processes a month round can kill, by their local component names (platform/local/services.ts). */
 export const MONTH_COMPONENTS = ['worker', 'temporal', 'trino', 'nessie', 'objectstore'] as const;
-export type ChaosComponent = (typeof MONTH_COMPONENTS)[number];
+/** Processes a stream round kills: the broker and the stream job. */
+export const STREAM_COMPONENTS = ['kafka', 'flink'] as const;
+export const CHAOS_COMPONENTS = [...MONTH_COMPONENTS, ...STREAM_COMPONENTS] as const;
+export type MonthComponent = (typeof MONTH_COMPONENTS)[number];
+export type StreamComponent = (typeof STREAM_COMPONENTS)[number];
+export type ChaosComponent = MonthComponent | StreamComponent;
+
+export function isStreamComponent(component: ChaosComponent): component is StreamComponent {
+  return (STREAM_COMPONENTS as readonly string[]).includes(component);
+}
+
+/** A stream round's readings go to Kafka in this many parts; the kill comes after one of the first ones. */
+export const STREAM_PARTS = 3;
+/** The longest pause between a part's acknowledgement and the kill (checkpoints come every 3 s). */
+export const STREAM_KILL_MAX_DELAY_MS = 8000;
 
 /** The stages of the month's workflow (domain/elt.ts EltStage) a kill is aimed at, in workflow order. */
 export const KILL_STAGES = [
@@ -17,13 +32,29 @@ export const KILL_STAGES = [
 ] as const;
 export type KillStage = (typeof KILL_STAGES)[number];
 
-export interface PlannedRound {
+export interface MonthRound {
+  kind: 'month';
   /** 1-based. */
   index: number;
-  component: ChaosComponent;
+  component: MonthComponent;
   stage: KillStage;
   month: string;
 }
+
+/** The kill `delayMs` after part `afterPart` of the readings was acknowledged, while the job works on it. */
+export interface StreamRound {
+  kind: 'stream';
+  index: number;
+  component: StreamComponent;
+  /** 'after part N', for the table. */
+  stage: string;
+  /** No month: '-'. */
+  month: string;
+  afterPart: number;
+  delayMs: number;
+}
+
+export type PlannedRound = MonthRound | StreamRound;
 
 /** mulberry32: a small, fast 32-bit PRNG; the same seed gives the same sequence on every machine. */
 export function mulberry32(seed: number): () => number {
@@ -59,25 +90,43 @@ export function planRounds(options: PlanOptions): PlannedRound[] {
   if (options.components.length === 0) throw new Error('--components names no component to kill.');
   const random = mulberry32(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
-  return Array.from({ length: options.injections }, (_, i) => ({
-    index: i + 1,
-    component: pick(options.components),
-    stage: pick(KILL_STAGES),
-    month: cycledMonth(options.firstMonth, i),
-  }));
+  return Array.from({ length: options.injections }, (_, i): PlannedRound => {
+    const component = pick(options.components);
+    if (isStreamComponent(component)) {
+      // Two draws, as a month round's component and stage: a plan without stream components is unchanged.
+      const afterPart = 1 + Math.floor(random() * (STREAM_PARTS - 1));
+      const delayMs = Math.round((random() * STREAM_KILL_MAX_DELAY_MS) / 100) * 100;
+      return {
+        kind: 'stream',
+        index: i + 1,
+        component,
+        stage: `after part ${afterPart}`,
+        month: '-',
+        afterPart,
+        delayMs,
+      };
+    }
+    return {
+      kind: 'month',
+      index: i + 1,
+      component,
+      stage: pick(KILL_STAGES),
+      month: cycledMonth(options.firstMonth, i),
+    };
+  });
 }
 
-/** `--components worker,temporal`: each name checked against the components a month round can kill. */
+/** `--components worker,kafka`: each name checked against the components a round can kill. */
 export function parseComponents(text: string): ChaosComponent[] {
   const names = text
     .split(',')
     .map((name) => name.trim())
     .filter((name) => name !== '');
-  const unknown = names.filter((name) => !(MONTH_COMPONENTS as readonly string[]).includes(name));
+  const unknown = names.filter((name) => !(CHAOS_COMPONENTS as readonly string[]).includes(name));
   if (unknown.length > 0 || names.length === 0) {
     throw new Error(
       `--components: unknown component(s) ${unknown.map((n) => `'${n}'`).join(', ') || '(none given)'}; ` +
-        `use a comma-separated list of ${MONTH_COMPONENTS.join(', ')}.`,
+        `use a comma-separated list of ${CHAOS_COMPONENTS.join(', ')}.`,
     );
   }
   return [...new Set(names)] as ChaosComponent[];

@@ -25,7 +25,7 @@ import {
   referenceCounts,
   runLeftovers,
 } from './checks';
-import { stageReached, type ChaosComponent, type PlannedRound } from './plan';
+import { stageReached, type ChaosComponent, type MonthRound } from './plan';
 import type { RoundResult } from './summary';
 
 export interface RoundSettings {
@@ -44,25 +44,29 @@ export interface RoundSettings {
 const USER_RESTARTED = new Set<string>(['worker', 'temporal']);
 
 /** The log of the `dp` commands the harness runs, under the platform's logs. */
-function commandLog(config: PlatformConfig): string {
+export function commandLog(config: PlatformConfig): string {
   return path.join(paths(config).logs, 'chaos.log');
 }
 
-/** Runs `dp <args>` on the platform at config.home, output appended to the chaos log. */
-function startDp(config: PlatformConfig, args: string[]): ChildProcess {
+/** Runs `dp <args>` on the platform at config.home (with `env` added), output appended to the chaos log. */
+export function startDp(
+  config: PlatformConfig,
+  args: string[],
+  env: Record<string, string> = {},
+): ChildProcess {
   const logFile = commandLog(config);
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const log = fs.openSync(logFile, 'a');
   fs.writeSync(log, `\n==== ${new Date().toISOString()} dp ${args.join(' ')}\n`);
   const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'dp.js'), ...args], {
-    env: { ...process.env, DP_HOME: config.home },
+    env: { ...process.env, ...env, DP_HOME: config.home },
     stdio: ['ignore', log, log],
   });
   fs.closeSync(log);
   return child;
 }
 
-function exited(child: ChildProcess): Promise<number | null> {
+export function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
@@ -151,7 +155,7 @@ function failureText(err: unknown): string {
 }
 
 /** SIGKILL to the component's process group (the worker's dbt, Trino's launcher and JVM go with it). */
-function kill(pid: number): void {
+export function kill(pid: number): void {
   try {
     process.kill(-pid, 'SIGKILL');
   } catch {
@@ -159,7 +163,7 @@ function kill(pid: number): void {
   }
 }
 
-export async function runRound(settings: RoundSettings, planned: PlannedRound): Promise<RoundResult> {
+export async function runRound(settings: RoundSettings, planned: MonthRound): Promise<RoundResult> {
   const { config, log } = settings;
   const { month, component } = planned;
   const e = endpoints(config);
@@ -310,7 +314,7 @@ async function findRun(
 async function waitForStage(
   session: TemporalSession,
   handle: (client: Client) => WorkflowHandle,
-  planned: PlannedRound,
+  planned: MonthRound,
   timeoutMs: number,
 ): Promise<string> {
   const deadline = Date.now() + timeoutMs;
@@ -332,7 +336,7 @@ async function waitForStage(
 }
 
 /** Seconds from the kill until the component's probe passes again, or undefined after the timeout. */
-async function waitHealthy(
+export async function waitHealthy(
   config: PlatformConfig,
   component: ChaosComponent,
   killTime: number,

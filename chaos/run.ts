@@ -3,14 +3,19 @@
 //   tsx chaos/run.ts [--injections N] [--seed S] [--rows R] [--components list] [--first-month M] [--json]
 //   (npm run chaos -- ...)
 //
-// Runs bounded rounds on the local platform at DP_HOME: each starts a mirror month, SIGKILLs one component
-// at a planned stage, recovers as a user would and checks the invariants (see README, Fault injection).
+// Runs bounded rounds on the local platform at DP_HOME: a month round starts a mirror month, SIGKILLs one
+// component at a planned stage, recovers as a user would and checks the invariants; a stream round runs the
+// stream job on readings of its own, SIGKILLs Kafka or the job at a planned moment and checks the windows
+// (see README, Fault injection).
 // Prints one line per round, the component x stage table and, last, one JSON line of totals.
 import { Command } from 'commander';
-import { loadConfig } from '../lib/config';
+import { loadConfig, paths } from '../lib/config';
+import { runningPid } from '../lib/process';
+import { readWantedStream } from '../platform/local/flink';
 import { supportedMonth, validMonth } from '../domain/months';
-import { boundedInteger, MONTH_COMPONENTS, parseComponents, planRounds } from './plan';
+import { boundedInteger, CHAOS_COMPONENTS, parseComponents, planRounds } from './plan';
 import { dpUp, restoreIfNeeded, runRound } from './round';
+import { runStreamRound } from './stream-round';
 import { renderRounds, renderTable, summarize, type RoundResult } from './summary';
 
 interface Options {
@@ -21,6 +26,7 @@ interface Options {
   firstMonth: string;
   roundTimeout: string;
   recoveryTimeout: string;
+  keepStreamData?: boolean;
   json?: boolean;
 }
 
@@ -30,14 +36,15 @@ async function main(argv: string[]): Promise<void> {
     .option('--injections <n>', 'rounds, one kill each', '5')
     .option('--seed <n>', 'seed of the plan (components, stages) and of the generated months', '20250301')
     .option('--rows <n>', 'rows of each generated mirror month', '20000')
-    .option('--components <list>', `components to kill, comma-separated`, MONTH_COMPONENTS.join(','))
+    .option('--components <list>', `components to kill, comma-separated`, CHAOS_COMPONENTS.join(','))
     .option('--first-month <YYYY-MM>', 'month of the first round; the rounds cycle over 12 months', '2025-01')
     .option('--round-timeout <s>', 'seconds a month may take to end after the kill', '600')
     .option(
       '--recovery-timeout <s>',
-      'seconds a killed Trino, Nessie or object store may take to return',
+      'seconds a killed Trino, Nessie, object store, Kafka or stream job may take to return',
       '120',
     )
+    .option('--keep-stream-data', "keep each stream round's topics and table (their names go to stderr)")
     .option('--json', 'print only the JSON line (progress still goes to stderr)');
   program.parse(argv, { from: 'user' });
   const options = program.opts<Options>();
@@ -52,6 +59,17 @@ async function main(argv: string[]): Promise<void> {
   const plan = planRounds({ injections, seed, components, firstMonth });
 
   const config = loadConfig();
+  if (plan.some((round) => round.kind === 'stream')) {
+    // Stream rounds run a job of their own, and one job runs per platform.
+    const running = runningPid(paths(config).pid('flink'));
+    if (running !== undefined || readWantedStream(config)) {
+      throw new Error(
+        `The stream job runs${running === undefined ? ' (or is wanted)' : ` (pid ${running})`}; stream rounds ` +
+          "run a job of their own. Stop it with 'dp stream stop' (its checkpoints stay), or leave kafka and " +
+          'flink out of --components.',
+      );
+    }
+  }
   const log = (message: string) => process.stderr.write(`[chaos] ${message}\n`);
   log(`platform ${config.home}: ${injections} round(s), seed ${seed}, ${rows} rows a month`);
   const restoredFirst = await restoreIfNeeded(config);
@@ -59,14 +77,17 @@ async function main(argv: string[]): Promise<void> {
 
   const results: RoundResult[] = [];
   for (const planned of plan) {
-    const result = await runRound(
-      { config, rows, seed, roundTimeoutMs, recoveryTimeoutMs, log },
-      planned,
-    ).catch(
+    const settings = { config, rows, seed, roundTimeoutMs, recoveryTimeoutMs, log };
+    const round =
+      planned.kind === 'stream'
+        ? runStreamRound({ ...settings, keepStreamData: options.keepStreamData === true }, planned)
+        : runRound(settings, planned);
+    const result = await round.catch(
       // A round the harness could not finish (the month never started, dp up failed) proves nothing
       // clean: it counts as dirty, with the reason, and the next round still runs.
       (error: unknown): RoundResult => ({
         index: planned.index,
+        kind: planned.kind,
         component: planned.component,
         plannedStage: planned.stage,
         killedAt: 'not reached',

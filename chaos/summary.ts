@@ -1,10 +1,10 @@
 // What a chaos run reports: each round's verdict, the component x stage table and the one-line JSON summary.
 // Pure: no I/O.
 import { formatTable } from '../cli/format';
-import { KILL_STAGES, MONTH_COMPONENTS, type ChaosComponent } from './plan';
+import { CHAOS_COMPONENTS, KILL_STAGES, STREAM_PARTS, type ChaosComponent } from './plan';
 
 /**
- * published: the month ended on main with the reference figures and nothing left behind.
+ * published: the month ended on main (a stream round: the table holds exactly the expected windows) with the reference figures and nothing left behind.
  * clean failure: the month failed (or its component stayed dead) with main exactly as before.
  * dirty: an invariant broke (wrong or doubled rows, main moved by a failed run, a leaked branch, a hang).
  */
@@ -12,6 +12,8 @@ export type Verdict = 'published' | 'clean failure' | 'dirty';
 
 export interface RoundResult {
   index: number;
+  /** A month round (the default) or a stream round (Kafka or the stream job killed). */
+  kind?: 'month' | 'stream';
   component: ChaosComponent;
   /** The stage the kill was planned for. */
   plannedStage: string;
@@ -23,6 +25,8 @@ export interface RoundResult {
   duplicates: number;
   /** Nessie branches and Trino catalogs of a published run still there after it. */
   leakedBranches: number;
+  /** Stream rounds: expected windows missing from the table or there with other values. */
+  lostWindows?: number;
   /** Seconds from the kill until the component was healthy again; undefined when it never was. */
   recoverySeconds?: number;
   /** Why the round is not 'published': the failure, or the invariants it broke. */
@@ -38,7 +42,7 @@ export interface ChaosSummary {
   leaked_branches: number;
   lost_windows: number;
   median_recovery_s: number | null;
-  /** Stream rounds (Kafka, Flink kills) are not part of the harness yet, so no window was checked. */
+  /** Rounds that killed Kafka or the stream job and checked the windows. */
   stream_rounds: number;
 }
 
@@ -61,9 +65,9 @@ export function summarize(rounds: readonly RoundResult[]): ChaosSummary {
     dirty: count('dirty'),
     duplicates: rounds.reduce((sum, r) => sum + r.duplicates, 0),
     leaked_branches: rounds.reduce((sum, r) => sum + r.leakedBranches, 0),
-    lost_windows: 0,
+    lost_windows: rounds.reduce((sum, r) => sum + (r.lostWindows ?? 0), 0),
     median_recovery_s: recovery === null ? null : Math.round(recovery * 10) / 10,
-    stream_rounds: 0,
+    stream_rounds: rounds.filter((r) => r.kind === 'stream').length,
   };
 }
 
@@ -79,14 +83,16 @@ function cell(rounds: readonly RoundResult[]): string {
 
 /**
  * Rows: the components killed; columns: the stage the workflow was in at the kill (the planned one, or the
- * next it reached when the planned one went by between two looks). Only stages that saw a kill get a column.
+ * next it reached when the planned one went by between two looks), or for a stream round the part of the
+ * readings after which it came. Only stages that saw a kill get a column.
  */
 export function renderTable(rounds: readonly RoundResult[]): string {
-  const stageOrder = [...KILL_STAGES, 'published', 'ended'] as string[];
+  const streamMoments = Array.from({ length: STREAM_PARTS }, (_, i) => `after part ${i + 1}`);
+  const stageOrder = [...KILL_STAGES, 'published', 'ended', ...streamMoments] as string[];
   const stages = [...new Set(rounds.map((r) => r.killedAt))].sort(
     (a, b) => rankOf(stageOrder, a) - rankOf(stageOrder, b),
   );
-  const components = MONTH_COMPONENTS.filter((c) => rounds.some((r) => r.component === c));
+  const components = CHAOS_COMPONENTS.filter((c) => rounds.some((r) => r.component === c));
   return formatTable(
     ['component', ...stages],
     components.map((component) => [
