@@ -3,6 +3,8 @@ import {
   cycledMonth,
   KILL_STAGES,
   mulberry32,
+  STREAM_KILL_MAX_DELAY_MS,
+  STREAM_PARTS,
   parseComponents,
   planRounds,
   stageReached,
@@ -90,6 +92,37 @@ describe('planRounds', () => {
     expect(new Set(plan.map((r) => r.stage))).toEqual(new Set(KILL_STAGES));
   });
 
+  it('plans stream rounds for kafka and flink: a part of the readings and a delay after it, from the same draws', () => {
+    const streamOptions = { ...options, components: ['kafka', 'flink'] as const };
+    const random = mulberry32(7);
+    const expected = Array.from({ length: 6 }, () => {
+      const component = streamOptions.components[Math.floor(random() * 2)];
+      const afterPart = 1 + Math.floor(random() * (STREAM_PARTS - 1));
+      const delayMs = Math.round((random() * STREAM_KILL_MAX_DELAY_MS) / 100) * 100;
+      return { kind: 'stream', component, stage: `after part ${afterPart}`, afterPart, delayMs, month: '-' };
+    });
+    const plan = planRounds({ ...streamOptions, injections: 6 });
+    expect(plan).toEqual(expected.map((round, i) => ({ index: i + 1, ...round })));
+    const many = planRounds({ ...streamOptions, injections: 200 });
+    for (const round of many) {
+      if (round.kind !== 'stream') throw new Error(`a month round for ${round.component}`);
+      expect(round.afterPart).toBeGreaterThanOrEqual(1);
+      expect(round.afterPart).toBeLessThan(STREAM_PARTS);
+      expect(round.delayMs).toBeGreaterThanOrEqual(0);
+      expect(round.delayMs).toBeLessThanOrEqual(STREAM_KILL_MAX_DELAY_MS);
+    }
+    expect(new Set(many.map((r) => r.stage)).size).toBe(STREAM_PARTS - 1);
+  });
+
+  it('mixes month and stream rounds, leaving the month rounds of a plan without stream components as they were', () => {
+    const plan = planRounds({ ...options, components: ['worker', 'kafka'], injections: 50 });
+    expect(new Set(plan.map((r) => r.kind))).toEqual(new Set(['month', 'stream']));
+    for (const round of plan) expect(round.kind).toBe(round.component === 'kafka' ? 'stream' : 'month');
+    // Month rounds keep their month by position: round i runs firstMonth + (i - 1).
+    const months = plan.filter((r) => r.kind === 'month');
+    expect(months.every((r) => r.month === cycledMonth('2024-01', r.index - 1))).toBe(true);
+  });
+
   it('refuses no rounds and no components', () => {
     expect(() => planRounds({ ...options, injections: 0 })).toThrow(/--injections/);
     expect(() => planRounds({ ...options, components: [] })).toThrow(/--components/);
@@ -101,9 +134,13 @@ describe('parseComponents', () => {
     expect(parseComponents('worker, temporal,worker')).toEqual(['worker', 'temporal']);
   });
 
+  it('accepts the stream components', () => {
+    expect(parseComponents('kafka,flink,worker')).toEqual(['kafka', 'flink', 'worker']);
+  });
+
   it('names unknown components and the accepted ones', () => {
-    expect(() => parseComponents('worker,kafka')).toThrow(
-      "--components: unknown component(s) 'kafka'; use a comma-separated list of worker, temporal, trino, nessie, objectstore.",
+    expect(() => parseComponents('worker,zookeeper')).toThrow(
+      "--components: unknown component(s) 'zookeeper'; use a comma-separated list of worker, temporal, trino, nessie, objectstore, kafka, flink.",
     );
     expect(() => parseComponents(' , ')).toThrow(/\(none given\)/);
   });

@@ -53,6 +53,29 @@ describe('summarize', () => {
     });
   });
 
+  it('counts stream rounds and adds their lost windows and doubled windows', () => {
+    const withStream = [
+      ...rounds,
+      round({ index: 5, kind: 'stream', component: 'kafka', lostWindows: 0, duplicates: 0 }),
+      round({
+        index: 6,
+        kind: 'stream',
+        component: 'flink',
+        verdict: 'dirty',
+        lostWindows: 3,
+        duplicates: 2,
+      }),
+    ];
+    expect(summarize(withStream)).toMatchObject({
+      injections: 6,
+      published: 3,
+      dirty: 2,
+      duplicates: 202,
+      lost_windows: 3,
+      stream_rounds: 2,
+    });
+  });
+
   it('rounds the median to a tenth of a second and says null without any recovery', () => {
     expect(summarize([round({ recoverySeconds: 12.34 })]).median_recovery_s).toBe(12.3);
     expect(summarize([round({ recoverySeconds: undefined })]).median_recovery_s).toBeNull();
@@ -99,6 +122,23 @@ describe('renderTable', () => {
       '1 published',
     ]);
     expect(lines[3].split('|').map((c) => c.trim())).toEqual(['temporal', '-', '-', '1 dirty', '-']);
+  });
+});
+
+describe('renderTable with stream rounds', () => {
+  it('puts kafka and flink below the month components, their moments after the stages', () => {
+    const table = renderTable([
+      round({ component: 'flink', kind: 'stream', killedAt: 'after part 2', verdict: 'published' }),
+      round({ component: 'kafka', kind: 'stream', killedAt: 'after part 1', verdict: 'dirty' }),
+      round({ component: 'worker', killedAt: 'auditing', verdict: 'published' }),
+    ]);
+    const lines = table.split('\n').map((line) => line.split('|').map((c) => c.trim()));
+    expect(lines[0]).toEqual(['component', 'auditing', 'after part 1', 'after part 2']);
+    expect(lines.slice(2)).toEqual([
+      ['worker', '1 published', '-', '-'],
+      ['kafka', '-', '1 dirty', '-'],
+      ['flink', '-', '-', '1 published'],
+    ]);
   });
 });
 
