@@ -1,7 +1,8 @@
 // `dp stream start|stop|status`: the Flink sensor job (flink/, one shaded jar) in a local MiniCluster, run
 // detached like the platform's other components (platform/local/flink.ts, platform/local/supervisor.ts):
 // pid file DP_HOME/run/flink.pid, log DP_HOME/logs/flink.log, checkpoints under
-// DP_HOME/data/flink/checkpoints (a restart restores from the latest one).
+// DP_HOME/data/flink/checkpoints (a restart restores from the latest one). Between start and stop the job is
+// wanted (DP_HOME/run/flink.wanted.json): the platform watch restarts it when it dies.
 import type { Command } from 'commander';
 import { loadConfig } from '../lib/config';
 import { consoleReporter } from '../lib/progress';
@@ -14,7 +15,10 @@ export function registerStreamCommands(program: Command) {
     .description('the Flink sensor job: Kafka sensor-topic -> 1-minute windows -> iot.sensor_temperature_1m');
   stream
     .command('start')
-    .description('build the jar if needed and start the job detached (restores from the latest checkpoint)')
+    .description(
+      'build the jar if needed and start the job detached (restores from the latest checkpoint); ' +
+        'until stop, the platform watch restarts it with the same settings when it dies',
+    )
     .option('--no-build', 'never build the jar (fail when it is missing)')
     .option('--fresh', 'ignore existing checkpoints (offsets then come from the consumer group)')
     .option('--checkpoint-interval <ms>', 'checkpoint (= Iceberg commit) interval in milliseconds', '10000')
@@ -24,7 +28,9 @@ export function registerStreamCommands(program: Command) {
     });
   stream
     .command('stop')
-    .description('stop the job (its checkpoints stay; the next start restores from the latest)')
+    .description(
+      'stop the job, and the watch restarting it (its checkpoints stay; the next start restores from the latest)',
+    )
     .action(async () => {
       const stopped = await stopStreamJob(loadConfig());
       console.log(stopped ? 'stream job stopped' : 'stream job was not running');

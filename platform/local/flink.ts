@@ -1,7 +1,8 @@
 // The Flink sensor job (flink/, one shaded jar) on the local platform, run in a local MiniCluster as a
 // local component like the platform's others (services.ts, supervisor.ts): pid file DP_HOME/run/flink.pid,
 // log DP_HOME/logs/flink.log, checkpoints under DP_HOME/data/flink/checkpoints (a restart restores from the
-// latest one). Here: the jar's build, the job's configuration and checkpoints, and its command line.
+// latest one). Here: the jar's build, the job's configuration and checkpoints, its command line, and the
+// wanted marker (DP_HOME/run/flink.wanted.json) through which the platform watch restarts it as the same job.
 import * as fs from 'node:fs';
 import { runLines } from '../../lib/exec';
 import * as net from 'node:net';
