@@ -220,7 +220,7 @@ export async function runRound(settings: RoundSettings, planned: MonthRound): Pr
         recoverySeconds = await waitHealthy(config, component, killTime, settings.recoveryTimeoutMs);
         if (recoverySeconds === undefined) {
           notes.push(
-            `${component} still dead ${settings.recoveryTimeoutMs / 1000} s after the kill (nothing restarts it yet)`,
+            `${component} still dead ${settings.recoveryTimeoutMs / 1000} s after the kill (the watch did not bring it back)`,
           );
         }
       }
