@@ -1,6 +1,7 @@
 // The plan of a chaos run: which component is killed at which stage of which month (month rounds), or at
 // which moment of the stream's readings (stream rounds), drawn from a seeded PRNG so a run is reproducible
 // from its seed. Pure: no I/O.
+import { createRng } from '../clients/kafka/sensor-events';
 import { validMonth } from '../domain/months';
 
 /** Processes a month round can kill, by their local component names (platform/local/services.ts). */
@@ -56,18 +57,6 @@ export interface StreamRound {
 
 export type PlannedRound = MonthRound | StreamRound;
 
-/** mulberry32: a small, fast 32-bit PRNG; the same seed gives the same sequence on every machine. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The month `offset` months after `first`, cycling within the 12 months that start at `first`. */
 export function cycledMonth(first: string, offset: number): string {
   const [year, month] = validMonth(first).split('-').map(Number);
@@ -88,7 +77,7 @@ export function planRounds(options: PlanOptions): PlannedRound[] {
     throw new Error(`--injections must be a whole number of at least 1, got ${options.injections}.`);
   }
   if (options.components.length === 0) throw new Error('--components names no component to kill.');
-  const random = mulberry32(options.seed);
+  const random = createRng(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
   return Array.from({ length: options.injections }, (_, i): PlannedRound => {
     const component = pick(options.components);

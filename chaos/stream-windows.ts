@@ -2,7 +2,8 @@
 // sensors over several minutes (one partition per sensor, in order), cut into parts by event time, and the
 // 1-minute windows a correct job writes for them. Also the comparison of the table's rows with those windows.
 // Pure: no I/O.
-import { mulberry32, STREAM_PARTS } from './plan';
+import { createRng } from '../clients/kafka/sensor-events';
+import { STREAM_PARTS } from './plan';
 
 const MINUTE = 60_000;
 /** The job's bounded out-of-orderness in stream rounds (set for the round's job). */
@@ -37,7 +38,7 @@ export interface WindowRow {
  * (newest - out-of-orderness - 1 ms) closes the last minute. Temperatures from the seed, to 0.01 °C.
  */
 export function streamReadings(prefix: string, seed: number): Reading[][] {
-  const random = mulberry32(seed);
+  const random = createRng(seed);
   const end = STREAM_BASE_MS + STREAM_MINUTES * MINUTE;
   return Array.from({ length: STREAM_SENSORS }, (_, p) => {
     const sensor = `${prefix}-s${p + 1}`;

@@ -2,33 +2,13 @@ import {
   boundedInteger,
   cycledMonth,
   KILL_STAGES,
-  mulberry32,
   STREAM_KILL_MAX_DELAY_MS,
   STREAM_PARTS,
   parseComponents,
   planRounds,
   stageReached,
 } from '../../chaos/plan';
-
-describe('mulberry32', () => {
-  it('gives the algorithm’s first outputs for seed 1 (computed apart, in Python with 32-bit masks)', () => {
-    const random = mulberry32(1);
-    // As unsigned 32-bit integers; the first is the often quoted 0.6270739405881613.
-    expect([random(), random(), random()].map((x) => x * 4294967296)).toEqual([
-      2693262067, 11749833, 2265367787,
-    ]);
-  });
-
-  it('repeats for the same seed and differs for another, always in [0, 1)', () => {
-    const a = mulberry32(42);
-    const b = mulberry32(42);
-    const c = mulberry32(43);
-    const fromA = Array.from({ length: 1000 }, () => a());
-    expect(Array.from({ length: 1000 }, () => b())).toEqual(fromA);
-    expect(Array.from({ length: 1000 }, () => c())).not.toEqual(fromA);
-    expect(fromA.every((x) => x >= 0 && x < 1)).toBe(true);
-  });
-});
+import { createRng } from '../../clients/kafka/sensor-events';
 
 describe('cycledMonth', () => {
   it('counts months from the first and wraps after 12, across a year end', () => {
@@ -78,7 +58,7 @@ describe('planRounds', () => {
 
   it('draws each component and stage from the seeded sequence', () => {
     // The same draws by hand: component then stage, per round.
-    const random = mulberry32(7);
+    const random = createRng(7);
     const expected = Array.from({ length: 5 }, () => {
       const component = options.components[Math.floor(random() * 2)];
       const stage = KILL_STAGES[Math.floor(random() * KILL_STAGES.length)];
@@ -94,7 +74,7 @@ describe('planRounds', () => {
 
   it('plans stream rounds for kafka and flink: a part of the readings and a delay after it, from the same draws', () => {
     const streamOptions = { ...options, components: ['kafka', 'flink'] as const };
-    const random = mulberry32(7);
+    const random = createRng(7);
     const expected = Array.from({ length: 6 }, () => {
       const component = streamOptions.components[Math.floor(random() * 2)];
       const afterPart = 1 + Math.floor(random() * (STREAM_PARTS - 1));

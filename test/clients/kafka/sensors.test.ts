@@ -16,6 +16,26 @@ function run(sensors: number, seed: number, count: number, stepMs = 100): Sensor
   return Array.from({ length: count }, (_, k) => generator.next(START + k * stepMs));
 }
 
+describe('createRng (mulberry32)', () => {
+  it('gives the algorithm’s first outputs for seed 1 (computed apart, in Python with 32-bit masks)', () => {
+    const random = createRng(1);
+    // As unsigned 32-bit integers; the first is the often quoted 0.6270739405881613.
+    expect([random(), random(), random()].map((x) => x * 4294967296)).toEqual([
+      2693262067, 11749833, 2265367787,
+    ]);
+  });
+
+  it('repeats for the same seed and differs for another, always in [0, 1)', () => {
+    const a = createRng(42);
+    const b = createRng(42);
+    const c = createRng(43);
+    const fromA = Array.from({ length: 1000 }, () => a());
+    expect(Array.from({ length: 1000 }, () => b())).toEqual(fromA);
+    expect(Array.from({ length: 1000 }, () => c())).not.toEqual(fromA);
+    expect(fromA.every((x) => x >= 0 && x < 1)).toBe(true);
+  });
+});
+
 describe('sensor readings', () => {
   test('are JSON records keyed by sensor id with the documented fields', () => {
     const [event] = run(17, 1, 1);
