@@ -2,6 +2,7 @@
 // which moment of the stream's readings (stream rounds), drawn from a seeded PRNG so a run is reproducible
 // from its seed. Pure: no I/O.
 import { createRng } from '../clients/kafka/sensor-events';
+import { ELT_STAGES } from '../domain/elt';
 import { validMonth } from '../domain/months';
 
 /** Processes a month round can kill, by their local component names (platform/local/services.ts). */
@@ -130,22 +131,9 @@ export function boundedInteger(name: string, text: string, min: number, max: num
   return value;
 }
 
-/** The workflow's stages in order (domain/elt.ts EltStage); 'waiting for source' sits between fetches. */
-const STAGE_ORDER: readonly string[] = [
-  'fetching',
-  'waiting for source',
-  'branching',
-  'loading bronze',
-  'transforming',
-  'auditing',
-  'publishing',
-  'published',
-  'audit failed',
-];
-
 /** Whether a workflow in `current` is at or past `planned` (a stage that went by between two looks). */
 export function stageReached(current: string, planned: KillStage): boolean {
-  const at = STAGE_ORDER.indexOf(current);
+  const at = (ELT_STAGES as readonly string[]).indexOf(current);
   if (at === -1) throw new Error(`unknown stage '${current}' of the month's workflow`);
-  return at >= STAGE_ORDER.indexOf(planned);
+  return at >= ELT_STAGES.indexOf(planned);
 }

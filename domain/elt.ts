@@ -40,16 +40,19 @@ export interface MonthlyYellowTripsResult {
   stageSeconds: Record<string, number>;
 }
 
-export type EltStage =
-  | 'fetching'
-  | 'waiting for source'
-  | 'branching'
-  | 'loading bronze'
-  | 'transforming'
-  | 'auditing'
-  | 'publishing'
-  | 'published'
-  | 'audit failed';
+/** The month workflow's stages in the order it passes them ('waiting for source' between fetch attempts). */
+export const ELT_STAGES = [
+  'fetching',
+  'waiting for source',
+  'branching',
+  'loading bronze',
+  'transforming',
+  'auditing',
+  'publishing',
+  'published',
+  'audit failed',
+] as const;
+export type EltStage = (typeof ELT_STAGES)[number];
 
 /** What the month's progress query answers. */
 export interface EltProgress {
