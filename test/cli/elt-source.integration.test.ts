@@ -16,15 +16,8 @@ import {
   ZONE_LOOKUP_SEED,
 } from '../../infra/local/tlc-mirror';
 import { endpoints, loadConfig, REPO_ROOT } from '../../lib/config';
-import {
-  countRows,
-  diffGold,
-  expectedRejected,
-  goldOf,
-  lakehouseTables,
-  readGold,
-  readSilverCounts,
-} from '../support/lakehouse-check';
+import { lakehouseTables } from '../support/lakehouse-check';
+import { expectMonthMatchesReference } from '../support/expect-reference';
 import { computeReference, type ReferenceResult } from '../support/reference-elt';
 import { freePort } from '../support/free-port';
 import { dp } from '../support/platform/dp';
@@ -46,14 +39,7 @@ async function mainHash(): Promise<string> {
 }
 
 async function expectMainMatchesReference() {
-  expect(await countRows(trino, tables.bronze, MONTH)).toBe(reference.bronzeRows);
-  const silver = await readSilverCounts(trino, tables, MONTH);
-  expect(silver.silverRows).toBe(reference.silverRows);
-  expect(silver.distinctTripIds).toBe(reference.silverRows);
-  expect(silver.duplicatesRemoved).toBe(reference.duplicatesRemoved);
-  expect(silver.rejectedByReason).toEqual(expectedRejected(reference));
-  expect(silver.moneyCents).toEqual(reference.silverMoneyCents);
-  expect(diffGold(await readGold(trino, tables, MONTH), goldOf(reference))).toEqual([]);
+  await expectMonthMatchesReference(trino, tables, MONTH, reference);
 }
 
 /** A valid Parquet file that is not a trip file. */

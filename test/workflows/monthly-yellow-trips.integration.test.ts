@@ -15,15 +15,8 @@ import type { MonthlyYellowTripsResult } from '../../domain/elt';
 import { workflowIdForMonth } from '../../domain/names';
 import { eltProgressQuery } from '../../domain/queries';
 import { monthlyYellowTrips } from '../../workflows';
-import {
-  countRows,
-  diffGold,
-  expectedRejected,
-  goldOf,
-  lakehouseTables,
-  readGold,
-  readSilverCounts,
-} from '../support/lakehouse-check';
+import { countRows, diffGold, lakehouseTables, readGold } from '../support/lakehouse-check';
+import { expectMonthMatchesReference } from '../support/expect-reference';
 import { computeReference, type ReferenceResult } from '../support/reference-elt';
 import { writeWithPaymentType } from '../support/parquet-edit';
 import { dp } from '../support/platform/dp';
@@ -63,14 +56,7 @@ async function runMonth(month: string): Promise<MonthlyYellowTripsResult> {
 /** Silver and every Gold row of the month on main equal the reference computation. */
 async function expectMainMatchesReference(month: string) {
   const reference = references.get(month) as ReferenceResult;
-  expect(await countRows(trino, tables.bronze, month)).toBe(reference.bronzeRows);
-  const silver = await readSilverCounts(trino, tables, month);
-  expect(silver.silverRows).toBe(reference.silverRows);
-  expect(silver.distinctTripIds).toBe(reference.silverRows);
-  expect(silver.duplicatesRemoved).toBe(reference.duplicatesRemoved);
-  expect(silver.rejectedByReason).toEqual(expectedRejected(reference));
-  expect(silver.moneyCents).toEqual(reference.silverMoneyCents);
-  expect(diffGold(await readGold(trino, tables, month), goldOf(reference))).toEqual([]);
+  await expectMonthMatchesReference(trino, tables, month, reference);
 }
 
 /** The messages of an error and all its causes, one per line. */
