@@ -13,12 +13,13 @@ import { isAlive, runningPid } from '../lib/process';
 import { sleep } from '../lib/time';
 import { probeLocal } from '../platform/local/health';
 import { produceExact } from '../test/support/kafka-records';
+import { readingJson, windowRowOf, windowRowsSql } from '../test/support/reference-windows';
 import { STREAM_PARTS, type StreamRound } from './plan';
 import { commandLog, dpUp, exited, kill, startDp, waitHealthy, type RoundSettings } from './round';
 import {
   compareWindows,
   exact,
-  expectedWindows,
+  expectedRoundWindows,
   STREAM_OUT_OF_ORDERNESS_MS,
   STREAM_SENSORS,
   streamParts,
@@ -65,34 +66,14 @@ function jobEnv(names: ReturnType<typeof streamRoundNames>): Record<string, stri
   };
 }
 
-const json = (r: Reading) =>
-  JSON.stringify({
-    sensor_id: r.sensor,
-    temperature: r.temperature,
-    event_time: new Date(r.t).toISOString(),
-  });
-
 /** The table's rows, or [] while it does not exist yet (the job creates it when it starts). */
 export async function readWindows(trino: TrinoClient, catalog: string, table: string): Promise<WindowRow[]> {
   if (!/^[a-z0-9_]+\.[a-z0-9_]+$/.test(table) || !/^[a-z0-9_]+$/.test(catalog)) {
     throw new Error(`not a table name of a stream round: ${catalog}.${table}`);
   }
   try {
-    const rows = await trino.queryObjects<Record<string, unknown>>(
-      `select cast(to_unixtime(window_start) * 1000 as bigint) as window_start,
-              cast(to_unixtime(window_end) * 1000 as bigint) as window_end,
-              sensor_id, avg_temperature, min_temperature, max_temperature, event_count
-       from ${catalog}.${table}`,
-    );
-    return rows.map((r) => ({
-      window_start: Number(r.window_start),
-      window_end: Number(r.window_end),
-      sensor_id: String(r.sensor_id),
-      avg_temperature: Number(r.avg_temperature),
-      min_temperature: Number(r.min_temperature),
-      max_temperature: Number(r.max_temperature),
-      event_count: Number(r.event_count),
-    }));
+    const rows = await trino.queryObjects<Record<string, unknown>>(windowRowsSql(`${catalog}.${table}`));
+    return rows.map(windowRowOf);
   } catch (err) {
     if (/does not exist|not found/i.test(String(err))) return [];
     throw err;
@@ -113,7 +94,7 @@ export async function runStreamRound(
   const notes: string[] = [];
   const partitions = streamReadings(names.suffix, settings.seed + planned.index);
   const parts = streamParts(partitions);
-  const expected = expectedWindows(partitions.flat());
+  const expected = expectedRoundWindows(partitions.flat());
   let killedAt = 'not killed';
   let recoverySeconds: number | undefined;
 
@@ -197,7 +178,7 @@ export async function runStreamRound(
 
   /** Produces a part, waiting for Kafka first when it is down (a failed send is tried again once it is back). */
   async function produce(readings: Reading[], part: number): Promise<void> {
-    const records = readings.map((r) => ({ partition: r.partition, key: r.sensor, value: json(r) }));
+    const records = readings.map((r) => ({ partition: r.partition, key: r.sensor, value: readingJson(r) }));
     for (let attempt = 1; ; attempt++) {
       const deadline = Date.now() + settings.recoveryTimeoutMs;
       while (!(await probeLocal(config, 'kafka')).healthy && Date.now() < deadline) await sleep(1000);

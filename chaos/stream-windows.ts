@@ -3,9 +3,16 @@
 // 1-minute windows a correct job writes for them. Also the comparison of the table's rows with those windows.
 // Pure: no I/O.
 import { createRng } from '../clients/kafka/sensor-events';
+import {
+  expectedWindows,
+  WINDOW_MS as MINUTE,
+  type Reading,
+  type WindowRow,
+} from '../test/support/reference-windows';
 import { STREAM_PARTS } from './plan';
 
-const MINUTE = 60_000;
+export type { Reading, WindowRow };
+
 /** The job's bounded out-of-orderness in stream rounds (set for the round's job). */
 export const STREAM_OUT_OF_ORDERNESS_MS = 5_000;
 /** Sensors of a round, each on a partition of its own. */
@@ -14,23 +21,6 @@ export const STREAM_SENSORS = 4;
 export const STREAM_MINUTES = 6;
 /** A fixed first minute: windows are [BASE + k min, BASE + (k+1) min). */
 export const STREAM_BASE_MS = Date.UTC(2026, 0, 20, 12, 0, 0);
-
-export interface Reading {
-  sensor: string;
-  partition: number;
-  t: number;
-  temperature: number;
-}
-
-export interface WindowRow {
-  window_start: number;
-  window_end: number;
-  sensor_id: string;
-  avg_temperature: number;
-  min_temperature: number;
-  max_temperature: number;
-  event_count: number;
-}
 
 /**
  * The readings of a round, per partition in the order sent: sensor p every 6 + p seconds from BASE + p * 300 ms
@@ -64,43 +54,9 @@ export function streamParts(partitions: Reading[][]): Reading[][] {
   );
 }
 
-const byKey = (a: WindowRow, b: WindowRow) =>
-  a.window_start - b.window_start || a.sensor_id.localeCompare(b.sensor_id);
-
-/**
- * The windows a correct job writes for in-order readings: per sensor and minute, every window whose last
- * millisecond the final watermark (the lowest over partitions of newest event time - out-of-orderness - 1 ms)
- * has reached.
- */
-export function expectedWindows(
-  readings: Reading[],
-  outOfOrdernessMs = STREAM_OUT_OF_ORDERNESS_MS,
-): WindowRow[] {
-  const newest = new Map<number, number>();
-  for (const r of readings) newest.set(r.partition, Math.max(newest.get(r.partition) ?? -Infinity, r.t));
-  const watermark = Math.min(...newest.values()) - outOfOrdernessMs - 1;
-  const groups = new Map<string, Reading[]>();
-  for (const r of readings) {
-    const start = Math.floor(r.t / MINUTE) * MINUTE;
-    if (start + MINUTE - 1 > watermark) continue;
-    const key = `${start}|${r.sensor}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
-  }
-  return [...groups.entries()]
-    .map(([key, rs]) => {
-      const start = Number(key.split('|')[0]);
-      const temps = rs.map((r) => r.temperature);
-      return {
-        window_start: start,
-        window_end: start + MINUTE,
-        sensor_id: rs[0].sensor,
-        avg_temperature: temps.reduce((a, b) => a + b, 0) / temps.length,
-        min_temperature: Math.min(...temps),
-        max_temperature: Math.max(...temps),
-        event_count: temps.length,
-      };
-    })
-    .sort(byKey);
+/** The windows a correct job writes for a round's readings (all in order: none late). */
+export function expectedRoundWindows(readings: readonly Reading[]): WindowRow[] {
+  return expectedWindows(readings, { outOfOrdernessMs: STREAM_OUT_OF_ORDERNESS_MS });
 }
 
 export interface WindowComparison {

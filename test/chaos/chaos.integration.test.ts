@@ -2,15 +2,13 @@
 // (the worker and the Temporal server, brought back by `dp up`; seed 8 plans the worker at transforming and
 // at auditing, then Temporal at loading bronze). No round may end dirty, double a row or
 // leave a branch behind, and the platform is left healthy for the suites after this one.
-import { spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { TrinoClient } from '../../clients/trino';
 import { tripDataFile, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
-import { endpoints, loadConfig, REPO_ROOT } from '../../lib/config';
+import { endpoints, loadConfig } from '../../lib/config';
 import { tlcMirrorDir } from '../../platform/local/services';
 import { countRows, lakehouseTables } from '../support/lakehouse-check';
 import { computeReference } from '../support/reference-elt';
-import { dp } from '../support/platform/dp';
+import { dp, runChaos, type DpResult } from '../support/platform/dp';
 
 const config = loadConfig();
 const trino = new TrinoClient(endpoints(config).trino, { source: 'chaos.test' });
@@ -18,33 +16,8 @@ const tables = lakehouseTables(config.catalog);
 // Months no other suite loads, so their Bronze counts before this run are zero.
 const MONTHS = ['2024-01', '2024-02', '2024-03'];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runChaos(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--require', 'tsx/cjs', path.join(REPO_ROOT, 'chaos', 'run.ts'), ...args],
-      { cwd: REPO_ROOT, env: process.env },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      process.stderr.write(chunk);
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('npm run chaos (3 kills of the worker and the Temporal server, seed 8)', () => {
-  let run: Run;
+  let run: DpResult;
   let summary: Record<string, number | null>;
 
   beforeAll(async () => {

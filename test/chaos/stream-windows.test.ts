@@ -3,7 +3,7 @@ import { STREAM_PARTS } from '../../chaos/plan';
 import {
   compareWindows,
   exact,
-  expectedWindows,
+  expectedRoundWindows,
   STREAM_BASE_MS,
   STREAM_MINUTES,
   STREAM_SENSORS,
@@ -60,7 +60,7 @@ describe('streamParts', () => {
   });
 });
 
-describe('expectedWindows', () => {
+describe('expectedRoundWindows', () => {
   const reading = (partition: number, seconds: number, temperature: number): Reading => ({
     sensor: `s${partition}`,
     partition,
@@ -77,7 +77,7 @@ describe('expectedWindows', () => {
       reading(1, 2, 5),
       reading(1, 66, 7), // partition 1 newest: B+66 s, watermark B+61 s - 1 ms: only minute 0 is closed
     ];
-    expect(expectedWindows(readings)).toEqual([
+    expect(expectedRoundWindows(readings)).toEqual([
       {
         window_start: B,
         window_end: B + MINUTE,
@@ -101,12 +101,12 @@ describe('expectedWindows', () => {
 
   it('a minute closes exactly when the watermark reaches its last millisecond', () => {
     // Newest B+65 s: watermark B+65 s - 5 s - 1 ms = B+59.999 s, the last millisecond of minute 0.
-    expect(expectedWindows([reading(0, 10, 1), reading(0, 65, 2)])).toHaveLength(1);
-    expect(expectedWindows([reading(0, 10, 1), reading(0, 64.999, 2)])).toHaveLength(0);
+    expect(expectedRoundWindows([reading(0, 10, 1), reading(0, 65, 2)])).toHaveLength(1);
+    expect(expectedRoundWindows([reading(0, 10, 1), reading(0, 64.999, 2)])).toHaveLength(0);
   });
 
   it("a round's readings close every one of its minutes for every sensor", () => {
-    const windows = expectedWindows(streamReadings('r2', 5).flat());
+    const windows = expectedRoundWindows(streamReadings('r2', 5).flat());
     expect(windows).toHaveLength(STREAM_MINUTES * STREAM_SENSORS);
   });
 });

@@ -17,8 +17,18 @@ import { latestCheckpoint, type CheckpointInfo } from '../../platform/local/flin
 import { consumeAll, produceExact, type ExactRecord } from '../support/kafka-records';
 import { dp, dpQuery } from '../support/platform/dp';
 import { pollUntil, sleep } from '../../lib/time';
+import {
+  byWindowKey,
+  comparableWindows,
+  expectedWindows as expectedWindowsOf,
+  readingJson,
+  windowRowOf,
+  windowRowsSql,
+  WINDOW_MS as MINUTE,
+  type Reading,
+  type WindowRow,
+} from '../support/reference-windows';
 
-const MINUTE = 60_000;
 const OUT_OF_ORDERNESS_MS = 5_000; // the job's bounded out-of-orderness (set for this test)
 const ALLOWED_LATENESS_MS = 60_000; // the job's allowed lateness (set for this test)
 const CHECKPOINT_INTERVAL_MS = 3_000;
@@ -45,20 +55,11 @@ const jobEnv = () => ({
   DP_STREAM_WINDOW_ALLOWED_LATENESS_MS: String(ALLOWED_LATENESS_MS),
 });
 
-interface Reading {
-  sensor: string;
-  partition: number;
-  t: number;
-  temperature: number;
-}
-
-const json = (r: Reading) =>
-  JSON.stringify({
-    sensor_id: r.sensor,
-    temperature: r.temperature,
-    event_time: new Date(r.t).toISOString(),
-  });
-const asRecord = (r: Reading): ExactRecord => ({ partition: r.partition, key: r.sensor, value: json(r) });
+const asRecord = (r: Reading): ExactRecord => ({
+  partition: r.partition,
+  key: r.sensor,
+  value: readingJson(r),
+});
 
 const rng = createRng(20260115);
 const temperature = (base: number) => Math.round((base + (rng() - 0.5) * 4) * 100) / 100;
@@ -135,76 +136,18 @@ function phaseC(): Reading[] {
   return out;
 }
 
-interface WindowRow {
-  window_start: number;
-  window_end: number;
-  sensor_id: string;
-  avg_temperature: number;
-  min_temperature: number;
-  max_temperature: number;
-  event_count: number;
-}
+/** The windows a correct job emits for these readings with this test's job settings. */
+const expectedWindows = (readings: Reading[], late: Reading[]) =>
+  expectedWindowsOf(readings, { outOfOrdernessMs: OUT_OF_ORDERNESS_MS, late });
 
-/** The windows a correct job emits: per sensor and minute over the readings that are not late, for every window
- * whose end the final watermark (lowest over partitions of the newest event time - out-of-orderness - 1 ms)
- * reached. */
-function expectedWindows(readings: Reading[], late: Reading[]): WindowRow[] {
-  const isLate = new Set(late);
-  const newest = new Map<number, number>();
-  for (const r of readings) newest.set(r.partition, Math.max(newest.get(r.partition) ?? -Infinity, r.t));
-  const watermark = Math.min(...newest.values()) - OUT_OF_ORDERNESS_MS - 1;
-  const groups = new Map<string, Reading[]>();
-  for (const r of readings) {
-    if (isLate.has(r)) continue;
-    const start = Math.floor(r.t / MINUTE) * MINUTE;
-    if (start + MINUTE - 1 > watermark) continue;
-    const key = `${start}|${r.sensor}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
-  }
-  return [...groups.entries()]
-    .map(([key, rs]) => {
-      const start = Number(key.split('|')[0]);
-      const temps = rs.map((r) => r.temperature);
-      return {
-        window_start: start,
-        window_end: start + MINUTE,
-        sensor_id: rs[0].sensor,
-        avg_temperature: temps.reduce((a, b) => a + b, 0) / temps.length,
-        min_temperature: Math.min(...temps),
-        max_temperature: Math.max(...temps),
-        event_count: temps.length,
-      };
-    })
-    .sort(byKey);
-}
-
-/** Rows as compared: the average rounded (the job sums in arrival order, the test in its own). */
-const comparable = (rows: WindowRow[]) =>
-  rows.map((r) => ({ ...r, avg_temperature: Math.round(r.avg_temperature * 1e6) / 1e6 }));
+const comparable = comparableWindows;
 const same = (a: WindowRow[], b: WindowRow[]) =>
   JSON.stringify(comparable(a)) === JSON.stringify(comparable(b));
 
-const byKey = (a: WindowRow, b: WindowRow) =>
-  a.window_start - b.window_start || a.sensor_id.localeCompare(b.sensor_id);
-
 function tableRows(): WindowRow[] {
-  const rows = dpQuery<Record<string, unknown>>(
-    `select cast(to_unixtime(window_start) * 1000 as bigint) as window_start,
-            cast(to_unixtime(window_end) * 1000 as bigint) as window_end,
-            sensor_id, avg_temperature, min_temperature, max_temperature, event_count
-     from lakehouse.${TABLE}`,
-  );
-  return rows
-    .map((r) => ({
-      window_start: Number(r.window_start),
-      window_end: Number(r.window_end),
-      sensor_id: String(r.sensor_id),
-      avg_temperature: Number(r.avg_temperature),
-      min_temperature: Number(r.min_temperature),
-      max_temperature: Number(r.max_temperature),
-      event_count: Number(r.event_count),
-    }))
-    .sort(byKey);
+  return dpQuery<Record<string, unknown>>(windowRowsSql(`lakehouse.${TABLE}`))
+    .map(windowRowOf)
+    .sort(byWindowKey);
 }
 
 /** Polls the table until `done(rows)` holds; returns the last rows read either way. */
