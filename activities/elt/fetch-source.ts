@@ -13,7 +13,6 @@ import { planSource } from './bronze/sql';
 import {
   landedOutcome,
   landStream,
-  pruneEarlierLandings,
   reuseLanded,
   sameVersion,
   versionOf,
@@ -99,8 +98,7 @@ async function fetchUrl(options: FetchSourceOptions, url: string): Promise<Fetch
         )
       : undefined;
     if (landed) {
-      await pruneEarlierLandings(s3, bucket, month, options.runId, progress, options.now?.());
-      return landedOutcome(place, {
+      return landedOutcome(options, place, {
         bytes: landed.bytes,
         sha256: landed.sha256,
         rows: landed.rows,
@@ -124,8 +122,7 @@ async function fetchUrl(options: FetchSourceOptions, url: string): Promise<Fetch
     version,
     check: schemaCheck(s3, bucket, label),
   });
-  await pruneEarlierLandings(s3, bucket, month, options.runId, progress, options.now?.());
-  return landedOutcome(place, { ...file, version, reused: false });
+  return landedOutcome(options, place, { ...file, version, reused: false });
 }
 
 async function landUploaded(
@@ -148,8 +145,7 @@ async function landUploaded(
     progress,
   );
   if (landed) {
-    await pruneEarlierLandings(s3, bucket, month, options.runId, progress, options.now?.());
-    return landedOutcome(place, {
+    return landedOutcome(options, place, {
       bytes: landed.bytes,
       sha256: landed.sha256,
       rows: landed.rows,
@@ -186,6 +182,5 @@ async function landUploaded(
       await schemaCheck(s3, bucket, label)(partialKey);
     },
   });
-  await pruneEarlierLandings(s3, bucket, month, options.runId, progress, options.now?.());
-  return landedOutcome(place, { ...file, version, reused: false });
+  return landedOutcome(options, place, { ...file, version, reused: false });
 }

@@ -167,7 +167,7 @@ export async function reuseLanded(
 }
 
 /** Deletes other runs' landed files of the month older than the retention (the newest stays); best effort. */
-export async function pruneEarlierLandings(
+async function pruneEarlierLandings(
   s3: S3Client,
   bucket: string,
   month: string,
@@ -313,8 +313,7 @@ export async function fetchMonthToLanding(options: FetchOptions): Promise<FetchO
     progress,
   );
   if (landed) {
-    await pruneEarlierLandings(s3, bucket, month, options.runId, progress, options.now?.());
-    return landedOutcome(place, {
+    return landedOutcome(options, place, {
       bytes: landed.bytes,
       sha256: landed.sha256,
       rows: landed.rows,
@@ -341,15 +340,17 @@ export async function fetchMonthToLanding(options: FetchOptions): Promise<FetchO
     body: webBody(response),
     version,
   });
-  await pruneEarlierLandings(s3, bucket, month, options.runId, progress, options.now?.());
-  return landedOutcome(place, { ...file, version, reused: false });
+  return landedOutcome(options, place, { ...file, version, reused: false });
 }
 
 /** The outcome for a landed object, whether it was already there (reused) or has just been landed. */
-export function landedOutcome(
+/** The run's landed file, once other runs' older landed files of the month are pruned (best effort). */
+export async function landedOutcome(
+  run: Pick<FetchOptions, 's3' | 'bucket' | 'month' | 'runId' | 'progress' | 'now'>,
   place: Pick<LandedFile, 'month' | 'bucket' | 'key' | 'sourceFile' | 'sourceUrl'>,
   file: Pick<LandedFile, 'bytes' | 'sha256' | 'rows' | 'version' | 'reused'>,
-): FetchOutcome {
+): Promise<FetchOutcome> {
+  await pruneEarlierLandings(run.s3, run.bucket, run.month, run.runId, run.progress, run.now?.());
   return { status: 'landed', file: { ...place, ...file } };
 }
 
