@@ -128,6 +128,29 @@ export function isPortFree(port: number, host: string): Promise<boolean> {
   });
 }
 
+/**
+ * What a TCP connect to host:port meets: `connected`, `refused` (nothing listens), `timeout` (no answer in
+ * `timeoutMs`) or `failed` (another error).
+ */
+export function connectOutcome(
+  port: number,
+  host: string,
+  timeoutMs = 2000,
+): Promise<'connected' | 'refused' | 'timeout' | 'failed'> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    const done = (outcome: 'connected' | 'refused' | 'timeout' | 'failed') => {
+      socket.destroy();
+      resolve(outcome);
+    };
+    socket.setTimeout(timeoutMs, () => done('timeout'));
+    socket.once('connect', () => done('connected'));
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      done(err.code === 'ECONNREFUSED' ? 'refused' : 'failed'),
+    );
+  });
+}
+
 /** The last `lines` lines of a log file, for error messages. */
 export function tailFile(file: string, lines = 20): string {
   try {

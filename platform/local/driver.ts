@@ -1,29 +1,13 @@
 // The platform driver for the embedded default: components are processes on this machine.
-import * as net from 'node:net';
 import { ensureS3Credentials } from './credentials';
 import { probeLocal } from './health';
-import { componentPorts, STARTUP_TIMEOUT_MS } from './services';
-import { componentStartLock, ensureLocalComponent, ensureStreamJob } from './supervisor';
+import { componentPorts } from './services';
+import { ensureLocalComponent, ensureStreamJob, withComponentStartLock } from './supervisor';
 import { readWantedStream, STREAM_COMPONENT } from './flink';
-import { withLockFile } from '../../infra/local/install-lock';
 import { endpoints, paths, type PlatformConfig } from '../../lib/config';
-import { readPid, runningPid } from '../../lib/process';
+import { connectOutcome, readPid, runningPid } from '../../lib/process';
 import type { EnsureResult, ManagedComponent } from '../../domain/platform';
 import type { ComponentHealth, PlatformDriver, PlatformEndpoints, StreamJobState } from '../driver';
-
-/** True when something accepts connections on host:port (a connect, not a bind: a starting process may bind it). */
-function isListening(port: number, host: string, timeoutMs = 2000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host });
-    const done = (listening: boolean) => {
-      socket.destroy();
-      resolve(listening);
-    };
-    socket.setTimeout(timeoutMs, () => done(true)); // no answer is not a refusal: something holds the port
-    socket.once('connect', () => done(true));
-    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code !== 'ECONNREFUSED'));
-  });
-}
 
 export class LocalDriver implements PlatformDriver {
   readonly target = 'local' as const;
@@ -42,15 +26,11 @@ export class LocalDriver implements PlatformDriver {
     component: ManagedComponent,
     progress: (message: string) => void,
   ): Promise<EnsureResult> {
-    const outcome = await withLockFile(
-      componentStartLock(this.config, component),
-      {
-        doing: `starting ${component}`,
-        holder: `start of ${component} by dp`,
-        report: (_, message) => progress(message),
-        timeoutMs: STARTUP_TIMEOUT_MS[component] + 60_000,
-        retryMs: 500,
-      },
+    const outcome = await withComponentStartLock(
+      this.config,
+      component,
+      { doing: `starting ${component}`, holder: `start of ${component} by dp`, graceMs: 60_000 },
+      progress,
       () => ensureLocalComponent(this.config, component, progress),
     );
     const where = outcome.pid ? `pid ${outcome.pid}` : 'not started by dp';
@@ -65,7 +45,8 @@ export class LocalDriver implements PlatformDriver {
     const pidFile = paths(this.config).pid(component);
     if (readPid(pidFile) !== undefined && runningPid(pidFile) === undefined) return true;
     const [main] = componentPorts(this.config)[component];
-    return main !== undefined && !(await isListening(main[1], this.config.host));
+    // Only a refusal says nothing listens: no answer, or another error, means something holds the port.
+    return main !== undefined && (await connectOutcome(main[1], this.config.host)) === 'refused';
   }
 
   streamJobState(): Promise<StreamJobState> {

@@ -5,13 +5,12 @@
 // wanted marker (DP_HOME/run/flink.wanted.json) through which the platform watch restarts it as the same job.
 import * as fs from 'node:fs';
 import { runLines } from '../../lib/exec';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { endpoints, paths, REPO_ROOT, type PlatformConfig } from '../../lib/config';
 import { formatBytes, formatSeconds, type Reporter } from '../../lib/progress';
 import { s3CredentialsEnv } from './credentials';
 import { javaFeatureVersion, MissingPrerequisite, requireCommand } from '../../infra/local/prereqs';
-import { readPid, runningPid, tailFile } from '../../lib/process';
+import { connectOutcome, readPid, runningPid, tailFile } from '../../lib/process';
 
 export const STREAM_COMPONENT = 'flink';
 export const FLINK_PROJECT_DIR = path.join(REPO_ROOT, 'flink');
@@ -239,23 +238,6 @@ export function pruneCheckpoints(dir: string, keep: CheckpointInfo | undefined) 
   }
 }
 
-function portOpen(hostPort: string, timeoutMs = 2000): Promise<boolean> {
-  const [host, port] = [
-    hostPort.slice(0, hostPort.lastIndexOf(':')),
-    Number(hostPort.slice(hostPort.lastIndexOf(':') + 1)),
-  ];
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
 export interface StreamStartOptions {
   build?: boolean;
   /** The job's DP_STREAM_* variables (default: this process's). */
@@ -291,7 +273,7 @@ export async function prepareStreamJob(
     );
   }
   const e = endpoints(config);
-  if (!(await portOpen(e.kafka))) {
+  if ((await connectOutcome(config.ports.kafka, config.host)) !== 'connected') {
     report(
       STREAM_COMPONENT,
       `warning: Kafka does not answer at ${e.kafka}; the job starts anyway and retries`,
