@@ -292,22 +292,41 @@ export function airflowStatus(config: PlatformConfig): { process: AirflowProcess
   return AIRFLOW_PROCESSES.map((proc) => ({ process: proc, pid: runningPid(p.pid(airflowComponent(proc))) }));
 }
 
-/** One start of a component at a time, across processes: the lock its starters hold (`<run>/<c>.start.lock`). */
-export function componentStartLock(config: PlatformConfig, component: LocalComponent): string {
-  return path.join(path.dirname(paths(config).pid(component)), `${component}.start.lock`);
+/**
+ * Runs `fn` holding the component's start lock (`<run>/<c>.start.lock`): one start (or stop) of a component
+ * at a time, across processes. A second starter waits up to the component's start-up time plus `graceMs`.
+ */
+export function withComponentStartLock<T>(
+  config: PlatformConfig,
+  component: LocalComponent,
+  what: { doing: string; holder: string; graceMs: number },
+  report: (message: string) => void,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return withLockFile(
+    path.join(path.dirname(paths(config).pid(component)), `${component}.start.lock`),
+    {
+      doing: what.doing,
+      holder: what.holder,
+      report: (_, message) => report(message),
+      timeoutMs: STARTUP_TIMEOUT_MS[component] + what.graceMs,
+      retryMs: 500,
+    },
+    fn,
+  );
 }
 
 /** Runs `fn` holding the stream job's start lock (the watch's restart and the user's start or stop). */
 function withStreamLock<T>(config: PlatformConfig, report: Reporter, fn: () => Promise<T>): Promise<T> {
-  return withLockFile(
-    componentStartLock(config, STREAM_COMPONENT),
+  return withComponentStartLock(
+    config,
+    STREAM_COMPONENT,
     {
       doing: 'starting or stopping the stream job',
       holder: 'start or stop of the stream job by dp',
-      report: (_, message) => report(STREAM_COMPONENT, message),
-      timeoutMs: STARTUP_TIMEOUT_MS[STREAM_COMPONENT] + 120_000,
-      retryMs: 500,
+      graceMs: 120_000,
     },
+    (message) => report(STREAM_COMPONENT, message),
     fn,
   );
 }
