@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { TrinoClient } from '../clients/trino';
 import { eltProgressQuery } from '../domain/queries';
 import { workflowIdForMonth } from '../domain/names';
@@ -15,7 +15,7 @@ import { isAlive, runningPid } from '../lib/process';
 import { sleep } from '../lib/time';
 import { probeLocal } from '../platform/local/health';
 import { PLATFORM_COMPONENTS, tlcMirrorDir } from '../platform/local/services';
-import { temporalAddress } from '../worker/connection';
+import { connectClient } from '../worker/connection';
 import { computeReference } from '../test/support/reference-elt';
 import {
   diffFromReference,
@@ -120,11 +120,7 @@ class TemporalSession {
 
   async get(): Promise<Client> {
     if (!this.client) {
-      const connection = await Connection.connect({
-        address: temporalAddress(this.config),
-        connectTimeout: '5 seconds',
-      });
-      this.client = new Client({ connection, namespace: this.config.temporalNamespace });
+      this.client = await connectClient(this.config, undefined, { connectTimeoutMs: 5000 });
     }
     return this.client;
   }

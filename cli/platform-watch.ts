@@ -1,9 +1,9 @@
 // The platform watch from the CLI: `dp up` (local target) starts it after the bring-up, `dp down` stops it
 // before anything else (so it does not restart what `dp down` stops), `dp status` shows it and its restarts.
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { PlatformConfig } from '../lib/config';
 import type { Reporter } from '../lib/progress';
-import { temporalAddress } from '../worker/connection';
+import { connectClient } from '../worker/connection';
 import {
   PLATFORM_WATCH_WORKFLOW_ID,
   type PlatformWatchState,
@@ -31,9 +31,8 @@ export interface WatchStatus {
  * A client on a connection that gives up after a few seconds: a stopped Temporal refuses at once, so
  * `dp status` stays fast; a starved one (a loaded 2-core machine) gets a little longer to answer.
  */
-async function quickClient(config: PlatformConfig): Promise<Client> {
-  const connection = await Connection.connect({ address: temporalAddress(config), connectTimeout: 8000 });
-  return new Client({ connection, namespace: config.temporalNamespace });
+function quickClient(config: PlatformConfig): Promise<Client> {
+  return connectClient(config, undefined, { connectTimeoutMs: 8000 });
 }
 
 function withinDeadline<T>(client: Client, ask: () => Promise<T>): Promise<T> {

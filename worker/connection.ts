@@ -11,9 +11,19 @@ export function temporalAddress(config: PlatformConfig, env: NodeJS.ProcessEnv =
   return env.DP_TEMPORAL_ADDRESS || endpoints(config).temporal;
 }
 
-/** A client of the platform's Temporal; `address` (host:port) for another frontend than temporalAddress's. */
-export async function connectClient(config: PlatformConfig, address?: string): Promise<Client> {
-  const connection = await Connection.connect({ address: address ?? temporalAddress(config) });
+/**
+ * A client of the platform's Temporal; `address` (host:port) for another frontend than temporalAddress's,
+ * `connectTimeoutMs` to give up on a server that does not answer sooner than the SDK's default.
+ */
+export async function connectClient(
+  config: PlatformConfig,
+  address?: string,
+  options: { connectTimeoutMs?: number } = {},
+): Promise<Client> {
+  const connection = await Connection.connect({
+    address: address ?? temporalAddress(config),
+    connectTimeout: options.connectTimeoutMs,
+  });
   return new Client({ connection, namespace: config.temporalNamespace });
 }
 
