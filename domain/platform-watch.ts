@@ -1,23 +1,23 @@
 // The platform watch's contract: what it finds when it probes a component, the restarts it records, and the
 // settings a run starts with (carried over continue-as-new). Types and pure helpers only, shared by the
 // workflow, its activities, the CLI and tests.
-import { MANAGED_COMPONENTS, type EnsureAction, type ManagedComponent } from './platform';
+import { MANAGED_COMPONENTS, type EnsureAction } from './platform';
 
 /**
  * What the watch looks after: the managed components, and the stream job (`flink`), which it restarts only
  * while the user wants it running (started with `dp stream start`, not stopped with `dp stream stop`).
  */
 export const WATCHED_COMPONENTS = [...MANAGED_COMPONENTS, 'flink'] as const;
-export type WatchedComponent = ManagedComponent | 'flink';
+export type WatchedComponent = (typeof WATCHED_COMPONENTS)[number];
 
 /** One watch per platform: `dp up` starts it under this id, `dp down` stops it. */
 export const PLATFORM_WATCH_WORKFLOW_ID = 'platform-watch';
 
 /**
  * `off`: nothing to watch (the stream job when the user has not started it, or a target that runs no such
- * process); never restarted. `healthy`: its health check passes. `down`: its process is gone or nothing listens on its port, so it is
- * restarted at once. `failing`: it runs but fails its health check (a JVM under load can be slow), so it is
- * restarted only once it has failed for the grace time.
+ * process); never restarted. `healthy`: its health check passes. `down`: its process is gone or nothing
+ * listens on its port, so it is restarted at once. `failing`: it runs but fails its health check (a JVM under
+ * load can be slow), so it is restarted only once it has failed for the grace time.
  */
 export type ComponentCondition = 'off' | 'healthy' | 'down' | 'failing';
 
