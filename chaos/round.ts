@@ -12,7 +12,7 @@ import type { EltStage } from '../domain/elt';
 import { tripDataFile, ZONE_LOOKUP_SEED } from '../infra/local/tlc-mirror';
 import { endpoints, paths, REPO_ROOT, type PlatformConfig } from '../lib/config';
 import { isAlive, runningPid } from '../lib/process';
-import { sleep } from '../lib/time';
+import { pollUntil, sleep } from '../lib/time';
 import { probeLocal } from '../platform/local/health';
 import { PLATFORM_COMPONENTS, tlcMirrorDir } from '../platform/local/services';
 import { connectClient } from '../worker/connection';
@@ -291,18 +291,20 @@ async function findRun(
   elt: ChildProcess,
   timeoutMs: number,
 ): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (elt.exitCode !== null) {
-      throw new Error(`dp elt run exited (${elt.exitCode}) before its workflow started; see the chaos log`);
-    }
-    const description = await session
-      .call((client) => client.workflow.getHandle(workflowId).describe())
-      .catch(() => undefined);
-    // A second earlier than our start: the server's clock and ours are the same machine's.
-    if (description && description.startTime.getTime() >= startedAt - 1000) return description.runId;
-    await sleep(250);
-  }
+  const runId = await pollUntil(
+    async () => {
+      if (elt.exitCode !== null) {
+        throw new Error(`dp elt run exited (${elt.exitCode}) before its workflow started; see the chaos log`);
+      }
+      const description = await session
+        .call((client) => client.workflow.getHandle(workflowId).describe())
+        .catch(() => undefined);
+      // A second earlier than our start: the server's clock and ours are the same machine's.
+      return description && description.startTime.getTime() >= startedAt - 1000 && description.runId;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+  if (runId) return runId;
   throw new Error(`the workflow ${workflowId} did not start within ${timeoutMs / 1000} s`);
 }
 
@@ -313,21 +315,21 @@ async function waitForStage(
   planned: MonthRound,
   timeoutMs: number,
 ): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const stage = await session
-      .call((client) => handle(client).query(eltProgressQuery))
-      .then((p) => p.stage as EltStage)
-      .catch(() => undefined);
-    if (stage !== undefined && stageReached(stage, planned.stage)) return stage;
-    if (stage === undefined) {
+  const reached = await pollUntil(
+    async () => {
+      const stage = await session
+        .call((client) => handle(client).query(eltProgressQuery))
+        .then((p) => p.stage as EltStage)
+        .catch(() => undefined);
+      if (stage !== undefined) return stageReached(stage, planned.stage) && stage;
       const status = await session
         .call(async (client) => (await handle(client).describe()).status.name)
         .catch(() => 'UNKNOWN');
-      if (status !== 'RUNNING' && status !== 'UNKNOWN') return 'ended';
-    }
-    await sleep(200);
-  }
+      return status !== 'RUNNING' && status !== 'UNKNOWN' && 'ended';
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
+  if (reached) return reached;
   throw new Error(`the month did not reach '${planned.stage}' within ${timeoutMs / 1000} s`);
 }
 
@@ -338,11 +340,10 @@ export async function waitHealthy(
   killTime: number,
   timeoutMs: number,
 ): Promise<number | undefined> {
-  while (Date.now() - killTime < timeoutMs) {
-    if ((await probeLocal(config, component)).healthy) return (Date.now() - killTime) / 1000;
-    await sleep(1000);
-  }
-  return undefined;
+  return pollUntil(
+    async () => (await probeLocal(config, component)).healthy && (Date.now() - killTime) / 1000,
+    { timeoutMs: timeoutMs - (Date.now() - killTime), intervalMs: 1000 },
+  );
 }
 
 /**
@@ -357,29 +358,32 @@ async function waitForEnd(
   notes: string[],
   timeoutMs: number,
 ): Promise<Outcome> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const status = await session
-      .call(async (client) => (await handle(client).describe()).status.name)
-      .catch(() => undefined);
-    if (status === 'COMPLETED') return { status: 'published' };
-    if (status !== undefined && status !== 'RUNNING') {
-      try {
-        await session.call((client) => handle(client).result());
-        return { status: 'published' };
-      } catch (err) {
-        return { status: 'failed', message: failureText(err) };
+  const ended = await pollUntil(
+    async (): Promise<Outcome | undefined> => {
+      const status = await session
+        .call(async (client) => (await handle(client).describe()).status.name)
+        .catch(() => undefined);
+      if (status === 'COMPLETED') return { status: 'published' };
+      if (status !== undefined && status !== 'RUNNING') {
+        try {
+          await session.call((client) => handle(client).result());
+          return { status: 'published' };
+        } catch (err) {
+          return { status: 'failed', message: failureText(err) };
+        }
       }
-    }
-    for (const c of ['temporal', 'worker'] as const) {
-      if (!(await probeLocal(config, c)).healthy) {
-        notes.push(`${c} was down while the month ran; dp up again`);
-        await dpUp(config);
-        break;
+      for (const c of ['temporal', 'worker'] as const) {
+        if (!(await probeLocal(config, c)).healthy) {
+          notes.push(`${c} was down while the month ran; dp up again`);
+          await dpUp(config);
+          break;
+        }
       }
-    }
-    await sleep(2000);
-  }
+      return undefined;
+    },
+    { timeoutMs, intervalMs: 2000 },
+  );
+  if (ended) return ended;
   await session
     .call((client) => handle(client).terminate('dp chaos: the month did not end in time'))
     .catch(() => undefined);

@@ -10,7 +10,7 @@ import { ensureTopics, SENSOR_TOPIC } from '../clients/kafka/topics';
 import { TrinoClient } from '../clients/trino';
 import { endpoints, paths, type PlatformConfig } from '../lib/config';
 import { isAlive, runningPid } from '../lib/process';
-import { sleep } from '../lib/time';
+import { pollUntil, sleep } from '../lib/time';
 import { probeLocal } from '../platform/local/health';
 import { produceExact } from '../test/support/kafka-records';
 import { readingJson, windowRowOf, windowRowsSql } from '../test/support/reference-windows';
@@ -180,8 +180,10 @@ export async function runStreamRound(
   async function produce(readings: Reading[], part: number): Promise<void> {
     const records = readings.map((r) => ({ partition: r.partition, key: r.sensor, value: readingJson(r) }));
     for (let attempt = 1; ; attempt++) {
-      const deadline = Date.now() + settings.recoveryTimeoutMs;
-      while (!(await probeLocal(config, 'kafka')).healthy && Date.now() < deadline) await sleep(1000);
+      await pollUntil(async () => (await probeLocal(config, 'kafka')).healthy, {
+        timeoutMs: settings.recoveryTimeoutMs,
+        intervalMs: 1000,
+      });
       try {
         await produceExact(connection, names.topic, records);
         return;
