@@ -2,7 +2,7 @@
 // its REST API v2 (plain HTTP), the tables on main through Trino, the expected figures from the mirror file
 // itself (test/support/reference-elt.ts, an in-memory recomputation of the ELT).
 import { TrinoClient } from '../clients/trino';
-import { runToken } from '../domain/names';
+import { runIdHex } from '../domain/names';
 import { validMonth } from '../domain/months';
 import {
   countRows,
@@ -42,8 +42,8 @@ export async function runLeftovers(
   month: string,
   runId: string,
 ): Promise<string[]> {
-  // The run's names with the attempt number cut off: runToken is '<hex>_<attempt>'.
-  const token = runToken(runId, 1).replace(/_1$/, '');
+  // The run's names, any publish attempt.
+  const token = runIdHex(runId);
   const branchPrefix = `etl-yellow-trips-${validMonth(month)}-${token}-`;
   const catalogPrefix = `etl_${month.replace('-', '_')}_${token}_`;
   const { references } = await nessieGet<{ references: NessieReferenceJson[] }>(nessieApi, '/trees');

@@ -2,14 +2,19 @@
 // branch and Trino catalog, the month's tag. Pure, so workflows can compute them too.
 import { validMonth } from './months';
 
-/** A short, SQL- and ref-safe token of a Temporal run id (hex digits of its start). */
-export function runToken(runId: string, attempt: number): string {
-  const hex =
+/** The hex digits of the start of a Temporal run id ('run' when it has none): the run in its names. */
+export function runIdHex(runId: string): string {
+  return (
     runId
       .replace(/[^0-9a-f]/gi, '')
       .toLowerCase()
-      .slice(0, 10) || 'run';
-  return `${hex}_${attempt}`;
+      .slice(0, 10) || 'run'
+  );
+}
+
+/** A short, SQL- and ref-safe token of a Temporal run id and a publish attempt. */
+export function runToken(runId: string, attempt: number): string {
+  return `${runIdHex(runId)}_${attempt}`;
 }
 
 export function runBranchName(month: string, runId: string, attempt: number): string {
@@ -17,7 +22,11 @@ export function runBranchName(month: string, runId: string, attempt: number): st
 }
 
 export function runCatalogName(month: string, runId: string, attempt: number): string {
-  return `etl_${validMonth(month).replace('-', '_')}_${runToken(runId, attempt)}`;
+  return catalogOf(month, runIdHex(runId), attempt);
+}
+
+function catalogOf(month: string, hex: string, attempt: number): string {
+  return `etl_${validMonth(month).replace('-', '_')}_${hex}_${attempt}`;
 }
 
 /** What a run branch's name says: the month, the run's token (see runToken) and the publish attempt. */
@@ -46,13 +55,13 @@ export function parseRunBranchName(name: string): RunBranchParts | undefined {
     month,
     runHex,
     attempt: Number(attempt),
-    catalog: `etl_${month.replace('-', '_')}_${runHex}_${attempt}`,
+    catalog: catalogOf(month, runHex, Number(attempt)),
   };
 }
 
 /** True when the run branch (or catalog) parts were named after this Temporal run id. */
 export function isRunOf(parts: Pick<RunBranchParts, 'runHex'>, runId: string): boolean {
-  return runToken(runId, 1).replace(/_1$/, '') === parts.runHex;
+  return runIdHex(runId) === parts.runHex;
 }
 
 /** Where the audit of a run's month is written (one report per run; a later attempt's replaces it). */
