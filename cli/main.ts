@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { NeedsOperatorError } from '../platform/driver';
 import { TrinoClient, TrinoQueryError } from '../clients/trino';
 import { installAll } from '../infra/local/install';
+import { installClusterTools } from '../infra/cluster/install';
 import { installKubeTools } from '../infra/local/install-kube';
 import { installPythonTools } from '../infra/local/install-python-tools';
 import { findPython, MissingPrerequisite } from '../infra/local/prereqs';
@@ -58,7 +59,11 @@ program
     '--kubernetes',
     'also what the Kubernetes target needs: kustomize, kube-apiserver, etcd, the schemas',
   )
-  .action(async (options: { kubernetes?: boolean }) => {
+  .option(
+    '--cluster',
+    "also what `dp cluster up` runs: kubelet and the node's other binaries, containerd, CoreDNS, pause",
+  )
+  .action(async (options: { kubernetes?: boolean; cluster?: boolean }) => {
     const config = loadConfig();
     const platform = installAll(config, consoleReporter);
     // Built side by side with the platform (its Go build overlaps their downloads); Maven after theirs.
@@ -74,7 +79,8 @@ program
         // Airflow's and Jupyter's venvs: installed here (and on demand by dp airflow / dp notebook), not by dp up.
         await installPythonTools(config.cacheDir, findPython(), consoleReporter);
       }),
-      kube,
+      // The cluster's Go builds after the API server's: they share its compiled Kubernetes packages.
+      options.cluster ? kube.then(() => installClusterTools(config.cacheDir, consoleReporter)) : kube,
     ]);
   });
 
