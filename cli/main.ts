@@ -5,7 +5,7 @@ import { NeedsOperatorError } from '../platform/driver';
 import { TrinoClient, TrinoQueryError } from '../clients/trino';
 import { installAll } from '../infra/local/install';
 import { installClusterTools } from '../infra/cluster/install';
-import { installKubeTools } from '../infra/local/install-kube';
+import { installKubeTools, installManifestTools } from '../infra/local/install-kube';
 import { installPythonTools } from '../infra/local/install-python-tools';
 import { findPython, MissingPrerequisite } from '../infra/local/prereqs';
 import { tailFile } from '../lib/process';
@@ -56,24 +56,24 @@ program
   .command('install')
   .description('install (or verify) every component into the cache; idempotent')
   .option(
-    '--kubernetes',
-    'also what the Kubernetes target needs: kustomize, kube-apiserver, etcd, the schemas',
+    '--manifests',
+    'also what rendering and validating the Kubernetes manifests needs: kustomize, the schemas',
   )
+  .option('--kubernetes', 'also kube-apiserver and etcd (implies --manifests)')
   .option(
     '--cluster',
     "also what `dp cluster up` runs: kubelet and the node's other binaries, containerd, CoreDNS, pause",
   )
-  .action(async (options: { kubernetes?: boolean; cluster?: boolean }) => {
+  .action(async (options: { manifests?: boolean; kubernetes?: boolean; cluster?: boolean }) => {
     const config = loadConfig();
     const platform = installAll(config, consoleReporter);
-    // Built side by side with the platform (its Go build overlaps their downloads); Maven after theirs.
+    // Built side by side with the platform (their Go builds overlap its downloads); Maven after theirs.
+    const afterMaven = platform.catch(() => undefined);
     const kube = options.kubernetes
-      ? installKubeTools(
-          config.cacheDir,
-          consoleReporter,
-          platform.catch(() => undefined),
-        )
-      : Promise.resolve();
+      ? installKubeTools(config.cacheDir, consoleReporter, afterMaven)
+      : options.manifests
+        ? installManifestTools(config.cacheDir, consoleReporter, afterMaven)
+        : Promise.resolve();
     await Promise.all([
       platform.then(async () => {
         // Airflow's and Jupyter's venvs: installed here (and on demand by dp airflow / dp notebook), not by dp up.

@@ -1,15 +1,17 @@
 // `npm test`: every test of the project, ordered so that a cold machine's long builds overlap the tests that
 // do not need them.
 //
-// 1. the platform's components (dp install) and the Flink job (mvn package: its tests, then the jar the stream
-//    tests run), in the foreground;
-// 2. in the background, at idle CPU priority: what only the Kubernetes tests need (dp install --kubernetes
-//    --cluster, then dp images build). Go compiling Kubernetes takes tens of minutes on a cold cache; at idle
-//    priority it uses only the CPU the tests below leave free, so it slows them barely at all;
+// 1. in the foreground: the platform's components and the manifests' tools (dp install --manifests: the unit
+//    tests render and validate the manifests), then the Flink job (mvn package: its tests, then the jar the
+//    stream tests run);
+// 2. in the background, at idle CPU priority: kube-apiserver and etcd (dp install --kubernetes), then the
+//    cluster's binaries (dp install --cluster) and the images (dp images build). Go compiling Kubernetes takes
+//    tens of minutes on a cold cache; at idle priority it uses only the CPU the tests leave free, so it
+//    slows them barely at all;
 // 3. jest's unit, workflow and integration projects;
-// 4. once the background build is done: the kubernetes (API server) and cluster projects.
+// 4. the kubernetes project once the API server is built, then the cluster project once everything is.
 //
-// On a warm machine step 2 only checks its stamps. The closing line sums both jest runs.
+// On a warm machine step 2 only checks its stamps. The closing line sums the jest runs.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,7 +22,6 @@ import { formatSeconds } from '../lib/progress';
 const DP = [process.execPath, path.join(REPO_ROOT, 'bin', 'dp.js')];
 const JEST = [process.execPath, require.resolve('jest/bin/jest')];
 const FIRST_PROJECTS = ['unit', 'workflows', 'integration'];
-const KUBERNETES_PROJECTS = ['kubernetes', 'cluster'];
 
 interface Counts {
   passed: number;
@@ -50,7 +51,10 @@ function idlePriority(argv: string[]): string[] {
 
 interface BackgroundBuild {
   log: string;
-  done: Promise<boolean>;
+  /** kube-apiserver and etcd are built: the kubernetes project can run. */
+  apiServer: Promise<boolean>;
+  /** Everything else too (the cluster's binaries, the images): the cluster project can run. */
+  all: Promise<boolean>;
 }
 
 /** The Kubernetes tests' tools and images, built one after the other at idle priority, output to a log. */
@@ -58,29 +62,25 @@ function startBackgroundBuild(logDir: string): BackgroundBuild {
   fs.mkdirSync(logDir, { recursive: true });
   const log = path.join(logDir, 'kubernetes-build.log');
   const out = fs.openSync(log, 'w');
-  const steps = [
-    [...DP, 'install', '--kubernetes', '--cluster'],
-    [...DP, 'images', 'build'],
-  ];
-  const done = (async () => {
-    for (const step of steps) {
-      const argv = idlePriority(step);
-      fs.writeSync(out, `$ ${step.slice(1).join(' ')}\n`);
-      const code = await new Promise<number | null>((resolve) => {
-        const child = spawn(argv[0], argv.slice(1), { cwd: REPO_ROOT, stdio: ['ignore', out, out] });
-        child.on('error', (error) => {
-          fs.writeSync(out, `${error.message}\n`);
-          resolve(null);
-        });
-        child.on('exit', (status) => resolve(status));
+  const step = async (args: string[]): Promise<boolean> => {
+    const argv = idlePriority([...DP, ...args]);
+    fs.writeSync(out, `$ dp ${args.join(' ')}\n`);
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(argv[0], argv.slice(1), { cwd: REPO_ROOT, stdio: ['ignore', out, out] });
+      child.on('error', (error) => {
+        fs.writeSync(out, `${error.message}\n`);
+        resolve(null);
       });
-      if (code !== 0) return false;
-    }
-    return true;
-  })();
-  void done.finally(() => fs.closeSync(out));
+      child.on('exit', (status) => resolve(status));
+    });
+    return code === 0;
+  };
+  const apiServer = step(['install', '--kubernetes']);
+  const all = (async () =>
+    (await apiServer) && (await step(['install', '--cluster'])) && (await step(['images', 'build'])))();
+  void all.finally(() => fs.closeSync(out));
   say(`building the Kubernetes tests' tools and images in the background at idle priority; log: ${log}`);
-  return { log, done };
+  return { log, apiServer, all };
 }
 
 /** The last lines of a log, for a failure's message. */
@@ -102,7 +102,9 @@ function jest(projects: string[], summaryFile: string): Counts | undefined {
 
 async function main(): Promise<number> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-test-run-'));
-  if (!foreground('installing the platform (dp install)', [...DP, 'install'])) return 1;
+  // The unit tests render and validate the manifests: kustomize and the schemas come first (a minute or two).
+  if (!foreground('installing the platform (dp install --manifests)', [...DP, 'install', '--manifests']))
+    return 1;
   const flinkOk = foreground('the Flink job: its tests, then its jar (mvn package)', [
     'mvn',
     '-B',
@@ -126,15 +128,21 @@ async function main(): Promise<number> {
   };
   add(jest(FIRST_PROJECTS, path.join(work, 'first.json')), FIRST_PROJECTS.join(', '));
 
-  say('waiting for the background build of the Kubernetes tools and images');
-  if (await background.done) {
-    say('background build done');
-    add(jest(KUBERNETES_PROJECTS, path.join(work, 'kubernetes.json')), KUBERNETES_PROJECTS.join(', '));
-  } else {
-    say(
-      `the background build FAILED; the kubernetes and cluster tests cannot run. Its log ends:\n${tail(background.log, 40)}`,
-    );
-    counts.failed += 1;
+  // The kubernetes project needs only the API server, built first; the cluster project needs everything.
+  const later: [string, Promise<boolean>][] = [
+    ['kubernetes', background.apiServer],
+    ['cluster', background.all],
+  ];
+  for (const [project, ready] of later) {
+    say(`${project}: waiting for the background build`);
+    if (await ready) {
+      add(jest([project], path.join(work, `${project}.json`)), project);
+    } else {
+      say(
+        `the background build FAILED; the ${project} tests cannot run. Its log ends:\n${tail(background.log, 40)}`,
+      );
+      counts.failed += 1;
+    }
   }
   fs.rmSync(work, { recursive: true, force: true });
   if (!flinkOk) counts.failed += 1;

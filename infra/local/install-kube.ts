@@ -254,22 +254,36 @@ async function installKustomize(cacheDir: string, report: Reporter) {
 }
 
 /**
- * Installs the API server, etcd, kustomize and the schemas; idempotent, a warm run only checks stamps. Holds a lock of
- * its own (not the platform installer's), so it can run beside `installAll`: its Go build overlaps their
- * Maven and pip downloads. `afterMaven` delays the schema step (Maven) until the platform's Maven fetches
- * are done, so two Maven processes never write the local repository at once.
+ * What rendering and validating the manifests needs: kustomize and the schemas; idempotent, a warm run only
+ * checks stamps. Holds a lock of its own (not the platform installer's), so it can run beside `installAll`.
+ * `afterMaven` delays the schema step (Maven) until the platform's Maven fetches are done, so two Maven
+ * processes never write the local repository at once.
  */
-export async function installKubeTools(
+export async function installManifestTools(
   cacheDir: string,
   report: Reporter,
   afterMaven: Promise<unknown> = Promise.resolve(),
 ): Promise<void> {
   await withInstallLock(path.join(cacheDir, 'locks', 'kube'), report, async () => {
     await installKustomize(cacheDir, report);
-    await installApiServer(cacheDir, report);
     await afterMaven;
     await installKubeSchemas(cacheDir, report);
   });
+}
+
+/**
+ * The manifest tools, then kube-apiserver and etcd (the Kubernetes driver's tests run them): the API server's
+ * Go build is the long part, tens of minutes on a cold cache.
+ */
+export async function installKubeTools(
+  cacheDir: string,
+  report: Reporter,
+  afterMaven: Promise<unknown> = Promise.resolve(),
+): Promise<void> {
+  await installManifestTools(cacheDir, report, afterMaven);
+  await withInstallLock(path.join(cacheDir, 'locks', 'kube'), report, () =>
+    installApiServer(cacheDir, report),
+  );
 }
 
 /** Why the Kubernetes test tools are not usable, or undefined when they are. */
