@@ -75,10 +75,10 @@ program
         ? installManifestTools(config.cacheDir, consoleReporter, afterMaven)
         : Promise.resolve();
     await Promise.all([
-      platform.then(async () => {
-        // Airflow's and Jupyter's venvs: installed here (and on demand by dp airflow / dp notebook), not by dp up.
-        await installPythonTools(config.cacheDir, findPython(), consoleReporter);
-      }),
+      platform,
+      // Airflow's and Jupyter's venvs: installed here (and on demand by dp airflow / dp notebook), not by dp up;
+      // their pip downloads overlap the platform's Go builds.
+      installPythonTools(config.cacheDir, findPython(), consoleReporter),
       // The cluster's Go builds after the API server's: they share its compiled Kubernetes packages.
       options.cluster ? kube.then(() => installClusterTools(config.cacheDir, consoleReporter)) : kube,
     ]);

@@ -388,12 +388,20 @@ async function installAllComponents(config: PlatformConfig, report: Reporter): P
   findJavaHome(NESSIE_MIN_JAVA);
   findJavaHome(KAFKA_MIN_JAVA);
   fs.mkdirSync(config.cacheDir, { recursive: true });
-  await installNessie(config.cacheDir, report);
-  await installTrino(config.cacheDir, report);
-  await installKafka(config.cacheDir, report);
-  await installDbt(config.cacheDir, python, report);
-  await installTemporal(config.cacheDir, report);
-  await installSeaweed(config.cacheDir, report);
+  // The two Go builds take most of a cold install and keep the CPU busy; the downloads (one Maven at a time:
+  // they share its local repository) and dbt's pip install run beside them.
+  await Promise.all([
+    (async () => {
+      await installTemporal(config.cacheDir, report);
+      await installSeaweed(config.cacheDir, report);
+    })(),
+    (async () => {
+      await installNessie(config.cacheDir, report);
+      await installTrino(config.cacheDir, report);
+      await installKafka(config.cacheDir, report);
+      await installDbt(config.cacheDir, python, report);
+    })(),
+  ]);
   const seconds = (Date.now() - started) / 1000;
   report('install', `all components ready (${formatSeconds(Date.now() - started)})`);
   return { seconds };
