@@ -34,12 +34,26 @@ function say(message: string): void {
   process.stdout.write(`[test] ${message} (${formatSeconds(Date.now() - started)})\n`);
 }
 
-/** Runs a step in the foreground; true when it exits 0. */
-function foreground(title: string, argv: string[], env: NodeJS.ProcessEnv = process.env): boolean {
+/**
+ * Runs a step in the foreground; true when it exits 0. Asynchronous on purpose: a blocking spawnSync would
+ * stop the event loop, so the background build's next step could not start until the foreground one ended.
+ */
+async function foreground(
+  title: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<boolean> {
   say(title);
-  const result = spawnSync(argv[0], argv.slice(1), { cwd: REPO_ROOT, stdio: 'inherit', env });
-  if (result.status === 0) return true;
-  say(`${title}: FAILED (exit ${result.status ?? result.signal})`);
+  const status = await new Promise<number | string | null>((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd: REPO_ROOT, stdio: 'inherit', env });
+    child.on('error', (error) => {
+      say(`${title}: ${error.message}`);
+      resolve(null);
+    });
+    child.on('exit', (code, signal) => resolve(code ?? signal));
+  });
+  if (status === 0) return true;
+  say(`${title}: FAILED (exit ${status})`);
   return false;
 }
 
@@ -90,12 +104,16 @@ function tail(file: string, lines: number): string {
 }
 
 /** One jest run over some projects; its counts come back through the summary reporter's file. */
-function jest(projects: string[], summaryFile: string): Counts | undefined {
+async function jest(projects: string[], summaryFile: string): Promise<Counts | undefined> {
   fs.rmSync(summaryFile, { force: true });
-  foreground(`jest --selectProjects ${projects.join(' ')}`, [...JEST, '--selectProjects', ...projects], {
-    ...process.env,
-    DP_TEST_SUMMARY_FILE: summaryFile,
-  });
+  await foreground(
+    `jest --selectProjects ${projects.join(' ')}`,
+    [...JEST, '--selectProjects', ...projects],
+    {
+      ...process.env,
+      DP_TEST_SUMMARY_FILE: summaryFile,
+    },
+  );
   if (!fs.existsSync(summaryFile)) return undefined;
   return JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as Counts;
 }
@@ -103,9 +121,11 @@ function jest(projects: string[], summaryFile: string): Counts | undefined {
 async function main(): Promise<number> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-test-run-'));
   // The unit tests render and validate the manifests: kustomize and the schemas come first (a minute or two).
-  if (!foreground('installing the platform (dp install --manifests)', [...DP, 'install', '--manifests']))
+  if (
+    !(await foreground('installing the platform (dp install --manifests)', [...DP, 'install', '--manifests']))
+  )
     return 1;
-  const flinkOk = foreground('the Flink job: its tests, then its jar (mvn package)', [
+  const flinkOk = await foreground('the Flink job: its tests, then its jar (mvn package)', [
     'mvn',
     '-B',
     '-q',
@@ -126,7 +146,7 @@ async function main(): Promise<number> {
     counts.failed += c.failed;
     counts.skipped += c.skipped;
   };
-  add(jest(FIRST_PROJECTS, path.join(work, 'first.json')), FIRST_PROJECTS.join(', '));
+  add(await jest(FIRST_PROJECTS, path.join(work, 'first.json')), FIRST_PROJECTS.join(', '));
 
   // The kubernetes project needs only the API server, built first; the cluster project needs everything.
   const later: [string, Promise<boolean>][] = [
@@ -136,7 +156,7 @@ async function main(): Promise<number> {
   for (const [project, ready] of later) {
     say(`${project}: waiting for the background build`);
     if (await ready) {
-      add(jest([project], path.join(work, `${project}.json`)), project);
+      add(await jest([project], path.join(work, `${project}.json`)), project);
     } else {
       say(
         `the background build FAILED; the ${project} tests cannot run. Its log ends:\n${tail(background.log, 40)}`,
