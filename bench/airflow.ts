@@ -198,7 +198,7 @@ export async function airflowBenchCli(args: string[]): Promise<void> {
 
   // 3. The Bronze task's own peak (from its log line) and the rows and Gold it left on main.
   const taskPeak = bronzeLine ? /task peak RSS (\d+) MiB/.exec(bronzeLine) : null;
-  const bronzeSeconds = bronzeLine ? /in (\d+(?:\.\d+)?) s;/.exec(bronzeLine) : null;
+  const bronzeSeconds = bronzeLine ? /rows in (\d+(?:\.\d+)?) s/.exec(bronzeLine) : null;
   const bronzeTaskPeakMib = taskPeak ? Number(taskPeak[1]) : null;
   const [{ rows: bronzeRows, runs }] = await trino.queryObjects<{ rows: number; runs: number }>(
     `SELECT count(*) AS rows, count(DISTINCT run_id) AS runs FROM ${config.catalog}.bronze.yellow_trips

@@ -314,10 +314,11 @@ def load_month(s: Settings, landed: dict[str, Any], branch: str, run_id: str) ->
         done = replace_month(table, source, landed, run_id)
     peak = peak_rss_mib()
     peak_text = f"{peak:.0f} MiB" if peak is not None else "unknown"
+    # The benchmark (bench/airflow.ts) reads the seconds and the peak from this line: keep them early in it.
     print(
         f"{schema.schema}.{schema.table} on {branch}: month {month} replaced by {done['rows']} rows "
-        f"({done['files']} files, {done['replaced']} replaced, one snapshot) "
-        f"in {time.perf_counter() - started:.1f} s; "
-        f"task peak RSS {peak_text} (VmHWM{' since the task started' if peak_reset else ' of the process'})"
+        f"in {time.perf_counter() - started:.1f} s, task peak RSS {peak_text} "
+        f"(VmHWM{' since the task started' if peak_reset else ' of the process'}); "
+        f"{done['files']} files written, {done['replaced']} replaced, one snapshot"
     )
     return done["rows"]
