@@ -19,7 +19,7 @@ import { loadMirroredMonth } from '../support/platform/mirrored-month';
 import { computeReference } from '../support/reference-elt';
 import { tripDataFile, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
 import { tlcMirrorDir } from '../../platform/local/services';
-import { dp } from '../support/platform/dp';
+import { dp, dpAsync } from '../support/platform/dp';
 
 const config = loadConfig();
 const trino = new TrinoClient(endpoints(config).trino, { source: 'airflow.test' });
@@ -61,9 +61,11 @@ async function bronzeSnapshots(): Promise<BronzeSnapshot[]> {
 async function bronzeMonthObjects(month: string): Promise<string[]> {
   const s3 = s3Client({ endpoint: endpoints(config).s3, ...ensureS3Credentials(paths(config).secrets) });
   const objects = await listAllObjects(s3, config.warehouseBucket, 'bronze/');
+  // Keys ending in '/' are empty directory markers (Arrow's S3 filesystem creates one when it deletes a
+  // file), not data.
   return objects
     .map((o) => o.Key as string)
-    .filter((key) => key.includes(`/source_month=${month}/`))
+    .filter((key) => key.includes(`/source_month=${month}/`) && !key.endsWith('/'))
     .sort();
 }
 
@@ -87,7 +89,19 @@ describe('the Airflow DAG nyc_yellow_trips', () => {
       const tagByTemporal = await nessie.getReference(`yellow-trips-${MONTH}`);
       const snapshotsBefore = await bronzeSnapshots();
 
-      const airflow = dp(['airflow', 'run', '--month', MONTH, '--mirror', '--rows', ROWS, '--seed', SEED]);
+      // Not spawnSync: a run of minutes would block the event loop, and the next Trino request would reuse a
+      // keep-alive socket Trino closed meanwhile ("other side closed").
+      const airflow = await dpAsync([
+        'airflow',
+        'run',
+        '--month',
+        MONTH,
+        '--mirror',
+        '--rows',
+        ROWS,
+        '--seed',
+        SEED,
+      ]);
       if (airflow.code !== 0) throw new Error(`dp airflow run failed:\n${airflow.stdout}\n${airflow.stderr}`);
       expect(airflow.stdout).toMatch(new RegExp(`nyc_yellow_trips ${MONTH}: success`));
 
