@@ -23,6 +23,13 @@ const BENCHMARKS: Record<string, Benchmark> = {
     args: '[--runs N]',
     run: async (args) => (await import('./elt-bronze')).bronzeCli(args),
   },
+  airflow: {
+    description:
+      'the full-size synthetic month (2025-03) through the Airflow DAG (dp airflow run): DAG time, the Bronze ' +
+      "task's peak RSS, Gold equal to the Temporal run's; baseline: the Temporal workflow on the same month",
+    args: '[--no-up]',
+    run: async (args) => (await import('./airflow')).airflowBenchCli(args),
+  },
   stream: {
     description:
       'sensor readings through producer -> Kafka -> Flink -> Iceberg for 5 minutes: end-to-end events/s, ' +

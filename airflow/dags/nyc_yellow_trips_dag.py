@@ -13,8 +13,9 @@ Same source, same tables, same contract as the Temporal workflow (see the README
    touches main, so readers never see a half-loaded month and a failed check leaves main as it was.
 4. ``load_bronze``    the landed file, normalised to the canonical Bronze schema (snake_case, widest types,
    lineage columns), into ``bronze.yellow_trips`` with PyIceberg through Nessie's Iceberg REST endpoint
-   (``/iceberg/<branch>``): one ``overwrite`` commit with the filter ``source_month = M``, so a re-run
-   replaces the month and never duplicates it.
+   (``/iceberg/<branch>``): read and written in record batches (bounded memory: a full month stays under
+   1.5 GiB), then one OVERWRITE snapshot in one commit that drops the month's earlier files and adds the
+   new ones, so a failed load leaves nothing and a re-run replaces the month, never duplicates it.
 5. ``dbt_build``      ``dbt build`` of the same ``dbt/`` project with the same vars (``{"month": M}``) and the
    same dbt (the project's dbt virtualenv), on the branch's catalog.
 6. ``check``          reconciliations computed here, independently of dbt: Bronze = source footer rows,
@@ -99,7 +100,7 @@ with DAG(
 
     @task(execution_timeout=timedelta(minutes=30))
     def load_bronze(landed: dict[str, Any], run: dict[str, str]) -> int:
-        """Replaces the month in bronze.yellow_trips on the run's branch with PyIceberg (one overwrite commit)."""
+        """Replaces the month in bronze.yellow_trips on the run's branch: batches streamed, one snapshot."""
         run_id = f"airflow:{get_current_context()['run_id']}"
         return load_month(settings(), landed, run["branch"], run_id)
 

@@ -1,18 +1,25 @@
 // The Airflow DAG nyc_yellow_trips against the real platform: the same mirror month loaded by the Temporal
 // workflow and then by Airflow (`dp airflow run`, i.e. `airflow dags test`) gives the same Gold rows, both
 // equal to the independent reference computation over the month's Parquet file, and the Airflow run
-// replaced the month rather than adding to it.
+// replaced the month rather than adding to it, in one Bronze snapshot; a Bronze load that fails before its
+// commit leaves main and the object store as they were.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { NessieClient } from '../../clients/nessie';
 import { BRONZE_LINEAGE_COLUMNS, BRONZE_SOURCE_COLUMNS } from '../../domain/bronze-schema';
 import { TrinoClient } from '../../clients/trino';
 import { airflowEnv, AIRFLOW_DAGS_DIR } from '../../platform/local/airflow';
+import { ensureS3Credentials } from '../../platform/local/credentials';
+import { listAllObjects, s3Client } from '../../clients/s3';
 import { pythonToolBin } from '../../infra/local/install-python-tools';
-import { endpoints, loadConfig, REPO_ROOT } from '../../lib/config';
+import { endpoints, loadConfig, paths, REPO_ROOT } from '../../lib/config';
+import { expectMonthMatchesReference } from '../support/expect-reference';
 import { countRows, diffGold, goldOf, lakehouseTables, readGold } from '../support/lakehouse-check';
 import { loadMirroredMonth } from '../support/platform/mirrored-month';
-import { dp } from '../support/platform/dp';
+import { computeReference } from '../support/reference-elt';
+import { tripDataFile, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
+import { tlcMirrorDir } from '../../platform/local/services';
+import { dp, dpAsync } from '../support/platform/dp';
 
 const config = loadConfig();
 const trino = new TrinoClient(endpoints(config).trino, { source: 'airflow.test' });
@@ -29,6 +36,37 @@ async function counts(month: string) {
     silver: await countRows(trino, tables.silver, month),
     rejected: await countRows(trino, tables.rejected, month),
   };
+}
+
+interface BronzeSnapshot {
+  snapshotId: string;
+  operation: string;
+  summary: Record<string, string>;
+}
+
+/** Every snapshot of bronze.yellow_trips on main, oldest first (Iceberg's $snapshots metadata table). */
+async function bronzeSnapshots(): Promise<BronzeSnapshot[]> {
+  const rows = await trino.queryObjects(
+    `SELECT CAST(snapshot_id AS varchar) AS snapshot_id, operation, summary
+     FROM ${config.catalog}.bronze."yellow_trips$snapshots" ORDER BY committed_at`,
+  );
+  return rows.map((r) => ({
+    snapshotId: String(r.snapshot_id),
+    operation: String(r.operation),
+    summary: r.summary as Record<string, string>,
+  }));
+}
+
+/** The object-store keys of the month's Bronze data files (every table version's, live or not). */
+async function bronzeMonthObjects(month: string): Promise<string[]> {
+  const s3 = s3Client({ endpoint: endpoints(config).s3, ...ensureS3Credentials(paths(config).secrets) });
+  const objects = await listAllObjects(s3, config.warehouseBucket, 'bronze/');
+  // Keys ending in '/' are empty directory markers (Arrow's S3 filesystem creates one when it deletes a
+  // file), not data.
+  return objects
+    .map((o) => o.Key as string)
+    .filter((key) => key.includes(`/source_month=${month}/`) && !key.endsWith('/'))
+    .sort();
 }
 
 async function references(prefix: string, type: 'BRANCH' | 'TAG'): Promise<string[]> {
@@ -49,8 +87,21 @@ describe('the Airflow DAG nyc_yellow_trips', () => {
       expect(countsByTemporal.bronze).toBe(reference.bronzeRows);
       expect(countsByTemporal.silver).toBe(reference.silverRows);
       const tagByTemporal = await nessie.getReference(`yellow-trips-${MONTH}`);
+      const snapshotsBefore = await bronzeSnapshots();
 
-      const airflow = dp(['airflow', 'run', '--month', MONTH, '--mirror', '--rows', ROWS, '--seed', SEED]);
+      // Not spawnSync: a run of minutes would block the event loop, and the next Trino request would reuse a
+      // keep-alive socket Trino closed meanwhile ("other side closed").
+      const airflow = await dpAsync([
+        'airflow',
+        'run',
+        '--month',
+        MONTH,
+        '--mirror',
+        '--rows',
+        ROWS,
+        '--seed',
+        SEED,
+      ]);
       if (airflow.code !== 0) throw new Error(`dp airflow run failed:\n${airflow.stdout}\n${airflow.stderr}`);
       expect(airflow.stdout).toMatch(new RegExp(`nyc_yellow_trips ${MONTH}: success`));
 
@@ -59,6 +110,18 @@ describe('the Airflow DAG nyc_yellow_trips', () => {
       expect(diffGold(goldByAirflow, goldByTemporal)).toEqual([]);
       expect(diffGold(goldByAirflow, goldOf(reference))).toEqual([]);
       expect(await counts(MONTH)).toEqual(countsByTemporal);
+      await expectMonthMatchesReference(trino, tables, MONTH, reference);
+
+      // Bronze took one snapshot: an overwrite that removed the Temporal run's rows of the month and added
+      // the file's rows (the row counts computed from the Parquet by the reference), nothing else.
+      const known = new Set(snapshotsBefore.map((snapshot) => snapshot.snapshotId));
+      const added = (await bronzeSnapshots()).filter((snapshot) => !known.has(snapshot.snapshotId));
+      expect(added).toHaveLength(1);
+      expect(added[0].operation).toBe('overwrite');
+      expect(added[0].summary['dp.source-month']).toBe(MONTH);
+      expect(added[0].summary['dp.run-id']).toMatch(/^airflow:manual__/);
+      expect(Number(added[0].summary['added-records'])).toBe(reference.bronzeRows);
+      expect(Number(added[0].summary['deleted-records'])).toBe(reference.bronzeRows);
 
       // The rows on main are Airflow's now (the month was replaced, not left as it was): one run's lineage.
       const lineage = await trino.queryObjects(
@@ -81,6 +144,46 @@ describe('the Airflow DAG nyc_yellow_trips', () => {
     },
     15 * 60_000,
   ); // two full month loads, and the first Airflow start of a run migrates its database
+
+  test('a Bronze load that fails before its commit leaves main and the object store as they were', async () => {
+    // The file the first test's Airflow run landed, with a footer count one higher than the file's rows:
+    // the load writes the whole month into data files, then refuses to commit them.
+    const reference = await computeReference(
+      tripDataFile(tlcMirrorDir(config), MONTH),
+      MONTH,
+      ZONE_LOOKUP_SEED,
+    );
+    const landed = {
+      month: MONTH,
+      key: `landing/airflow/yellow/yellow_tripdata_${MONTH}.parquet`,
+      source_file: `yellow_tripdata_${MONTH}.parquet`,
+      sha256: 'f'.repeat(64),
+      rows: reference.bronzeRows + 1,
+    };
+    const mainBefore = (await nessie.getReference('main'))?.hash;
+    const snapshotsBefore = await bronzeSnapshots();
+    const objectsBefore = await bronzeMonthObjects(MONTH);
+    expect(objectsBefore.length).toBeGreaterThan(0);
+    const python = pythonToolBin(config.cacheDir, 'airflow', 'python');
+    const result = spawnSync(
+      python,
+      [
+        path.join(REPO_ROOT, 'test', 'support', 'airflow_bronze_load.py'),
+        AIRFLOW_DAGS_DIR,
+        JSON.stringify(landed),
+        'main',
+      ],
+      { env: airflowEnv(config), encoding: 'utf8', timeout: 300_000 },
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      new RegExp(`read ${reference.bronzeRows} rows but the footer says ${reference.bronzeRows + 1}`),
+    );
+    expect((await nessie.getReference('main'))?.hash).toBe(mainBefore);
+    expect(await bronzeSnapshots()).toEqual(snapshotsBefore);
+    expect(await bronzeMonthObjects(MONTH)).toEqual(objectsBefore); // its data files were deleted again
+    expect(await countRows(trino, tables.bronze, MONTH)).toBe(reference.bronzeRows);
+  }, 300_000);
 
   test('a month the source does not have fails the run and leaves main unchanged', async () => {
     const mainBefore = (await nessie.getReference('main'))?.hash;
