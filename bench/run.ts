@@ -33,9 +33,16 @@ const BENCHMARKS: Record<string, Benchmark> = {
   stream: {
     description:
       'sensor readings through producer -> Kafka -> Flink -> Iceberg for 5 minutes: end-to-end events/s, ' +
-      'p95 latency until a window is visible in Trino, lost events, Kafka and Flink RSS; baseline: the producer alone',
-    args: '[--rate R] [--duration D] [--sensors N] [--baseline D] [--no-up]',
-    run: async (args) => (await import('./stream')).streamBenchCli(args),
+      'p95 latency until a window is visible in Trino, lost events, Kafka and Flink RSS; baseline: the producer alone. ' +
+      'With --catch-up: a backlog of 10 M readings drained after an outage: events/s from the job start until ' +
+      'lag 0 and every window visible, windows checked exactly, Flink peak RSS; baseline: the fill rate',
+    args:
+      '[--rate R] [--duration D] [--sensors N] [--baseline D] [--no-up] | ' +
+      '--catch-up [--events N] [--sensors N] [--event-rate R] [--checkpoint-interval MS] [--no-up]',
+    run: async (args) =>
+      args.includes('--catch-up')
+        ? (await import('./stream-catchup')).streamCatchUpCli(args)
+        : (await import('./stream')).streamBenchCli(args),
   },
 };
 

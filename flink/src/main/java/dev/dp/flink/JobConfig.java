@@ -26,6 +26,20 @@ public final class JobConfig {
     DEFAULTS.put("kafka.topic", "sensor-topic");
     DEFAULTS.put("kafka.dlq-topic", "sensor-topic-dlq");
     DEFAULTS.put("kafka.group-id", "dp-sensor-temperature-1m");
+    /** Records one poll of the Kafka consumer hands over (Kafka's default 500): fewer hand-overs in a backlog. */
+    DEFAULTS.put("kafka.max-poll-records", "500");
+    /** Bytes a fetch brings per partition (Kafka's default 1 MiB). */
+    DEFAULTS.put("kafka.max-partition-fetch-bytes", "1048576");
+    /**
+     * Chained operators pass records on without copying them (none of the job's operators keeps or changes a
+     * record it has passed on). Off: Flink's default copy between chained operators.
+     */
+    DEFAULTS.put("pipeline.object-reuse", "false");
+    /**
+     * With parallelism 1: the windows run in the source's task, records are not serialized for a shuffle to a
+     * second task (one thread does all). Ignored with a higher parallelism.
+     */
+    DEFAULTS.put("pipeline.chain-windows", "false");
     DEFAULTS.put("catalog.name", "lakehouse");
     DEFAULTS.put("catalog.impl", "org.apache.iceberg.rest.RESTCatalog");
     DEFAULTS.put("catalog.uri", "http://127.0.0.1:19120/iceberg/");

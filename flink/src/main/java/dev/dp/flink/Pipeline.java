@@ -5,7 +5,11 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
@@ -47,6 +51,18 @@ public final class Pipeline {
 
   /** @param records parsed records with event-time timestamps and watermarks already assigned */
   public static Outputs build(DataStream<SensorRecord> records, Duration windowSize, Duration allowedLateness) {
+    return build(records, windowSize, allowedLateness, false);
+  }
+
+  /**
+   * @param chainWindows window in the source's task, without the shuffle (no serialization of each record between
+   *     two threads); only right when the job runs with parallelism 1, where one subtask owns every key
+   */
+  public static Outputs build(DataStream<SensorRecord> records, Duration windowSize, Duration allowedLateness,
+      boolean chainWindows) {
+    if (chainWindows && records.getParallelism() != 1) {
+      throw new IllegalArgumentException("windows chained to the source need parallelism 1, not " + records.getParallelism());
+    }
     SingleOutputStreamOperator<SensorRecord> valid = records
         .transform("watermark-carry-over", records.getType(), new WatermarkCarryOver<SensorRecord>())
         .uid("watermark-carry-over")
@@ -54,8 +70,11 @@ public final class Pipeline {
         .name("route-malformed")
         .uid("route-malformed");
 
-    SingleOutputStreamOperator<SensorWindow> windows = valid
-        .keyBy(r -> r.sensorId)
+    KeySelector<SensorRecord, String> sensor = r -> r.sensorId;
+    KeyedStream<SensorRecord, String> keyed = chainWindows
+        ? DataStreamUtils.reinterpretAsKeyedStream(valid, sensor, Types.STRING)
+        : valid.keyBy(sensor);
+    SingleOutputStreamOperator<SensorWindow> windows = keyed
         .window(TumblingEventTimeWindows.of(windowSize))
         .allowedLateness(allowedLateness)
         .sideOutputLateData(LATE)

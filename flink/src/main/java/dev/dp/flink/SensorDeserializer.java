@@ -12,11 +12,11 @@ public class SensorDeserializer implements KafkaRecordDeserializationSchema<Sens
 
   @Override
   public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<SensorRecord> out) {
-    String value = record.value() == null ? null : new String(record.value(), StandardCharsets.UTF_8);
     SensorRecord r;
     try {
-      r = SensorParser.parse(value);
+      r = SensorParser.parse(record.value());
     } catch (RuntimeException e) {
+      String value = record.value() == null ? null : new String(record.value(), StandardCharsets.UTF_8);
       r = SensorRecord.malformed("parser failure: " + e, value);
     }
     if (r.valid) r.raw = null;

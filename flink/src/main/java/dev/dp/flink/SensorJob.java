@@ -59,6 +59,7 @@ public final class SensorJob {
     Configuration conf = flinkConfiguration(cfg, local);
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
     env.setParallelism(cfg.getInt("parallelism"));
+    if (cfg.getBoolean("pipeline.object-reuse")) env.getConfig().enableObjectReuse();
     env.enableCheckpointing(cfg.getLong("checkpoint.interval-ms"), CheckpointingMode.EXACTLY_ONCE);
 
     KafkaSource<SensorRecord> source = KafkaSource.<SensorRecord>builder()
@@ -71,6 +72,8 @@ public final class SensorJob {
         .setProperty("commit.offsets.on.checkpoint", "true")
         .setProperty("partition.discovery.interval.ms", "60000")
         .setProperty("client.id.prefix", cfg.get("job.name"))
+        .setProperty("max.poll.records", String.valueOf(cfg.getInt("kafka.max-poll-records")))
+        .setProperty("max.partition.fetch.bytes", String.valueOf(cfg.getInt("kafka.max-partition-fetch-bytes")))
         .build();
 
     DataStream<SensorRecord> records = env
@@ -79,7 +82,8 @@ public final class SensorJob {
             "kafka-" + cfg.get("kafka.topic"))
         .uid("kafka-source");
 
-    Pipeline.Outputs out = Pipeline.build(records, cfg.getMillis("window.size-ms"), cfg.getMillis("window.allowed-lateness-ms"));
+    Pipeline.Outputs out = Pipeline.build(records, cfg.getMillis("window.size-ms"), cfg.getMillis("window.allowed-lateness-ms"),
+        cfg.getBoolean("pipeline.chain-windows") && cfg.getInt("parallelism") == 1);
 
     IcebergOutput.sink(out.windows, cfg);
 

@@ -15,6 +15,8 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.CloseableIterator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Runs the real pipeline in a local MiniCluster on a bounded source with per-event watermarks. */
 class PipelineTest {
@@ -40,8 +42,10 @@ class PipelineTest {
     public void onPeriodicEmit(WatermarkOutput out) {}
   }
 
-  @Test
-  void windowsPerSensorAndRoutesMalformedAndLateEvents() throws Exception {
+  /** The same results whichever way records travel: copied or reused between chained operators, shuffled or not. */
+  @ParameterizedTest(name = "chained windows {0}, object reuse {1}")
+  @CsvSource({"false, false", "false, true", "true, false", "true, true"})
+  void windowsPerSensorAndRoutesMalformedAndLateEvents(boolean chainWindows, boolean objectReuse) throws Exception {
     List<SensorRecord> input = new ArrayList<>();
     for (String json : List.of(
         event("s1", 20.0, 1_000),
@@ -61,10 +65,11 @@ class PipelineTest {
     }
 
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1);
+    if (objectReuse) env.getConfig().enableObjectReuse();
     DataStream<SensorRecord> records = env.fromData(input, TypeInformation.of(SensorRecord.class))
         .assignTimestampsAndWatermarks(WatermarkStrategy.<SensorRecord>forGenerator(ctx -> new PerEvent())
             .withTimestampAssigner((r, ts) -> r.valid ? r.eventTime : Long.MIN_VALUE));
-    Pipeline.Outputs out = Pipeline.build(records, Duration.ofMinutes(1), Duration.ofMinutes(1));
+    Pipeline.Outputs out = Pipeline.build(records, Duration.ofMinutes(1), Duration.ofMinutes(1), chainWindows);
     DataStream<String> all = out.windows.map(w -> "W " + w.sensorId + " " + (w.windowStart - T0.toEpochMilli()) / 1000
             + " n=" + w.eventCount + " avg=" + w.avgTemperature + " min=" + w.minTemperature + " max=" + w.maxTemperature)
         .union(out.deadLetters.map(d -> "D " + d));

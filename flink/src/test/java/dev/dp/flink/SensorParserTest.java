@@ -52,6 +52,57 @@ class SensorParserTest {
     assertTrue(dlq.contains("\"reason\":\"malformed\""), dlq);
   }
 
+  /** The fast path over the bytes and the full parse of the text give the same record, valid or not. */
+  @Test
+  void bytesAndTextParseAlike() {
+    String[] values = {
+        "{\"sensor_id\":\"sensor-017\",\"temperature\":21.37,\"event_time\":\"2026-11-25T18:59:01.123Z\"}",
+        "{\"sensor_id\": \" s \", \"temperature\": -7, \"event_time\": \"2024-02-29T23:59:59.999Z\"}",
+        "{\"event_time\":\"2026-11-25T18:59:01Z\",\"temperature\":1e1,\"sensor_id\":\"a\"}",
+        "{\"sensor_id\":\"a\",\"temperature\":1,\"event_time\":\"2026-11-25T19:59:01.123+01:00\"}",
+        "{\"sensor_id\":\"a\",\"temperature\":1,\"event_time\":\"2026-11-25T18:59:01.123Z\",\"extra\":[1]}",
+        "{\"sensor_id\":\"a\",\"sensor_id\":\"b\",\"temperature\":1,\"event_time\":\"2026-11-25T18:59:01.123Z\"}",
+        "{\"sensor_id\":\"a\",\"temperature\":1,\"event_time\":\"2026-11-25T18:59:01.123Z\"} trailing",
+        "{\"sensor_id\":\"a\",\"temperature\":1,\"event_time\":\"2025-02-29T18:59:01.123Z\"}",
+        "{\"sensor_id\":\"a\",\"temperature\":1,\"event_time\":\"2026-13-01T18:59:01.123Z\"}",
+        "{\"sensor_id\":\"a\",\"temperature\":1,\"event_time\":\"2026-11-25T24:00:00.000Z\"}",
+        "{\"sensor_id\":\"a\",\"temperature\":1,\"event_time\":\"2026-11-25T1a:59:01.123Z\"}",
+        "{\"sensor_id\":\"a\",\"temperature\":300,\"event_time\":\"2026-11-25T18:59:01.123Z\"}",
+        "{\"sensor_id\":\"\",\"temperature\":1,\"event_time\":\"2026-11-25T18:59:01.123Z\"}",
+        "{\"sensor_id\":\"a\",\"temperature\":\"1\",\"event_time\":\"2026-11-25T18:59:01.123Z\"}",
+        "{\"sensor_id\":\"a\",\"temperature\":1}",
+        "{not json",
+        "[1]",
+        ""};
+    for (String value : values) {
+      SensorRecord fromText = SensorParser.parse(value);
+      SensorRecord fromBytes = SensorParser.parse(value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      assertEquals(fromText.toString(), fromBytes.toString(), value);
+      assertEquals(fromText.error, fromBytes.error, value);
+      assertEquals(fromText.raw, fromBytes.raw, value);
+    }
+    assertFalse(SensorParser.parse((byte[]) null).valid);
+  }
+
+  /** The hand-read time equals Instant.parse over four centuries of dates and every hour of a day. */
+  @Test
+  void fastTimeReadingEqualsInstantParse() {
+    java.util.Random random = new java.util.Random(42);
+    long from = java.time.Instant.parse("1970-01-01T00:00:00Z").toEpochMilli();
+    long to = java.time.Instant.parse("2400-12-31T23:59:59.999Z").toEpochMilli();
+    for (int i = 0; i < 200_000; i++) {
+      long millis = from + (long) (random.nextDouble() * (to - from));
+      String text = java.time.Instant.ofEpochMilli(millis).toString();
+      if (text.length() != 24) text = text.replace("Z", ".000Z"); // Instant.toString drops a zero fraction
+      assertEquals(millis, SensorParser.parseUtcMillis(text), text);
+    }
+    assertEquals(Long.MIN_VALUE, SensorParser.parseUtcMillis("2026-11-25T18:59:01Z"));
+    assertEquals(Long.MIN_VALUE, SensorParser.parseUtcMillis("1969-12-31T23:59:59.999Z"));
+    assertEquals(Long.MIN_VALUE, SensorParser.parseUtcMillis("2100-02-29T00:00:00.000Z"));
+    assertEquals(java.time.Instant.parse("2000-02-29T00:00:00Z").toEpochMilli(),
+        SensorParser.parseUtcMillis("2000-02-29T00:00:00.000Z"));
+  }
+
   @Test
   void configRejectsSecretsOnTheCommandLine() {
     assertThrows(IllegalArgumentException.class,
