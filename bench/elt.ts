@@ -27,6 +27,7 @@
 // /proc), trino.ts (Trino's queries and heap during the run), history.ts (the workflow history's activity
 // spans), platform.ts (dp up, the mirror, open workflows) and report.ts (the lines and JSON printed).
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import type {
   BronzeLoad,
@@ -42,7 +43,7 @@ import { TrinoClient } from '../clients/trino';
 import { readPid, runningPid } from '../lib/process';
 import { componentFingerprint, LOCAL_COMPONENTS, tlcMirrorDir } from '../platform/local/services';
 import { readManifest, tripDataFile } from '../infra/local/tlc-mirror';
-import { endpoints, loadConfig, paths } from '../lib/config';
+import { endpoints, loadConfig, paths, REPO_ROOT } from '../lib/config';
 import { connectClient } from '../worker/connection';
 import { benchBronzeAppend, MONTH, ROWS, SEED, type BronzeSummary } from './elt-bronze';
 import { clip, log, round, sleep, unionLength, type Interval } from './elt/common';
@@ -52,6 +53,7 @@ import { reportLines, TARGETS, WORKFLOW_ID } from './elt/report';
 import { machineBusySeconds, procStat, RssSampler, statusMib, waitForQuietMachine } from './elt/sampling';
 import {
   BENCH_TRINO_SOURCE,
+  dbtModelLayer,
   dbtNode,
   PRODUCT_SOURCES,
   statementSummary,
@@ -340,6 +342,26 @@ export async function eltCli(args: string[]): Promise<void> {
       entry.queries += 1;
       dbtNodes.set(node, entry);
     }
+    // Each layer's models (not their tests): the wall-clock union of their Trino queries.
+    const modelsByLayer = Object.fromEntries(
+      ['silver', 'gold'].map((layer) => [
+        layer,
+        fs
+          .readdirSync(path.join(REPO_ROOT, 'dbt', 'models', layer))
+          .filter((file) => file.endsWith('.sql'))
+          .map((file) => file.slice(0, -'.sql'.length)),
+      ]),
+    );
+    const layerSeconds = (layer: string): number | null => {
+      const spans = productQueries
+        .filter((q) => q.source.startsWith('dbt'))
+        .filter((q) => {
+          const node = dbtNode(q.text);
+          return node !== undefined && dbtModelLayer(node, modelsByLayer) === layer;
+        })
+        .map(queryInterval);
+      return spans.length === 0 ? null : round(unionLength(spans) / 1000);
+    };
     const topDbtNodes = [...dbtNodes.entries()]
       .sort((a, b) => b[1].seconds - a[1].seconds)
       .slice(0, 10)
@@ -374,9 +396,14 @@ export async function eltCli(args: string[]): Promise<void> {
       bronze_append_s: bronze ? bronze.bronze_append_s : null,
       pyiceberg_append_s: bronze ? bronze.pyiceberg_append_s : null,
       month_end_to_end_s: failure ? null : round(monthSeconds),
-      temporal_overhead_s: round(temporalOverhead),
-      worker_peak_rss_mib: round(rss.peakMib, 0),
       rows: ROWS,
+      dbt_s: dbtOutcome ? round(dbtOutcome.seconds) : null,
+      silver_s: layerSeconds('silver'),
+      gold_s: layerSeconds('gold'),
+      audit_s: stageFigures.find((s) => s.stage === 'auditing')?.activity_s ?? null,
+      worker_peak_rss_mib: round(rss.peakMib, 0),
+      trino_peak_heap_mib: round(heapPeakMib, 0),
+      temporal_overhead_s: round(temporalOverhead),
       bronze_pyiceberg_ratio: ratio,
       month: MONTH,
       workflow_id: WORKFLOW_ID,
@@ -426,7 +453,6 @@ export async function eltCli(args: string[]): Promise<void> {
       bronze_load_in_workflow: bronzeLoad
         ? { rows: bronzeLoad.rows, files: bronzeLoad.files, seconds: round(bronzeLoad.seconds) }
         : null,
-      dbt_build_s: dbtOutcome ? round(dbtOutcome.seconds) : null,
       dbt_failed_tests: dbtOutcome ? dbtOutcome.failedTests.length : null,
       audit: result
         ? { passed: result.audit.passed, checks: result.audit.checks.length, counts: result.audit.counts }

@@ -37,28 +37,30 @@ export async function auditMonth(
   const sourceColumns = BRONZE_SOURCE_COLUMNS.map((col) => col.name).join(', ');
   const one = async (sql: string) => (await trino.queryObjects(sql))[0] ?? {};
 
-  const bronze = await one(`
+  // The checks' queries are independent reads of one branch: run together, their planning and metadata
+  // round trips overlap instead of adding up.
+  const [bronze, distinctPassing, silver, rejected, gold, goldTrips] = await Promise.all([
+    one(`
     SELECT count(*) AS rows,
            count_if(${passesRulesSql(landed.month)}) AS passing
-    FROM ${c}.bronze.yellow_trips WHERE source_month = ${month}`);
-  const distinctPassing = await one(`
+    FROM ${c}.bronze.yellow_trips WHERE source_month = ${month}`),
+    one(`
     SELECT count(*) AS rows FROM (
       SELECT DISTINCT ${sourceColumns} FROM ${c}.bronze.yellow_trips
-      WHERE source_month = ${month} AND ${passesRulesSql(landed.month)})`);
-  const silver = await one(`
+      WHERE source_month = ${month} AND ${passesRulesSql(landed.month)})`),
+    one(`
     SELECT count(*) AS rows, sum(total_amount) AS total_amount, sum(fare_amount) AS fare_amount,
            sum(tip_amount) AS tip_amount, sum(coalesce(passenger_count, 0)) AS passengers
-    FROM ${c}.silver.yellow_trips WHERE source_month = ${month}`);
-  const rejected = await one(
-    `SELECT count(*) AS rows FROM ${c}.silver.yellow_trips_rejected WHERE source_month = ${month}`,
-  );
-  const gold = await one(`
+    FROM ${c}.silver.yellow_trips WHERE source_month = ${month}`),
+    one(`SELECT count(*) AS rows FROM ${c}.silver.yellow_trips_rejected WHERE source_month = ${month}`),
+    one(`
     SELECT trips, total_amount, fare_amount, tip_amount, passengers
-    FROM ${c}.gold.monthly_summary WHERE source_month = ${month}`);
-  const goldTrips = await one(`
+    FROM ${c}.gold.monthly_summary WHERE source_month = ${month}`),
+    one(`
     SELECT (SELECT sum(trips) FROM ${c}.gold.daily_zone_metrics WHERE source_month = ${month}) AS daily_zone,
            (SELECT sum(trips) FROM ${c}.gold.hourly_demand WHERE source_month = ${month}) AS hourly,
-           (SELECT sum(trips) FROM ${c}.gold.payment_mix WHERE source_month = ${month}) AS payment`);
+           (SELECT sum(trips) FROM ${c}.gold.payment_mix WHERE source_month = ${month}) AS payment`),
+  ]);
 
   const B = Number(bronze.rows);
   const P = Number(bronze.passing);

@@ -59,6 +59,16 @@ export function dbtNode(text: string): string | undefined {
   return target ? `table ${target[1]}.${target[2].replace(/__dbt_tmp$/, '')}` : undefined;
 }
 
+/** The layer (dbt/models/<layer>/) of a dbt model node ('model.lakehouse.<name>' or 'table <schema>.<name>'). */
+export function dbtModelLayer(
+  node: string,
+  modelsByLayer: Readonly<Record<string, readonly string[]>>,
+): string | undefined {
+  const name = /^model\.[^.]+\.(\w+)$/.exec(node)?.[1] ?? /^table \w+\.(\w+)$/.exec(node)?.[1] ?? undefined;
+  if (name === undefined) return undefined;
+  return Object.entries(modelsByLayer).find(([, models]) => models.includes(name))?.[0];
+}
+
 export async function trinoHeapUsedMib(trinoUrl: string): Promise<number | undefined> {
   try {
     const response = await fetch(`${trinoUrl}/v1/status`, {

@@ -45,7 +45,10 @@ function asString(value: unknown, what: string): string {
   return value;
 }
 
-/** Trino returns decimals as exact text ('-12.30'): parsed to integer cents without going through a float. */
+/**
+ * Trino returns decimals as exact text ('-12.30'): parsed to integer hundredths (cents, hundredths of a mile)
+ * without going through a float.
+ */
 function decimalToCents(value: unknown, what: string): number {
   const text = asString(value, what);
   const match = /^(-?)(\d+)(?:\.(\d{1,2}))?$/.exec(text);
@@ -70,7 +73,7 @@ async function readMonthlySummary(
     sourceMonth: asString(r.source_month, 'source_month'),
     trips: asNumber(r.trips, 'trips'),
     passengers: asNumber(r.passengers, 'passengers'),
-    distanceMiles: asNumber(r.distance_miles, 'distance_miles'),
+    distanceHundredths: decimalToCents(r.distance_miles, 'distance_miles'),
     fareAmountCents: decimalToCents(r.fare_amount, 'fare_amount'),
     tipAmountCents: decimalToCents(r.tip_amount, 'tip_amount'),
     tollsAmountCents: decimalToCents(r.tolls_amount, 'tolls_amount'),
@@ -266,7 +269,7 @@ export function diffGold(actual: GoldSnapshot, expected: GoldSnapshot): string[]
     ...diffRows('monthly_summary', actual.monthlySummary, expected.monthlySummary, (r) => r.sourceMonth, {
       trips: 'exact',
       passengers: 'exact',
-      distanceMiles: 'approx',
+      distanceHundredths: 'exact',
       fareAmountCents: 'exact',
       tipAmountCents: 'exact',
       tollsAmountCents: 'exact',

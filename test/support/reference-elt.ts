@@ -7,7 +7,7 @@
 //  - Rows that pass every rule are deduplicated on all 20 source columns (lineage ignored); rejected rows
 //    are not, so bronzeRows = silverRows + duplicatesRemoved + sum(rejectedByReason).
 //  - Money is rounded per row to whole cents (Math.round(x * 100)) and summed as integers, so every money
-//    figure here is an exact integer number of cents.
+//    figure here is an exact integer number of cents; distance likewise in hundredths of a mile.
 //  - Timestamps are naive local times: hour, weekday and date are read as if they were UTC.
 import * as fs from 'node:fs/promises';
 import { readTlcParquet, type RawColumn } from './tlc-parquet';
@@ -39,7 +39,8 @@ export interface MonthlySummary {
   sourceMonth: string;
   trips: number;
   passengers: number;
-  distanceMiles: number;
+  /** Sum of trip_distance rounded per trip to hundredths of a mile, as an exact integer of hundredths. */
+  distanceHundredths: number;
   fareAmountCents: number;
   tipAmountCents: number;
   tollsAmountCents: number;
@@ -217,6 +218,7 @@ export function monthBoundsMicros(month: string): { start: bigint; next: bigint 
   };
 }
 
+/** A value rounded half up to hundredths, as an integer (cents of a dollar, hundredths of a mile). */
 export function toCents(value: number): number {
   return Math.round(value * 100);
 }
@@ -387,7 +389,7 @@ export async function computeReference(
           sourceMonth: month,
           trips: silver.length,
           passengers: silver.reduce((sum, trip) => sum + (trip.passengerCount ?? 0), 0),
-          distanceMiles: silver.reduce((sum, trip) => sum + trip.tripDistance, 0),
+          distanceHundredths: silver.reduce((sum, trip) => sum + toCents(trip.tripDistance), 0),
           fareAmountCents: moneySum(silver, 'fare_amount'),
           tipAmountCents: moneySum(silver, 'tip_amount'),
           tollsAmountCents: moneySum(silver, 'tolls_amount'),

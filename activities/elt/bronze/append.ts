@@ -10,7 +10,9 @@
 //   3. DELETE the month (a metadata-only delete of one identity partition), then one
 //      INSERT ... SELECT <renames, lossless casts, nulls for absent columns, lineage> FROM staging, tuned
 //      for a single partition (parallel writers, no NDV sketches);
-//   4. check the rows Trino wrote against the file's record count, then drop the staging table.
+//   4. check the rows Trino wrote against the file's record count while the staging table is dropped.
+// Steps that only read (the hash and the footer; the target's columns and stale staging tables; the checks)
+// run at once, so their round trips overlap.
 // If the INSERT fails after the DELETE (e.g. a corrupt data page that the footer check cannot see), the
 // table is rolled back to its snapshot before the DELETE, unless someone else committed in between.
 //
@@ -311,13 +313,15 @@ async function replaceMonth(ctx: Context, insertSql: string, writers: number): P
 }
 
 async function monthStats(ctx: Context): Promise<{ rows: number; files: number }> {
-  const result = await ctx.trino.query(
-    `SELECT count(*), coalesce(sum(record_count), 0) FROM ${metadataTable(ctx.target, 'files')} ` +
-      `WHERE content = 0 AND partition.source_month = ${sqlString(ctx.month)}`,
-  );
-  const counted = await ctx.trino.query(
-    `SELECT count(*) FROM ${qualified(ctx.target)} WHERE source_month = ${sqlString(ctx.month)}`,
-  );
+  const [result, counted] = await Promise.all([
+    ctx.trino.query(
+      `SELECT count(*), coalesce(sum(record_count), 0) FROM ${metadataTable(ctx.target, 'files')} ` +
+        `WHERE content = 0 AND partition.source_month = ${sqlString(ctx.month)}`,
+    ),
+    ctx.trino.query(
+      `SELECT count(*) FROM ${qualified(ctx.target)} WHERE source_month = ${sqlString(ctx.month)}`,
+    ),
+  ]);
   const files = asNumber(result.rows[0]?.[0], 'file count');
   const rows = asNumber(counted.rows[0]?.[0], 'row count');
   return { rows, files };
@@ -342,14 +346,26 @@ function newStagingRef(ctx: Context): TableRef {
   };
 }
 
+interface Loaded {
+  expected: number;
+  replaced: number;
+  inserted: number;
+  stats: { rows: number; files: number };
+}
+
 async function loadThroughTrino(
   ctx: Context,
   sourceLocation: string,
   plan: SourcePlan,
   lineage: Lineage,
   writers: number,
-): Promise<[number, number, number]> {
+): Promise<Loaded> {
   const staging = newStagingRef(ctx);
+  let dropped = false;
+  const dropStaging = async () => {
+    await ctx.trino.query(`DROP TABLE IF EXISTS ${qualified(staging)}`).catch(() => undefined);
+    dropped = true;
+  };
   try {
     await ctx.trino.query(createStagingTableSql(staging, plan));
     await addFiles(ctx, staging, sourceLocation);
@@ -360,9 +376,11 @@ async function loadThroughTrino(
       insertFromStagingSql(ctx.target, staging, plan, lineage),
       writers,
     );
-    return [expected, replaced, inserted];
+    // The staging table is not needed for the checks: drop it while they run.
+    const [stats] = await Promise.all([monthStats(ctx), dropStaging()]);
+    return { expected, replaced, inserted, stats };
   } finally {
-    await ctx.trino.query(`DROP TABLE IF EXISTS ${qualified(staging)}`).catch(() => undefined);
+    if (!dropped) await dropStaging();
   }
 }
 
@@ -415,24 +433,27 @@ export async function appendBronzeMonth(opts: AppendBronzeOptions): Promise<Appe
   };
   try {
     log(`checking ${sourceKey}`);
-    await checkLandedObject(ctx.s3, bucket, sourceKey, month, {
-      sha256: lineage.sourceSha256,
-      bytes: opts.sourceBytes,
-    });
-    const footer = await readParquetFooter(ctx.s3, bucket, sourceKey);
+    // Both only read: the hash and the footer at once. A changed object is reported as such first.
+    const [hashed, footerRead] = await Promise.allSettled([
+      checkLandedObject(ctx.s3, bucket, sourceKey, month, {
+        sha256: lineage.sourceSha256,
+        bytes: opts.sourceBytes,
+      }),
+      readParquetFooter(ctx.s3, bucket, sourceKey),
+    ]);
+    if (hashed.status === 'rejected') throw hashed.reason;
+    if (footerRead.status === 'rejected') throw footerRead.reason;
+    const footer = footerRead.value;
     const plan = planSource(footer.location, footer.columns);
     if (plan.missing.length > 0) log(`absent in this file, loaded as null: ${plan.missing.join(', ')}`);
     if (plan.ignored.length > 0) log(`columns not in Bronze, ignored: ${plan.ignored.join(', ')}`);
-    await ensureTarget(ctx, opts.createTable ?? true);
-    await dropStaleStaging(ctx);
-    const [expected, replacedRows, inserted] = await loadThroughTrino(
-      ctx,
-      footer.location,
-      plan,
-      lineage,
-      writers,
-    );
-    const stats = await monthStats(ctx);
+    await Promise.all([ensureTarget(ctx, opts.createTable ?? true), dropStaleStaging(ctx)]);
+    const {
+      expected,
+      replaced: replacedRows,
+      inserted,
+      stats,
+    } = await loadThroughTrino(ctx, footer.location, plan, lineage, writers);
     if (inserted !== expected || stats.rows !== expected) {
       throw new Error(
         `row count check failed for ${month} in ${qualified(target)}: the file has ${expected} rows, ` +

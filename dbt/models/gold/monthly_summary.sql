@@ -13,7 +13,8 @@ summary as (
         source_month,
         count(*) as trips,
         sum(coalesce(passenger_count, 0)) as passengers,
-        sum(trip_distance) as distance_miles,
+        -- Each trip's distance to hundredths of a mile (as published) first, so the sum is an exact decimal.
+        cast(sum({{ to_hundredths('trip_distance') }}) as decimal(18, 2)) as distance_miles,
         cast(sum(fare_amount) as decimal(18, 2)) as fare_amount,
         cast(sum(tip_amount) as decimal(18, 2)) as tip_amount,
         cast(sum(tolls_amount) as decimal(18, 2)) as tolls_amount,
