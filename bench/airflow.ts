@@ -20,9 +20,7 @@
 // Replaces 2025-03 on main twice (Temporal, then Airflow). The last line of output is one JSON object.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
-import type { MonthlyYellowTripsInput } from '../domain/elt';
-import { monthlyYellowTrips } from '../workflows';
+import { WorkflowFailedError } from '@temporalio/client';
 import { prepareMirror } from '../cli/elt';
 import { TrinoClient } from '../clients/trino';
 import { airflowRunMonth } from '../platform/local/airflow';
@@ -33,7 +31,7 @@ import { connectClient } from '../worker/connection';
 import { MONTH, ROWS, SEED } from './elt-bronze';
 import { round } from './elt/common';
 import { errorChain } from './elt/history';
-import { dpUp, openWorkflows, seedMirrorFromBenchCache } from './elt/platform';
+import { checkMonthNotRunning, dpUp, seedMirrorFromBenchCache, startBenchMonth } from './elt/platform';
 import { WORKFLOW_ID } from './elt/report';
 import { descendants, statusMib, waitForQuietMachine } from './elt/sampling';
 import { compareGold, readGoldRows } from './airflow/gold';
@@ -90,25 +88,9 @@ class DagProcessSampler {
 async function temporalMonth(config: PlatformConfig, sourceBaseUrl: string): Promise<number> {
   const client = await connectClient(config);
   try {
-    if ((await openWorkflows(client)).some((id) => id.endsWith(`:${WORKFLOW_ID}`))) {
-      throw new Error(
-        `a run of ${WORKFLOW_ID} is open; wait for it (or cancel it) and run the benchmark again`,
-      );
-    }
-    const input: MonthlyYellowTripsInput = { month: MONTH, sourceBaseUrl };
+    await checkMonthNotRunning(client);
     const started = Date.now();
-    const handle = await client.workflow
-      .start(monthlyYellowTrips, {
-        workflowId: WORKFLOW_ID,
-        taskQueue: config.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'FAIL',
-      })
-      .catch((err: unknown) => {
-        if (err instanceof WorkflowExecutionAlreadyStartedError)
-          throw new Error(`a run of ${WORKFLOW_ID} was started by someone else meanwhile; run it again`);
-        throw err;
-      });
+    const handle = await startBenchMonth(client, config, sourceBaseUrl);
     log(`Temporal workflow ${WORKFLOW_ID} started`);
     try {
       await handle.result();

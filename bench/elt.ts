@@ -28,16 +28,9 @@
 // spans), platform.ts (dp up, the mirror, open workflows) and report.ts (the lines and JSON printed).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
-import type {
-  BronzeLoad,
-  DbtOutcome,
-  FetchOutcome,
-  MonthlyYellowTripsInput,
-  MonthlyYellowTripsResult,
-} from '../domain/elt';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { BronzeLoad, DbtOutcome, FetchOutcome, MonthlyYellowTripsResult } from '../domain/elt';
 import { PIPELINE_STAGE } from '../domain/search-attributes';
-import { monthlyYellowTrips } from '../workflows';
 import { prepareMirror } from '../cli/elt';
 import { TrinoClient } from '../clients/trino';
 import { readPid, runningPid } from '../lib/process';
@@ -48,7 +41,7 @@ import { connectClient } from '../worker/connection';
 import { benchBronzeAppend, MONTH, ROWS, SEED, type BronzeSummary } from './elt-bronze';
 import { clip, log, round, sleep, unionLength, type Interval } from './elt/common';
 import { analyseHistory, errorChain } from './elt/history';
-import { dpUp, openWorkflows, seedMirrorFromBenchCache } from './elt/platform';
+import { checkMonthNotRunning, dpUp, seedMirrorFromBenchCache, startBenchMonth } from './elt/platform';
 import { reportLines, TARGETS, WORKFLOW_ID } from './elt/report';
 import { machineBusySeconds, procStat, RssSampler, statusMib, waitForQuietMachine } from './elt/sampling';
 import {
@@ -101,17 +94,8 @@ export async function eltCli(args: string[]): Promise<void> {
 
   const client = await connectClient(config);
   try {
-    // 0. Fail fast if a run of the month is open (one open run per month: it would not be ours to time).
-    const checkNotRunning = async () => {
-      const open = await openWorkflows(client);
-      if (open.some((id) => id.endsWith(`:${WORKFLOW_ID}`))) {
-        throw new Error(
-          `a run of ${WORKFLOW_ID} is open; wait for it (or cancel it) and run the benchmark again`,
-        );
-      }
-      return open;
-    };
-    await checkNotRunning();
+    // 0. Fail fast if a run of the month is open.
+    await checkMonthNotRunning(client);
 
     // `dp up` first (fails fast), and again before the workflow if the worker's sources changed meanwhile.
     const workerPidFile = paths(config).pid('worker');
@@ -174,7 +158,7 @@ export async function eltCli(args: string[]): Promise<void> {
       `worker pid ${workerPid} (${workerFresh ? 'started by this benchmark' : 'already running'}; ` +
         `${workerRunsCurrentSources ? 'current sources' : 'WARNING: not the current sources'})`,
     );
-    const otherOpen = await checkNotRunning();
+    const otherOpen = await checkMonthNotRunning(client);
     if (otherOpen.length > 0)
       log(`other open workflows (may compete for the machine): ${otherOpen.join(', ')}`);
     quietWaits.push({ before: 'workflow', ...(await waitForQuietMachine(config)) });
@@ -224,22 +208,7 @@ export async function eltCli(args: string[]): Promise<void> {
     let runId: string;
     let ended: number;
     try {
-      const input: MonthlyYellowTripsInput = { month: MONTH, sourceBaseUrl };
-      const handle = await client.workflow
-        .start(monthlyYellowTrips, {
-          workflowId: WORKFLOW_ID,
-          taskQueue: config.taskQueue,
-          args: [input],
-          workflowIdConflictPolicy: 'FAIL',
-        })
-        .catch((err: unknown) => {
-          if (err instanceof WorkflowExecutionAlreadyStartedError) {
-            throw new Error(
-              `a run of ${WORKFLOW_ID} was started by someone else meanwhile; run the benchmark again`,
-            );
-          }
-          throw err;
-        });
+      const handle = await startBenchMonth(client, config, sourceBaseUrl);
       runId = handle.firstExecutionRunId;
       log(
         `workflow ${WORKFLOW_ID} run ${runId} started (${e.temporalUi}/namespaces/${config.temporalNamespace}/workflows/${WORKFLOW_ID})`,

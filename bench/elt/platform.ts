@@ -2,11 +2,14 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { MonthlyYellowTripsInput } from '../../domain/elt';
+import { monthlyYellowTrips } from '../../workflows';
 import { REPO_ROOT, type PlatformConfig } from '../../lib/config';
 import { tlcMirrorDir } from '../../platform/local/services';
 import { readManifest, tripDataFile, manifestFile } from '../../infra/local/tlc-mirror';
 import { benchMirrorDir, MONTH, ROWS, SEED } from '../elt-bronze';
+import { WORKFLOW_ID } from './report';
 
 /** `dp up`: installs/starts what is missing and replaces the worker when its sources changed. */
 export function dpUp(): Promise<void> {
@@ -58,4 +61,35 @@ export async function openWorkflows(client: Client): Promise<string[]> {
     ids.push(`${wf.type}:${wf.workflowId}`);
   }
   return ids;
+}
+
+/** Fails fast when a run of the benchmark's month is open (one open run per month: it would not be ours to time). */
+export async function checkMonthNotRunning(client: Client): Promise<string[]> {
+  const open = await openWorkflows(client);
+  if (open.some((id) => id.endsWith(`:${WORKFLOW_ID}`))) {
+    throw new Error(
+      `a run of ${WORKFLOW_ID} is open; wait for it (or cancel it) and run the benchmark again`,
+    );
+  }
+  return open;
+}
+
+/** Starts the benchmark's month by the product's workflow; refuses to join a run someone else started. */
+export async function startBenchMonth(client: Client, config: PlatformConfig, sourceBaseUrl: string) {
+  const input: MonthlyYellowTripsInput = { month: MONTH, sourceBaseUrl };
+  return client.workflow
+    .start(monthlyYellowTrips, {
+      workflowId: WORKFLOW_ID,
+      taskQueue: config.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
+    })
+    .catch((err: unknown) => {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new Error(
+          `a run of ${WORKFLOW_ID} was started by someone else meanwhile; run the benchmark again`,
+        );
+      }
+      throw err;
+    });
 }
