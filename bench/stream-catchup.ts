@@ -19,7 +19,6 @@
 // 3. Exactness: every row of the table equals the window computed here (no window lost, duplicated or off).
 // The last line of output is one JSON object. Needs the local platform (runs `dp up` unless --no-up) and no
 // other stream job running (`dp stream stop` first). Cleans up its topic, table and checkpoints.
-import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -32,7 +31,8 @@ import { parseRate } from '../cli/sensors';
 import { buildStreamJar, jarState } from '../platform/local/flink';
 import { residentMiB } from '../platform/local/health';
 import { runningPid } from '../lib/process';
-import { endpoints, loadConfig, paths, REPO_ROOT } from '../lib/config';
+import { endpoints, loadConfig, paths } from '../lib/config';
+import { dpAsync, dpSync, stopStreamQuietly } from './dp';
 import { sleep } from '../lib/time';
 import {
   comparableWindows,
@@ -109,31 +109,6 @@ const load = () =>
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
-
-function dpSync(args: string[]) {
-  const result = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'dp.js'), ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (result.status !== 0) throw new Error(`dp ${args.join(' ')} failed (exit ${result.status})`);
-  return result.stdout;
-}
-
-/** `dp args` with `env`, asynchronously (the benchmark keeps polling while it runs). */
-function dpAsync(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'dp.js'), ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`dp ${args.join(' ')} failed (exit ${code}):\n${out}`)),
-    );
-  });
-}
 
 interface FillResult {
   readings: number;
@@ -441,9 +416,7 @@ export async function streamCatchUpCli(args: string[]): Promise<void> {
     if (doneAt === undefined || !windowsExact) process.exitCode = 1;
   } finally {
     if (rssTimer) clearInterval(rssTimer);
-    spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'dp.js'), 'stream', 'stop'], {
-      stdio: 'ignore',
-    });
+    stopStreamQuietly();
     fs.rmSync(checkpointDir, { recursive: true, force: true });
     await trino.query(`drop table if exists ${table}`).catch(() => undefined);
     const admin = createAdmin(connection);

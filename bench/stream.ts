@@ -16,7 +16,6 @@
 //    - lost_events: readings the broker acknowledged that are in neither the table nor the dead-letter topic.
 // The last line of output is one JSON object. Needs the local platform (runs `dp up` unless --no-up) and no
 // other stream job running (`dp stream stop` first). Cleans up its topics, table and checkpoints.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createAdmin } from '../clients/kafka/client';
@@ -28,7 +27,8 @@ import { parseDuration, parseRate } from '../cli/sensors';
 import { latestCheckpoint } from '../platform/local/flink';
 import { residentMiB } from '../platform/local/health';
 import { runningPid } from '../lib/process';
-import { endpoints, loadConfig, paths, REPO_ROOT } from '../lib/config';
+import { endpoints, loadConfig, paths } from '../lib/config';
+import { dpSync, stopStreamQuietly } from './dp';
 import { consumeAll, produceExact } from '../test/support/kafka-records';
 import { sleep } from '../lib/time';
 
@@ -91,16 +91,6 @@ function parseArgs(args: string[]): StreamBenchOptions {
 
 const log = (line: string) => process.stderr.write(`[bench stream] ${line}\n`);
 
-function dp(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'dp.js'), ...args], {
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (result.status !== 0) throw new Error(`dp ${args.join(' ')} failed (exit ${result.status})`);
-  return result.stdout;
-}
-
 function percentile(values: number[], p: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
@@ -130,7 +120,7 @@ export async function streamBenchCli(args: string[]): Promise<void> {
   const options = parseArgs(args);
   if (options.up) {
     log('dp up');
-    dp(['up']);
+    dpSync(['up']);
   }
   const config = loadConfig();
   const e = endpoints(config);
@@ -170,7 +160,7 @@ export async function streamBenchCli(args: string[]): Promise<void> {
     log(`baseline: ${baseline.acked} readings acknowledged, ${Math.round(baselineRate)}/s`);
 
     // 2. The pipeline.
-    dp(['stream', 'start', '--checkpoint-interval', String(CHECKPOINT_INTERVAL_MS)], {
+    dpSync(['stream', 'start', '--checkpoint-interval', String(CHECKPOINT_INTERVAL_MS)], {
       DP_STREAM_KAFKA_TOPIC: topic,
       DP_STREAM_KAFKA_DLQ_TOPIC: dlq,
       DP_STREAM_KAFKA_GROUP_ID: `dp-${suffix}`,
@@ -313,9 +303,7 @@ export async function streamBenchCli(args: string[]): Promise<void> {
   } finally {
     kafkaRss.stop();
     flinkRss?.stop();
-    spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'dp.js'), 'stream', 'stop'], {
-      stdio: 'ignore',
-    });
+    stopStreamQuietly();
     fs.rmSync(checkpointDir, { recursive: true, force: true });
     await trino.query(`drop table if exists ${table}`).catch(() => undefined);
     const admin = createAdmin(connection);
