@@ -15,25 +15,26 @@ zones as (
 
 ),
 
-ranked as (
-
-    -- Rows whose source columns are all equal (nulls equal too) are one trip published more than once.
-    select
-        *,
-        row_number() over (
-            partition by {{ bronze_source_columns() | join(', ') }}
-            order by ingested_at, source_file, run_id
-        ) as duplicate_rank,
-        count(*) over (partition by {{ bronze_source_columns() | join(', ') }}) as source_row_count
-
-    from valid_trips
-
-),
-
 deduplicated as (
 
-    select * from ranked
-    where duplicate_rank = 1
+    -- Rows whose source columns are all equal (nulls equal too) are one trip published more than once:
+    -- one hash aggregation over the source columns collapses them, with no sort of the month. The trip keeps
+    -- the lineage of its earliest-ingested copy (then by file, then by run; nulls last).
+    select
+        {{ bronze_source_columns() | join(',\n        ') }},
+        source_month,
+        count(*) as source_row_count,
+        min_by(
+            row(source_file, source_sha256, ingested_at, run_id),
+            row(
+                ingested_at is null, coalesce(ingested_at, timestamp '1970-01-01 00:00:00 UTC'),
+                source_file is null, coalesce(source_file, ''),
+                run_id is null, coalesce(run_id, '')
+            )
+        ) as lineage
+
+    from valid_trips
+    group by {{ bronze_source_columns() | join(', ') }}, source_month
 
 ),
 
@@ -83,10 +84,10 @@ enriched as (
         ----------  lineage
         trips.source_row_count,
         trips.source_month,
-        trips.source_file,
-        trips.source_sha256,
-        trips.ingested_at,
-        trips.run_id
+        trips.lineage[1] as source_file,
+        trips.lineage[2] as source_sha256,
+        trips.lineage[3] as ingested_at,
+        trips.lineage[4] as run_id
 
     from deduplicated as trips
     left join zones as pickup_zones
