@@ -23,6 +23,13 @@ const BENCHMARKS: Record<string, Benchmark> = {
     args: '[--runs N]',
     run: async (args) => (await import('./elt-bronze')).bronzeCli(args),
   },
+  backfill: {
+    description:
+      'a year of full-size synthetic months (2025-01..12) through the backfill workflow (dp elt backfill): ' +
+      "total and per-month time, worker and Trino peak memory, every month's Gold against the reference",
+    args: '[--parallel P] [--months N] [--no-up]',
+    run: async (args) => (await import('./backfill')).backfillBenchCli(args),
+  },
   airflow: {
     description:
       'the full-size synthetic month (2025-03) through the Airflow DAG (dp airflow run): DAG time, the Bronze ' +
