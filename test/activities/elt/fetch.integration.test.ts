@@ -85,8 +85,18 @@ async function exists(key: string): Promise<boolean> {
   }
 }
 
+/**
+ * This suite's objects under the month's landing prefix (landed files and .partial uploads). Other suites
+ * share the platform's object store and land the same months under their own runs, in an order that depends
+ * on how jest schedules the files, so their keys are not this suite's to judge.
+ */
 async function keysOfMonth(month: string): Promise<string[]> {
-  return (await listAllObjects(s3, bucket, monthLandingPrefix(month))).map((o) => o.Key as string).sort();
+  const ownRun = (key: string) =>
+    key.slice(monthLandingPrefix(month).length).split('/')[0].endsWith(`-${suffix}`);
+  return (await listAllObjects(s3, bucket, monthLandingPrefix(month)))
+    .map((o) => o.Key as string)
+    .filter(ownRun)
+    .sort();
 }
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
