@@ -40,7 +40,7 @@ import {
 import { benchMirrorDir, MONTH as ELT_BENCH_MONTH, ROWS, SEED as ELT_BENCH_SEED } from './elt-bronze';
 import { round, sleep } from './elt/common';
 import { errorChain } from './elt/history';
-import { dpUp, openWorkflows, seedMirrorFromBenchCache } from './elt/platform';
+import { checkNotRunning, dpUp, seedMirrorFromBenchCache } from './elt/platform';
 import { RssSampler, waitForQuietMachine } from './elt/sampling';
 import { BENCH_TRINO_SOURCE, trinoHeapUsedMib, waitForQuietTrino } from './elt/trino';
 
@@ -92,17 +92,6 @@ async function yearOnMirror(config: PlatformConfig, months: string[]): Promise<s
   const now = new Date();
   for (const month of months) fs.utimesSync(tripDataFile(tlcMirrorDir(config), month), now, now);
   return url;
-}
-
-async function checkNothingOpen(client: Client, months: string[], backfillId: string): Promise<void> {
-  const ids = new Set([backfillId, ...months.map(workflowIdForMonth)]);
-  const clashing = (await openWorkflows(client)).filter((id) => ids.has(id.slice(id.indexOf(':') + 1)));
-  if (clashing.length > 0) {
-    throw new Error(
-      `open runs of the benchmark's months: ${clashing.join(', ')}; wait for them (or cancel them) and run ` +
-        'the benchmark again',
-    );
-  }
 }
 
 /** Each month's own workflow time, from its execution (start to close), in seconds. */
@@ -169,7 +158,7 @@ export async function backfillBenchCli(args: string[]): Promise<void> {
     throw new Error(`Trino is not ready at ${endpoints(config).trino}: run dp up`);
   const client = await connectClient(config);
   try {
-    await checkNothingOpen(client, months, backfillId);
+    await checkNotRunning(client, [backfillId, ...months.map(workflowIdForMonth)]);
     const sourceBaseUrl = await yearOnMirror(config, months);
     const quiet = await waitForQuietMachine(config);
     await waitForQuietTrino(trino);

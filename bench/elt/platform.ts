@@ -63,15 +63,25 @@ export async function openWorkflows(client: Client): Promise<string[]> {
   return ids;
 }
 
-/** Fails fast when a run of the benchmark's month is open (one open run per month: it would not be ours to time). */
-export async function checkMonthNotRunning(client: Client): Promise<string[]> {
+/**
+ * Fails fast when a run with one of these workflow ids is open (one open run per month: it would not be ours to
+ * time); returns the other open workflows.
+ */
+export async function checkNotRunning(client: Client, workflowIds: readonly string[]): Promise<string[]> {
   const open = await openWorkflows(client);
-  if (open.some((id) => id.endsWith(`:${WORKFLOW_ID}`))) {
+  const clashing = open.filter((id) => workflowIds.includes(id.slice(id.indexOf(':') + 1)));
+  if (clashing.length > 0) {
     throw new Error(
-      `a run of ${WORKFLOW_ID} is open; wait for it (or cancel it) and run the benchmark again`,
+      `open runs the benchmark would start again: ${clashing.join(', ')}; wait for them (or cancel them) and ` +
+        'run the benchmark again',
     );
   }
   return open;
+}
+
+/** Fails fast when a run of the benchmark's month is open. */
+export function checkMonthNotRunning(client: Client): Promise<string[]> {
+  return checkNotRunning(client, [WORKFLOW_ID]);
 }
 
 /** Starts the benchmark's month by the product's workflow; refuses to join a run someone else started. */
