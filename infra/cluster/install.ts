@@ -111,9 +111,9 @@ export function checkClusterPrerequisites(): void {
   if (missing) throw new MissingPrerequisite(missing);
 }
 
-/** `go install pkg@version` into `bin`, static (no cgo), with Go's progress lines. */
+/** `go install pkg@version` into `bin`, static (no cgo), stripped as releases are, with Go's progress lines. */
 function goInstall(bin: string, packages: string[], report: Reporter): Promise<string> {
-  return run('go', ['install', '-v', ...packages], {
+  return run('go', ['install', '-v', '-ldflags=-s -w', ...packages], {
     component: 'install',
     report,
     env: { ...goEnv(), GOBIN: bin, GOFLAGS: '', CGO_ENABLED: '0' },
