@@ -5,7 +5,8 @@
 //    tests render and validate the manifests), then the Flink job (mvn package: its tests, then the jar the
 //    stream tests run);
 // 2. in the background, at idle CPU priority: kube-apiserver and etcd (dp install --kubernetes), then the
-//    cluster's binaries (dp install --cluster) and the images (dp images build). Go compiling Kubernetes takes
+//    cluster's binaries (dp install --cluster) and the images the cluster tests run (dp images build with the
+//    local overlay's images; the Airflow and sensor-producer images are left out). Go compiling Kubernetes takes
 //    tens of minutes on a cold cache; at idle priority it uses only the CPU the tests leave free, so it
 //    slows them barely at all;
 // 3. jest's unit, workflow and integration projects;
@@ -18,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../lib/config';
 import { formatSeconds } from '../lib/progress';
+import { LOCAL_OVERLAY_IMAGES } from '../infra/images/plan';
 
 const DP = [process.execPath, path.join(REPO_ROOT, 'bin', 'dp.js')];
 const JEST = [process.execPath, require.resolve('jest/bin/jest')];
@@ -91,7 +93,7 @@ function startBackgroundBuild(logDir: string): BackgroundBuild {
   };
   const apiServer = step(['install', '--kubernetes']);
   const all = (async () =>
-    (await apiServer) && (await step(['install', '--cluster'])) && (await step(['images', 'build'])))();
+    (await apiServer) && (await step(['install', '--cluster'])) && (await step(['images', 'build', ...LOCAL_OVERLAY_IMAGES])))();
   void all.finally(() => fs.closeSync(out));
   say(`building the Kubernetes tests' tools and images in the background at idle priority; log: ${log}`);
   return { log, apiServer, all };

@@ -204,6 +204,13 @@ export const IMAGES: ImageSpec[] = [
   },
 ];
 
+/**
+ * The images the local cluster's overlay runs (test/infra/k8s/local-overlay.test.ts keeps this equal to the
+ * rendered overlay): what the cluster needs imported. The others (Airflow, the sensor producer) are built by
+ * `dp images build` with no names, for clusters that deploy them.
+ */
+export const LOCAL_OVERLAY_IMAGES = ['worker', 'trino', 'jupyter', 'postgres', 'nessie', 'seaweedfs', 'temporal'];
+
 /** Splits `name:tag` (the registry part may hold a port: only the last colon after the last slash counts). */
 export function splitRef(ref: string): { name: string; tag: string } {
   const slash = ref.lastIndexOf('/');

@@ -12,7 +12,7 @@ import { TrinoClient } from '../../clients/trino';
 import { s3Client } from '../../clients/s3';
 import { clusterToolPaths } from '../../infra/cluster/install';
 import { localClusterEndpoints } from '../../infra/cluster/layout';
-import { IMAGES } from '../../infra/images/plan';
+import { IMAGES, LOCAL_OVERLAY_IMAGES } from '../../infra/images/plan';
 import { ensureMirrorMonth, tripDataFile, ZONE_LOOKUP_SEED } from '../../infra/local/tlc-mirror';
 import { loadConfig, REPO_ROOT, type Ports } from '../../lib/config';
 import { run } from '../../lib/exec';
@@ -94,10 +94,8 @@ function mountPoints(): string[] {
     .filter((m): m is string => !!m);
 }
 
-/** The images the local overlay runs: what `dp images build --import` must provide to this cluster. */
 const GENERATIONS = 'jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.generation}{"\\n"}{end}';
 const VERSIONS = 'jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.resourceVersion}{"\\n"}{end}';
-const OVERLAY_IMAGES = ['worker', 'trino', 'jupyter', 'postgres', 'nessie', 'seaweedfs', 'temporal'];
 
 let reference: ReferenceResult;
 let sourceFile: string;
@@ -128,8 +126,8 @@ describe('the platform on the local cluster', () => {
   it(
     "dp images build --import puts the overlay's images into the cluster's containerd",
     async () => {
-      for (const name of OVERLAY_IMAGES) expect(IMAGES.map((i) => i.name)).toContain(name);
-      const build = await dp(['images', 'build', '--import', ...OVERLAY_IMAGES]);
+      for (const name of LOCAL_OVERLAY_IMAGES) expect(IMAGES.map((i) => i.name)).toContain(name);
+      const build = await dp(['images', 'build', '--import', ...LOCAL_OVERLAY_IMAGES]);
       expect(build.code).toBe(0);
       const listed = await run(
         clusterToolPaths(config.cacheDir).ctr,
@@ -144,7 +142,7 @@ describe('the platform on the local cluster', () => {
         ],
         { component: 'ctr', report: consoleReporter },
       );
-      for (const name of OVERLAY_IMAGES) {
+      for (const name of LOCAL_OVERLAY_IMAGES) {
         const ref = IMAGES.find((i) => i.name === name)!.ref;
         expect(listed).toContain(`docker.io/${ref}`);
       }

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { devServerSearchAttributeFlags } from '../../../domain/search-attributes';
-import { IMAGES, localImageOverrides } from '../../../infra/images/plan';
+import { IMAGES, LOCAL_OVERLAY_IMAGES, localImageOverrides } from '../../../infra/images/plan';
 import { MANIFESTS, rendered } from './helpers';
 
 const LOCAL = path.join(MANIFESTS, 'overlays', 'local');
@@ -56,5 +56,8 @@ describe('overlays/local images', () => {
     });
     expect(images.length).toBeGreaterThan(5);
     expect([...new Set(images)].filter((i) => !built.has(i))).toEqual([]);
+    // LOCAL_OVERLAY_IMAGES (what CI and the cluster tests build and import) is exactly this set.
+    const byRef = new Map(IMAGES.map((i) => [i.ref, i.name]));
+    expect([...new Set(images)].map((i) => byRef.get(i)).sort()).toEqual([...LOCAL_OVERLAY_IMAGES].sort());
   });
 });
