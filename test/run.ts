@@ -93,7 +93,9 @@ function startBackgroundBuild(logDir: string): BackgroundBuild {
   };
   const apiServer = step(['install', '--kubernetes']);
   const all = (async () =>
-    (await apiServer) && (await step(['install', '--cluster'])) && (await step(['images', 'build', ...LOCAL_OVERLAY_IMAGES])))();
+    (await apiServer) &&
+    (await step(['install', '--cluster'])) &&
+    (await step(['images', 'build', ...LOCAL_OVERLAY_IMAGES])))();
   void all.finally(() => fs.closeSync(out));
   say(`building the Kubernetes tests' tools and images in the background at idle priority; log: ${log}`);
   return { log, apiServer, all };

@@ -209,7 +209,15 @@ export const IMAGES: ImageSpec[] = [
  * rendered overlay): what the cluster needs imported. The others (Airflow, the sensor producer) are built by
  * `dp images build` with no names, for clusters that deploy them.
  */
-export const LOCAL_OVERLAY_IMAGES = ['worker', 'trino', 'jupyter', 'postgres', 'nessie', 'seaweedfs', 'temporal'];
+export const LOCAL_OVERLAY_IMAGES = [
+  'worker',
+  'trino',
+  'jupyter',
+  'postgres',
+  'nessie',
+  'seaweedfs',
+  'temporal',
+];
 
 /** Splits `name:tag` (the registry part may hold a port: only the last colon after the last slash counts). */
 export function splitRef(ref: string): { name: string; tag: string } {
