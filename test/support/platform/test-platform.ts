@@ -5,13 +5,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Ports } from '../../../lib/config';
 
+// SeaweedFS also binds each of its ports + 10000 (gRPC, lib/config derivedPorts): those must stay below
+// Linux's ephemeral range (32768 and up), or an outgoing connection of another component can hold one as its
+// local port and the object store cannot start (seen: Temporal's own connections on 38888).
 const BASE_TEST_PORTS: Ports = {
   temporal: 27233,
   temporalUi: 28233,
-  s3: 28333,
-  seaweedMaster: 29333,
-  seaweedVolume: 29340,
-  seaweedFiler: 28888,
+  s3: 20333,
+  seaweedMaster: 20433,
+  seaweedVolume: 20440,
+  seaweedFiler: 20888,
   nessie: 29120,
   nessieManagement: 29121,
   trino: 28080,
