@@ -7,8 +7,8 @@
 // 2. in the background, at idle CPU priority: kube-apiserver and etcd (dp install --kubernetes), then the
 //    cluster's binaries (dp install --cluster) and the images the cluster tests run (dp images build with the
 //    local overlay's images; the Airflow and sensor-producer images are left out). Go compiling Kubernetes takes
-//    tens of minutes on a cold cache; at idle priority it uses only the CPU the tests leave free, so it
-//    slows them barely at all;
+//    tens of minutes on a cold cache; idle priority keeps it behind the tests, though on a 2-core VM it still
+//    slows them (README, Development: measured cold runs);
 // 3. jest's unit, workflow and integration projects;
 // 4. the kubernetes project once the API server is built, then the cluster project once everything is.
 //
