@@ -55,9 +55,10 @@ describe('overlays/local images', () => {
       return pod ? [...pod.containers, ...(pod.initContainers ?? [])].map((c) => c.image) : [];
     });
     expect(images.length).toBeGreaterThan(5);
-    expect([...new Set(images)].filter((i) => !built.has(i))).toEqual([]);
+    const distinct = [...new Set(images)];
+    expect(distinct.filter((i) => !built.has(i))).toEqual([]);
     // LOCAL_OVERLAY_IMAGES (what CI and the cluster tests build and import) is exactly this set.
     const byRef = new Map(IMAGES.map((i) => [i.ref, i.name]));
-    expect([...new Set(images)].map((i) => byRef.get(i)).sort()).toEqual([...LOCAL_OVERLAY_IMAGES].sort());
+    expect(distinct.map((i) => byRef.get(i)).sort()).toEqual([...LOCAL_OVERLAY_IMAGES].sort());
   });
 });

@@ -34,15 +34,16 @@ const BASE_TEST_PORTS: Ports = {
 
 // DP_TEST_PORT_OFFSET shifts every test port, so two test runs (e.g. two checkouts) can share a machine.
 // Offsets of 1000 collide with the base set; small ones such as 50 do not.
-const portOffset = Number(process.env.DP_TEST_PORT_OFFSET ?? '0');
-if (!Number.isInteger(portOffset) || portOffset < 0 || portOffset > 999) {
+export const MAX_TEST_PORT_OFFSET = 999;
+export const TEST_PORT_OFFSET = Number(process.env.DP_TEST_PORT_OFFSET ?? '0');
+if (!Number.isInteger(TEST_PORT_OFFSET) || TEST_PORT_OFFSET < 0 || TEST_PORT_OFFSET > MAX_TEST_PORT_OFFSET) {
   throw new Error(
-    `DP_TEST_PORT_OFFSET must be an integer from 0 to 999, got "${process.env.DP_TEST_PORT_OFFSET}"`,
+    `DP_TEST_PORT_OFFSET must be an integer from 0 to ${MAX_TEST_PORT_OFFSET}, got "${process.env.DP_TEST_PORT_OFFSET}"`,
   );
 }
 
 export const TEST_PORTS: Ports = Object.fromEntries(
-  Object.entries(BASE_TEST_PORTS).map(([name, port]) => [name, port + portOffset]),
+  Object.entries(BASE_TEST_PORTS).map(([name, port]) => [name, port + TEST_PORT_OFFSET]),
 ) as unknown as Ports;
 
 /**
@@ -50,7 +51,7 @@ export const TEST_PORTS: Ports = Object.fromEntries(
  * (`sourceAllowedHosts` in DP_HOME/config.json): tests serve files there, or leave it closed. Kept off the
  * base ports above.
  */
-export const TEST_SOURCE_PORT = 28390 + portOffset;
+export const TEST_SOURCE_PORT = 28390 + TEST_PORT_OFFSET;
 
 export function createTestHome(prefix: string, ports: Ports): string {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
