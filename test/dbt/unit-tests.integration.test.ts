@@ -1,15 +1,10 @@
 // dbt's unit tests (the `unit_tests:` beside the models: the validation rules and Silver's deduplication) on
 // the test platform's Trino. The monthly ELT's `dbt build` leaves them out, so this is where they run.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { toolPaths } from '../../infra/local/install';
-import { endpoints, loadConfig, REPO_ROOT } from '../../lib/config';
-
-const config = loadConfig();
-const DBT_PROJECT = path.join(REPO_ROOT, 'dbt');
+import { DBT_PROJECT, runDbt } from '../support/dbt';
 
 /** The names of the unit tests declared in the project's YAML files. */
 function declaredUnitTests(): string[] {
@@ -35,36 +30,8 @@ describe('the dbt unit tests', () => {
     );
     const target = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-dbt-unit-'));
     try {
-      const trino = new URL(endpoints(config).trino);
-      const result = spawnSync(
-        path.join(toolPaths(config.cacheDir).dbtVenv, 'bin', 'dbt'),
-        [
-          'test',
-          '--select',
-          'test_type:unit',
-          '--project-dir',
-          DBT_PROJECT,
-          '--profiles-dir',
-          DBT_PROJECT,
-          '--target-path',
-          target,
-          // The on-run-start hook requires a month; each unit test sets its own.
-          '--vars',
-          JSON.stringify({ month: '2025-03' }),
-        ],
-        {
-          env: {
-            ...process.env,
-            DP_DBT_CATALOG: config.catalog,
-            DP_TRINO_HOST: trino.hostname,
-            DP_TRINO_PORT: trino.port,
-            DBT_LOG_PATH: path.join(target, 'logs'),
-            DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
-          },
-          encoding: 'utf8',
-          timeout: 10 * 60_000,
-        },
-      );
+      // Each unit test sets its own month.
+      const result = runDbt('test', ['--select', 'test_type:unit'], target);
       const resultsFile = path.join(target, 'run_results.json');
       if (!fs.existsSync(resultsFile)) {
         throw new Error(`dbt test ran nothing (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
