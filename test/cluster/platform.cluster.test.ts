@@ -26,7 +26,7 @@ import { createTestHome, TEST_PORTS } from '../support/platform/test-platform';
 const execFileAsync = promisify(execFile);
 const MINUTE = 60_000;
 const MONTH = '2025-02';
-const ROWS = 200_000;
+const ROWS = 20_000;
 const NAMESPACE = 'data-platform';
 
 // Ports of their own: the integration tests' local platform may run beside this test.
