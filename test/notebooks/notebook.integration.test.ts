@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { TrinoClient } from '../../clients/trino';
 import { endpoints, loadConfig } from '../../lib/config';
 import { loadMirroredMonth } from '../support/platform/mirrored-month';
-import { dp } from '../support/platform/dp';
+import { dp, dpAsync } from '../support/platform/dp';
 import { pollUntil } from '../../lib/time';
 
 const config = loadConfig();
@@ -70,13 +70,11 @@ describe('the exploration notebook', () => {
   test(
     'runs headless over a published month and a short sensor stream; every chart is saved as PNG',
     async () => {
-      const reference = await loadMirroredMonth(MONTH, '20000', '202510');
-
       // A short stream: 80 s of readings close at least one 1-minute window (5 s out-of-orderness); the job
-      // commits them on its next checkpoint.
+      // commits them on its next checkpoint. The month loads meanwhile.
       const start = dp(['stream', 'start', '--checkpoint-interval', '5000']);
       if (start.code !== 0) throw new Error(`dp stream start failed:\n${start.stdout}\n${start.stderr}`);
-      const produce = dp([
+      const producing = dpAsync([
         'sensors',
         'produce',
         '--sensors',
@@ -88,6 +86,8 @@ describe('the exploration notebook', () => {
         '--seed',
         '7',
       ]);
+      const reference = await loadMirroredMonth(MONTH, '20000', '202510');
+      const produce = await producing;
       if (produce.code !== 0)
         throw new Error(`dp sensors produce failed:\n${produce.stdout}\n${produce.stderr}`);
       const windows = await pollUntil(async () => (await sensorWindowCount()) || undefined, {

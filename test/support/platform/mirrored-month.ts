@@ -4,10 +4,11 @@ import { tripDataFile, ZONE_LOOKUP_SEED } from '../../../infra/local/tlc-mirror'
 import { loadConfig } from '../../../lib/config';
 import { tlcMirrorDir } from '../../../platform/local/services';
 import { computeReference, type ReferenceResult } from '../reference-elt';
-import { dp } from './dp';
+import { dpAsync } from './dp';
 
 export async function loadMirroredMonth(month: string, rows: string, seed: string): Promise<ReferenceResult> {
-  const run = dp(['elt', 'run', '--month', month, '--mirror', '--rows', rows, '--seed', seed]);
+  // Asynchronous: a test may keep other work going (a stream's producer) while the month loads.
+  const run = await dpAsync(['elt', 'run', '--month', month, '--mirror', '--rows', rows, '--seed', seed]);
   if (run.code !== 0) throw new Error(`dp elt run failed:\n${run.stdout}\n${run.stderr}`);
   return computeReference(tripDataFile(tlcMirrorDir(loadConfig()), month), month, ZONE_LOOKUP_SEED);
 }
