@@ -1,6 +1,6 @@
 // The not_null_columns generic test (dbt/tests/generic): compiled by dbt for a Gold model, then run by Trino
 // over rows with nulls in place of the model's table. It must name each listed column that has nulls in the
-// run's month, with their count, and nothing else.
+// run's month, with their count and the month's rows, and nothing else.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -38,10 +38,12 @@ test('not_null_columns names each listed column with nulls in the month, and cou
     { month: MONTH, values: columns.map(() => 7) },
     { month: '2025-05', values: columns.map(() => null) },
   ];
+  const monthRows = rows.filter((r) => r.month === MONTH);
   const expected = columns
     .map((column, c) => ({
       column_name: column,
-      null_rows: rows.filter((r) => r.month === MONTH && r.values[c] === null).length,
+      null_rows: monthRows.filter((r) => r.values[c] === null).length,
+      checked_rows: monthRows.length,
     }))
     .filter((r) => r.null_rows > 0);
   expect(expected.length).toBe(2);
