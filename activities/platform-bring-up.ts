@@ -75,8 +75,9 @@ export function createPlatformActivities(driver: PlatformDriver) {
     },
 
     async initKafka(): Promise<KafkaInit> {
-      // On Kubernetes the topics are KafkaTopic objects the driver applied and waited for.
-      if (driver.declaredTopics) return { topics: await driver.declaredTopics() };
+      // With Strimzi the topics are KafkaTopic objects the driver applied and waited for.
+      const declared = await driver.declaredTopics?.();
+      if (declared) return { topics: declared };
       const topics = await ensureTopics({ bootstrap: driver.endpoints().kafka, clientId: 'dp-bring-up' }, [
         ...PLATFORM_TOPICS,
       ]);

@@ -25,7 +25,7 @@ import * as path from 'node:path';
 import { createAdmin, kafkaLib, type KafkaConnection } from '../clients/kafka/client';
 import { sensorProducerOptions } from '../clients/kafka/producer';
 import { SensorEventGenerator, sensorId } from '../clients/kafka/sensor-events';
-import { ensureTopics, SENSOR_TOPIC } from '../clients/kafka/topics';
+import { endOffsets, ensureTopics, SENSOR_TOPIC } from '../clients/kafka/topics';
 import { TrinoClient } from '../clients/trino';
 import { parseRate } from '../cli/sensors';
 import { buildStreamJar, jarState } from '../platform/local/flink';
@@ -209,17 +209,10 @@ async function fillTopic(
 }
 
 /** The consumer group's lag per partition (end offset - committed; all of the end when nothing is committed). */
-async function groupLag(connection: KafkaConnection, topic: string, group: string, partitions: number) {
+async function groupLag(connection: KafkaConnection, topic: string, group: string) {
+  const ends = await endOffsets(connection, topic);
   const admin = createAdmin(connection);
   try {
-    const [ends] = await admin.listOffsets({
-      topics: [
-        {
-          name: topic,
-          partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, timestamp: -1n })),
-        },
-      ],
-    });
     const [committed] = await admin.listConsumerGroupOffsets({ groups: [group] });
     const at = new Map<number, bigint>();
     for (const t of committed?.topics ?? []) {
@@ -227,7 +220,7 @@ async function groupLag(connection: KafkaConnection, topic: string, group: strin
       for (const p of t.partitions) if (p.committedOffset >= 0n) at.set(p.partitionIndex, p.committedOffset);
     }
     let lag = 0n;
-    for (const p of ends.partitions) lag += p.offset - (at.get(p.partitionIndex) ?? 0n);
+    for (const [partition, end] of ends) lag += end - (at.get(partition) ?? 0n);
     return Number(lag);
   } finally {
     await admin.close().catch(() => undefined);
@@ -282,7 +275,7 @@ export async function streamCatchUpCli(args: string[]): Promise<void> {
     if (fill.expectedEvents !== fill.readings) {
       throw new Error(`the expected windows hold ${fill.expectedEvents} readings, not all ${fill.readings}`);
     }
-    const lagBefore = await groupLag(connection, topic, group, partitions).catch(() => null);
+    const lagBefore = await groupLag(connection, topic, group).catch(() => null);
     const loadAtStart = load();
 
     // 2. The catch-up.
@@ -324,7 +317,7 @@ export async function streamCatchUpCli(args: string[]): Promise<void> {
     while (Date.now() < deadline && (lagZeroAt === undefined || visibleAt === undefined)) {
       const now = Date.now();
       if (lagZeroAt === undefined) {
-        const lag = await groupLag(connection, topic, group, partitions).catch(() => undefined);
+        const lag = await groupLag(connection, topic, group).catch(() => undefined);
         if (lag === 0) lagZeroAt = Date.now();
         if (lag !== undefined && (now - lastTrace >= 5000 || lag === 0)) {
           lastTrace = now;

@@ -38,6 +38,8 @@ export interface Ports {
   clusterTemporal: number;
   clusterTemporalUi: number;
   clusterJupyter: number;
+  /** The local cluster's Kafka (its EXTERNAL listener advertises this address). */
+  clusterKafka: number;
 }
 
 // SeaweedFS also listens on each of its ports + 10000 for gRPC; the defaults leave room for that.
@@ -63,6 +65,7 @@ export const DEFAULT_PORTS: Ports = {
   clusterTemporal: 16233,
   clusterTemporalUi: 16234,
   clusterJupyter: 16888,
+  clusterKafka: 16092,
 };
 
 /** Extra ports a component binds that are derived from a configured one (SeaweedFS gRPC = port + 10000). */

@@ -58,9 +58,10 @@ export interface PlatformDriver {
   /**
    * For a platform whose topics are declared objects (Strimzi KafkaTopics on Kubernetes, made ready by
    * ensureRunning('kafka')): their state, read from the platform instead of created through a Kafka client.
+   * Undefined when the platform declares none (a Kafka without Strimzi): the bring-up creates them.
    */
   declaredTopics?(): Promise<
-    { name: string; created: boolean; partitions: number; retentionMs: number | undefined }[]
+    { name: string; created: boolean; partitions: number; retentionMs: number | undefined }[] | undefined
   >;
 }
 

@@ -74,8 +74,8 @@ export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): PlatformTar
   // dp cluster's loopback forwarders; inside, through DNS names.
   if (overlay === 'dev' && !env.KUBERNETES_SERVICE_HOST) Object.assign(endpoints, KIND_HOST_ENDPOINTS);
   if (overlay === 'local' && !env.KUBERNETES_SERVICE_HOST) {
-    const { trino, s3, nessieApi } = localClusterEndpoints(loadConfig(env).ports);
-    Object.assign(endpoints, { trino, s3, nessieApi });
+    const { trino, s3, nessieApi, kafka } = localClusterEndpoints(loadConfig(env).ports);
+    Object.assign(endpoints, { trino, s3, nessieApi, kafka });
   }
   for (const [key, name] of Object.entries(ENDPOINT_ENV) as [keyof KubernetesEndpointOverrides, string][]) {
     if (env[name]) endpoints[key] = env[name];

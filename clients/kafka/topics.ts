@@ -110,3 +110,23 @@ export async function ensureTopics(connection: KafkaConnection, specs: TopicSpec
   }
   return states;
 }
+
+/** The end offset (the next offset to be written) of each partition of a topic. */
+export async function endOffsets(connection: KafkaConnection, topic: string): Promise<Map<number, bigint>> {
+  const admin = createAdmin(connection);
+  try {
+    const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
+    const partitions = metadata.topics.get(topic)?.partitionsCount ?? 0;
+    const [ends] = await admin.listOffsets({
+      topics: [
+        {
+          name: topic,
+          partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, timestamp: -1n })),
+        },
+      ],
+    });
+    return new Map((ends?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]));
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}

@@ -49,7 +49,13 @@ export function kubeconfigSearchPath(
 /** The local cluster's services on this machine's 127.0.0.1, by the ports of the platform's config. */
 export type LocalClusterPorts = Pick<
   Ports,
-  'clusterTrino' | 'clusterS3' | 'clusterNessie' | 'clusterTemporal' | 'clusterTemporalUi' | 'clusterJupyter'
+  | 'clusterTrino'
+  | 'clusterS3'
+  | 'clusterNessie'
+  | 'clusterTemporal'
+  | 'clusterTemporalUi'
+  | 'clusterJupyter'
+  | 'clusterKafka'
 >;
 
 /**
@@ -65,6 +71,8 @@ export function localClusterServiceForwards(ports: LocalClusterPorts, namespace:
     { name: 'temporal', hostPort: ports.clusterTemporal, target: svc('temporal-frontend', 7233) },
     { name: 'temporal-ui', hostPort: ports.clusterTemporalUi, target: svc('temporal-frontend', 8233) },
     { name: 'jupyter', hostPort: ports.clusterJupyter, target: svc('jupyter', 8888) },
+    // Kafka's EXTERNAL listener, which advertises this same host port (components/kafka-local).
+    { name: 'kafka', hostPort: ports.clusterKafka, target: svc('lakehouse-kafka-bootstrap', 9094) },
   ];
 }
 
@@ -77,5 +85,6 @@ export function localClusterEndpoints(ports: LocalClusterPorts) {
     temporal: `127.0.0.1:${ports.clusterTemporal}`,
     temporalUi: `http://127.0.0.1:${ports.clusterTemporalUi}`,
     jupyter: `http://127.0.0.1:${ports.clusterJupyter}`,
+    kafka: `127.0.0.1:${ports.clusterKafka}`,
   };
 }

@@ -8,7 +8,7 @@ export const IMAGE_VERSION = '0.1.0';
 /** Where a file or tree from outside the repository comes from (resolved at build time; see build.ts). */
 export type ExternalSource =
   | { kind: 'host'; path: string }
-  | { kind: 'tool'; tool: 'temporal' | 'weed' | 'nessieJar' }
+  | { kind: 'tool'; tool: 'temporal' | 'weed' | 'nessieJar' | 'kafkaHome' }
   | { kind: 'debian-rootfs' };
 
 /** A file or tree staged into the build context under `as` (relative to the context root). */
@@ -178,6 +178,15 @@ export const IMAGES: ImageSpec[] = [
     smoke: ['temporal', '--version'],
   },
   {
+    name: 'kafka',
+    ref: 'lakehouse/kafka:4.4.0-local',
+    dockerfile: 'images/local/kafka/Dockerfile',
+    context: 'images/local/kafka',
+    bases: { JDK_IMAGE: 'base-jdk25' },
+    staged: [{ source: { kind: 'tool', tool: 'kafkaHome' }, as: 'kafka' }],
+    smoke: ['java', '-cp', '/opt/kafka/lib/*', 'kafka.tools.StorageTool', 'random-uuid'],
+  },
+  {
     name: 'base-airflow',
     ref: `${BASE}/airflow:3.3.2-bookworm`,
     dockerfile: 'images/local/airflow/Dockerfile',
@@ -206,8 +215,8 @@ export const IMAGES: ImageSpec[] = [
 
 /**
  * The images the local cluster's overlay runs (test/infra/k8s/local-overlay.test.ts keeps this equal to the
- * rendered overlay): what the cluster needs imported. The others (Airflow, the sensor producer) are built by
- * `dp images build` with no names, for clusters that deploy them.
+ * rendered overlay): what the cluster needs imported. The others (Airflow) are built by `dp images build`
+ * with no names, for clusters that deploy them.
  */
 export const LOCAL_OVERLAY_IMAGES = [
   'worker',
@@ -217,6 +226,8 @@ export const LOCAL_OVERLAY_IMAGES = [
   'nessie',
   'seaweedfs',
   'temporal',
+  'kafka',
+  'sensor-producer',
 ];
 
 /** Splits `name:tag` (the registry part may hold a port: only the last colon after the last slash counts). */

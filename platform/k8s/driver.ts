@@ -61,6 +61,28 @@ export const APPLY_ORDER = [
   'ScaledObject',
 ];
 
+/** The env var of components/kafka-local's broker: the host:port its EXTERNAL listener advertises. */
+export const KAFKA_EXTERNAL_ADDRESS_ENV = 'KAFKA_EXTERNAL_ADDRESS';
+
+/**
+ * The object with KAFKA_EXTERNAL_ADDRESS set to where this driver reaches Kafka (the loopback forwarder of
+ * `dp up --target k8s`, whose port is configurable): the broker must advertise the address its host-side
+ * clients connect to. Objects without that variable come back as they are.
+ */
+export function withKafkaExternalAddress(o: KubeObject, address: string): KubeObject {
+  const pod = (
+    o.spec as { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } }
+  )?.template?.spec;
+  if (!pod?.containers?.some((c) => c.env?.some((e) => e.name === KAFKA_EXTERNAL_ADDRESS_ENV))) return o;
+  const copy = structuredClone(o);
+  const containers = (
+    copy.spec as { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } }
+  ).template.spec.containers;
+  for (const c of containers)
+    for (const e of c.env ?? []) if (e.name === KAFKA_EXTERNAL_ADDRESS_ENV) e.value = address;
+  return copy;
+}
+
 /** Kinds whose operator is optional: without its CRD the object is skipped with a warning. */
 const OPTIONAL_KINDS = new Set(['PodMonitor', 'ScaledObject']);
 
@@ -158,12 +180,15 @@ export class KubernetesDriver implements PlatformDriver {
       const dir = path.join(this.manifestsDir, 'overlays', this.overlay);
       const r = renderKustomization(dir);
       const ns = this.namespace;
+      const kafka = this.options.endpoints?.kafka;
       this.rendered = {
-        objects: r.objects.map((o) =>
-          o.kind === 'Namespace'
-            ? { ...o, metadata: { ...o.metadata, name: ns } }
-            : { ...o, metadata: { ...o.metadata, namespace: ns } },
-        ),
+        objects: r.objects
+          .map((o) =>
+            o.kind === 'Namespace'
+              ? { ...o, metadata: { ...o.metadata, name: ns } }
+              : { ...o, metadata: { ...o.metadata, namespace: ns } },
+          )
+          .map((o) => (kafka ? withKafkaExternalAddress(o, kafka) : o)),
         secrets: r.secrets.map((s) => ({ ...s, namespace: ns })),
       };
     }
@@ -425,9 +450,11 @@ export class KubernetesDriver implements PlatformDriver {
 
   /** The platform's KafkaTopics (Strimzi) as the bring-up reports topics; created is true if not ready before. */
   declaredTopics = async (): Promise<
-    { name: string; created: boolean; partitions: number; retentionMs: number | undefined }[]
+    { name: string; created: boolean; partitions: number; retentionMs: number | undefined }[] | undefined
   > => {
     const topics = this.objectsFor([COMPONENT_LABELS.kafka]).filter((o) => o.kind === 'KafkaTopic');
+    // A Kafka without Strimzi (components/kafka-local): the bring-up creates the topics with a client.
+    if (topics.length === 0) return undefined;
     const out = [];
     for (const o of topics) {
       const live = (await this.read(o)) as

@@ -28,7 +28,7 @@ export class UnknownLogComponent extends Error {}
 
 /**
  * The pods of a component in the target's namespace; throws UnknownLogComponent naming the choices. The local
- * cluster's overlay runs Temporal as a Deployment of the platform's own namespace, not from the Helm chart.
+ * cluster's overlay runs Temporal as a Deployment of the platform's own namespace, not from the Helm chart...
  */
 export function componentPods(
   component: string,
@@ -37,6 +37,9 @@ export function componentPods(
 ): Required<ComponentPods> {
   if (component === 'temporal' && overlay === 'local')
     return { namespace: targetNamespace, labelSelector: 'app.kubernetes.io/name=temporal' };
+  // ... and Kafka as its own StatefulSet (components/kafka-local), not Strimzi's.
+  if (component === 'kafka' && overlay === 'local')
+    return { namespace: targetNamespace, labelSelector: 'app.kubernetes.io/name=kafka' };
   const pods = Object.hasOwn(KUBERNETES_LOG_COMPONENTS, component)
     ? KUBERNETES_LOG_COMPONENTS[component]
     : undefined;

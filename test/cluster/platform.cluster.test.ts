@@ -8,6 +8,8 @@ import { promisify } from 'node:util';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { describeTopic, endOffsets, PLATFORM_TOPICS, SENSOR_TOPIC } from '../../clients/kafka/topics';
+import { SensorEventGenerator } from '../../clients/kafka/sensor-events';
 import { TrinoClient } from '../../clients/trino';
 import { s3Client } from '../../clients/s3';
 import { clusterToolPaths } from '../../infra/cluster/install';
@@ -19,6 +21,8 @@ import { run } from '../../lib/exec';
 import { consoleReporter } from '../../lib/progress';
 import { clusterCgroups, clusterStatus } from '../../platform/cluster/supervisor';
 import { lakehouseTables } from '../support/lakehouse-check';
+import { consumeAll } from '../support/kafka-records';
+import { pollUntil } from '../../lib/time';
 import { expectMonthMatchesReference } from '../support/expect-reference';
 import { computeReference, type ReferenceResult } from '../support/reference-elt';
 import { createTestHome, TEST_PORTS } from '../support/platform/test-platform';
@@ -165,6 +169,8 @@ describe('the platform on the local cluster', () => {
         'temporal',
         'temporal-worker',
         'jupyter',
+        'kafka',
+        'sensor-producer',
       ])
         expect([app, apps.has(app)]).toEqual([app, true]);
       expect(all.filter((p) => !isReady(p)).map((p) => p.metadata.name)).toEqual([]);
@@ -263,6 +269,59 @@ describe('the platform on the local cluster', () => {
       }
     },
     40 * MINUTE,
+  );
+
+  it(
+    'runs Kafka in the cluster: the platform topics, the sensor producer pod writing to them, and a restarted broker that keeps every record',
+    async () => {
+      const connection = {
+        bootstrap: localClusterEndpoints(config.ports).kafka,
+        clientId: 'platform.cluster.test',
+      };
+      // The bring-up made the platform's topics as it does locally (same partitions and retention).
+      for (const spec of PLATFORM_TOPICS) {
+        const topic = await describeTopic(connection, spec.name);
+        expect([spec.name, topic?.partitions, topic?.configs['retention.ms']]).toEqual([
+          spec.name,
+          spec.partitions,
+          String(spec.retentionMs),
+        ]);
+      }
+      // The producer Deployment (100 sensors, seed 42) writes readings of the sensor-topic contract.
+      const sensors = new Set(new SensorEventGenerator({ sensors: 100, seed: 42 }).sensorIds);
+      const before = await consumeAll(connection, SENSOR_TOPIC.name, 300, 2 * MINUTE);
+      expect(before.length).toBe(300);
+      for (const record of before) {
+        const reading = JSON.parse(record.value) as {
+          sensor_id: string;
+          temperature: number;
+          event_time: string;
+        };
+        expect(record.key).toBe(reading.sensor_id);
+        expect(sensors.has(reading.sensor_id)).toBe(true);
+        expect(typeof reading.temperature).toBe('number');
+        expect(Math.abs(Date.now() - Date.parse(reading.event_time))).toBeLessThan(60 * MINUTE);
+      }
+      const written = async () => {
+        const sums = await endOffsets(connection, SENSOR_TOPIC.name);
+        return [...sums.values()].reduce((a, b) => a + b, 0n);
+      };
+      // The broker's pod is deleted: the StatefulSet makes a new one on the same volume, every record read
+      // before is still there, and the producer carries on writing.
+      const total = await written();
+      await kubectl('delete', 'pod', '-n', NAMESPACE, 'kafka-0', '--wait=true');
+      await kubectl('rollout', 'status', 'statefulset/kafka', '-n', NAMESPACE, '--timeout=300s');
+      const after = await consumeAll(connection, SENSOR_TOPIC.name, Number(total), 3 * MINUTE);
+      const key = (r: (typeof before)[number]) => `${r.partition}/${r.offset}`;
+      const afterByKey = new Map(after.map((r) => [key(r), r]));
+      expect(before.filter((r) => afterByKey.get(key(r))?.value !== r.value).map(key)).toEqual([]);
+      const resumed = await pollUntil(async () => ((await written()) > total + 100n ? true : undefined), {
+        timeoutMs: 3 * MINUTE,
+        intervalMs: 2_000,
+      });
+      expect(resumed).toBe(true);
+    },
+    15 * MINUTE,
   );
 
   it(

@@ -83,9 +83,10 @@ describe('image build plan', () => {
       newTag: '0.99.0-local',
     });
     // The base and the components the overlays add.
-    const dirs = ['base', 'components/streaming', 'components/autoscaling'].map((d) =>
-      path.join(REPO_ROOT, 'infra', 'manifests', d),
-    );
+    const dirs = [
+      'base',
+      ...fs.readdirSync(path.join(REPO_ROOT, 'infra/manifests/components')).map((c) => `components/${c}`),
+    ].map((d) => path.join(REPO_ROOT, 'infra', 'manifests', d));
     const used = dirs.flatMap((dir) =>
       fs
         .readdirSync(dir)

@@ -6,6 +6,9 @@ import { parseAllDocuments } from 'yaml';
 import { devServerSearchAttributeFlags } from '../../../domain/search-attributes';
 import { IMAGES, LOCAL_OVERLAY_IMAGES, localImageOverrides } from '../../../infra/images/plan';
 import { MANIFESTS, rendered } from './helpers';
+import type { KubeObject } from '../../../infra/k8s/kustomize';
+import { DEFAULT_PORTS } from '../../../lib/config';
+import { KAFKA_EXTERNAL_ADDRESS_ENV, withKafkaExternalAddress } from '../../../platform/k8s/driver';
 
 const LOCAL = path.join(MANIFESTS, 'overlays', 'local');
 
@@ -30,7 +33,44 @@ describe('overlays/local', () => {
 
   it('leaves out the components whose operators the local cluster lacks', () => {
     const kustomization = documents('kustomization.yaml')[0] as { components?: string[] };
-    expect(kustomization.components ?? []).toEqual([]);
+    expect(kustomization.components).toEqual([
+      '../../components/kafka-local',
+      '../../components/sensor-producer',
+    ]);
+    const kinds = new Set(rendered(LOCAL).objects.map((o) => o.kind));
+    for (const operatorKind of [
+      'Kafka',
+      'KafkaNodePool',
+      'KafkaTopic',
+      'FlinkDeployment',
+      'ScaledObject',
+      'PodMonitor',
+    ])
+      expect(kinds.has(operatorKind)).toBe(false);
+  });
+
+  it("runs Kafka under Strimzi's bootstrap Service name, which the sensor producer and the worker use", () => {
+    const objects = rendered(LOCAL).objects;
+    const find = (kind: string, name: string) =>
+      objects.find((o) => o.kind === kind && o.metadata.name === name) as KubeObject;
+    const env = (o: KubeObject, name: string) =>
+      (
+        o.spec as { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } }
+      ).template.spec.containers[0].env?.find((e) => e.name === name)?.value;
+    const service = find('Service', 'lakehouse-kafka-bootstrap');
+    expect(service).toBeDefined();
+    expect(env(find('Deployment', 'sensor-producer'), 'DP_HOST')?.split('.')[0]).toBe(
+      'lakehouse-kafka-bootstrap',
+    );
+    // The broker's EXTERNAL listener advertises the host port of dp's forwarder (DEFAULT_PORTS.clusterKafka);
+    // the driver moves it to the port the target's forwarder really has.
+    const kafka = find('StatefulSet', 'kafka');
+    expect(env(kafka, KAFKA_EXTERNAL_ADDRESS_ENV)).toBe(`127.0.0.1:${DEFAULT_PORTS.clusterKafka}`);
+    expect(env(withKafkaExternalAddress(kafka, '127.0.0.1:26392'), KAFKA_EXTERNAL_ADDRESS_ENV)).toBe(
+      '127.0.0.1:26392',
+    );
+    expect(env(kafka, KAFKA_EXTERNAL_ADDRESS_ENV)).toBe(`127.0.0.1:${DEFAULT_PORTS.clusterKafka}`);
+    expect(withKafkaExternalAddress(service, '127.0.0.1:1')).toBe(service);
   });
 });
 

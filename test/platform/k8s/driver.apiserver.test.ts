@@ -251,7 +251,7 @@ describe('the Kubernetes driver against the API server', () => {
     // The bring-up's initKafka reports the topics from these objects (no Kafka client reaches a cluster's
     // internal listener from outside).
     const topics = await driver.declaredTopics();
-    expect(topics.map((t) => [t.name, t.partitions]).sort()).toEqual([
+    expect(topics!.map((t) => [t.name, t.partitions]).sort()).toEqual([
       ['sensor-topic', 6],
       ['sensor-topic-dlq', expect.any(Number)],
     ]);

@@ -257,13 +257,13 @@ describe('KubernetesDriver', () => {
     });
   });
 
-  it("reports a component the overlay does not deploy (the local cluster's Kafka) without touching the cluster", async () => {
-    const { driver, transport } = driverFor('objectstore-adopt', { overlay: 'local' });
-    const result = await driver.ensureRunning('kafka', () => undefined);
+  it("reports a component the overlay does not deploy (the MinIO overlay's object store) without touching the cluster", async () => {
+    const { driver, transport } = driverFor('objectstore-adopt', { overlay: 'minio' });
+    const result = await driver.ensureRunning('objectstore', () => undefined);
     expect(result).toEqual({
-      component: 'kafka',
+      component: 'objectstore',
       action: 'not deployed',
-      detail: 'overlay local has no kafka objects',
+      detail: 'overlay minio has no objectstore objects',
     });
     expect(transport.requests).toEqual([]);
   });

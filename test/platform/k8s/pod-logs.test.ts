@@ -7,7 +7,10 @@ import { REPO_ROOT } from '../../../lib/config';
 describe('pods of a component', () => {
   it('are found by labels the base manifests put on pod templates', () => {
     // The base and the components the overlays add.
-    const manifests = ['base', 'components/streaming', 'components/autoscaling']
+    const manifests = [
+      'base',
+      ...fs.readdirSync(path.join(REPO_ROOT, 'infra/manifests/components')).map((c) => `components/${c}`),
+    ]
       .map((d) => path.join(REPO_ROOT, 'infra/manifests', d))
       .flatMap((dir) =>
         fs
@@ -40,6 +43,14 @@ describe('pods of a component', () => {
       namespace: 'lake',
       labelSelector: 'app.kubernetes.io/name=temporal',
     });
+    // ... and its Kafka as a StatefulSet of components/kafka-local, whose pods carry that name.
+    expect(componentPods('kafka', 'lake', 'local')).toEqual({
+      namespace: 'lake',
+      labelSelector: 'app.kubernetes.io/name=kafka',
+    });
+    expect(
+      fs.readFileSync(path.join(REPO_ROOT, 'infra/manifests/components/kafka-local/kafka.yaml'), 'utf8'),
+    ).toContain('app.kubernetes.io/name: kafka,');
     expect(() => componentPods('toString', 'lake')).toThrow(/Unknown component 'toString'.*objectstore/);
   });
 });

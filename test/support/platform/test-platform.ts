@@ -30,6 +30,7 @@ const BASE_TEST_PORTS: Ports = {
   clusterTemporal: 26233,
   clusterTemporalUi: 26234,
   clusterJupyter: 26891,
+  clusterKafka: 26092,
 };
 
 // DP_TEST_PORT_OFFSET shifts every test port, so two test runs (e.g. two checkouts) can share a machine.
