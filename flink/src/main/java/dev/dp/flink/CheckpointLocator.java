@@ -1,47 +1,54 @@
 package dev.dp.flink;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Optional;
-import java.util.stream.Stream;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
 
 /**
  * Finds the newest complete checkpoint under a checkpoint directory laid out by Flink as
  * <dir>/<job-id>/chk-<n>/_metadata (a chk dir without _metadata is an unfinished checkpoint and is skipped).
+ * Through Flink's file systems, so the directory may be local or on the object store (s3://, with the
+ * S3 file system plugin the cluster's JobManager loads).
  */
 public final class CheckpointLocator {
   private CheckpointLocator() {}
 
-  public static Optional<Path> latest(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) return Optional.empty();
-    try (Stream<Path> jobs = Files.list(dir)) {
-      return jobs.filter(Files::isDirectory)
-          .flatMap(CheckpointLocator::checkpointsOf)
-          .filter(chk -> Files.isRegularFile(chk.resolve("_metadata")))
-          .max(Comparator.comparingLong(CheckpointLocator::modified)
-              .thenComparingLong(CheckpointLocator::number));
-    }
+  /** A local directory (the MiniCluster's). */
+  public static Optional<java.nio.file.Path> latest(java.nio.file.Path dir) throws IOException {
+    return latest(dir.toAbsolutePath().toUri().toString()).map(uri -> java.nio.file.Path.of(java.net.URI.create(uri)));
   }
 
-  private static Stream<Path> checkpointsOf(Path jobDir) {
-    try (Stream<Path> s = Files.list(jobDir)) {
-      return s.filter(p -> p.getFileName().toString().matches("chk-\\d+")).toList().stream();
-    } catch (IOException e) {
-      return Stream.empty();
+  /** Any directory Flink can read, as a URI; the checkpoint's URI, without a trailing slash. */
+  public static Optional<String> latest(String dirUri) throws IOException {
+    Path dir = new Path(dirUri);
+    FileSystem fs = dir.getFileSystem();
+    if (!fs.exists(dir)) return Optional.empty();
+    Path best = null;
+    long bestModified = Long.MIN_VALUE;
+    long bestNumber = Long.MIN_VALUE;
+    for (FileStatus job : list(fs, dir)) {
+      if (!job.isDir()) continue;
+      for (FileStatus chk : list(fs, job.getPath())) {
+        String name = chk.getPath().getName();
+        if (!chk.isDir() || !name.matches("chk-\\d+")) continue;
+        Path metadata = new Path(chk.getPath(), "_metadata");
+        if (!fs.exists(metadata)) continue;
+        long modified = fs.getFileStatus(metadata).getModificationTime();
+        long number = Long.parseLong(name.substring("chk-".length()));
+        if (modified > bestModified || (modified == bestModified && number > bestNumber)) {
+          best = chk.getPath();
+          bestModified = modified;
+          bestNumber = number;
+        }
+      }
     }
+    return Optional.ofNullable(best).map(p -> p.toUri().toString().replaceAll("/+$", ""));
   }
 
-  private static long modified(Path chk) {
-    try {
-      return Files.getLastModifiedTime(chk.resolve("_metadata")).toMillis();
-    } catch (IOException e) {
-      return 0;
-    }
-  }
-
-  static long number(Path chk) {
-    return Long.parseLong(chk.getFileName().toString().substring("chk-".length()));
+  private static FileStatus[] list(FileSystem fs, Path dir) throws IOException {
+    FileStatus[] entries = fs.listStatus(dir);
+    return entries == null ? new FileStatus[0] : entries;
   }
 }

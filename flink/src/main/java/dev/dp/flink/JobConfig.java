@@ -52,7 +52,7 @@ public final class JobConfig {
     DEFAULTS.put("checkpoint.dir", "checkpoints");
     DEFAULTS.put("checkpoint.interval-ms", "10000");
     DEFAULTS.put("checkpoint.retained", "3");
-    /** auto: restore from the latest retained checkpoint when running in a local MiniCluster; never: start fresh. */
+    /** auto: restore from the newest retained checkpoint under checkpoint.dir (the MiniCluster; in a cluster only when checkpoint.dir is given); never: start fresh. */
     DEFAULTS.put("restore", "auto");
     /** Address the local MiniCluster's sockets (RPC, blob server, REST, data exchange) bind. */
     DEFAULTS.put("bind.host", "127.0.0.1");

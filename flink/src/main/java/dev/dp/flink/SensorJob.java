@@ -116,9 +116,11 @@ public final class SensorJob {
     conf.setString("restart-strategy.exponential-delay.attempts-before-reset-backoff", "2147483647");
     if (!local) {
       // In a cluster, checkpoint storage and restore belong to the cluster's configuration and the operator,
-      // unless the job is told otherwise.
+      // unless the job is told its checkpoint directory (the local cluster's standalone JobManager): then it
+      // restores from the newest checkpoint there, as the MiniCluster does.
       if (!JobConfig.DEFAULTS.get("checkpoint.dir").equals(cfg.get("checkpoint.dir"))) {
         conf.setString("state.checkpoints.dir", cfg.get("checkpoint.dir"));
+        restoreLatest(conf, cfg, cfg.get("checkpoint.dir"));
       }
       return conf;
     }
@@ -132,15 +134,19 @@ public final class SensorJob {
     conf.setString("state.backend.type", "hashmap");
     conf.setString("state.checkpoints.dir", dir.toUri().toString());
     conf.setString("taskmanager.numberOfTaskSlots", String.valueOf(Math.max(1, cfg.getInt("parallelism"))));
-    if (!"never".equals(cfg.get("restore"))) {
-      Optional<Path> latest = CheckpointLocator.latest(dir);
-      if (latest.isPresent()) {
-        LOG.info("restoring from the latest checkpoint {}", latest.get());
-        conf.setString("execution.savepoint.path", latest.get().toUri().toString());
-      } else {
-        LOG.info("no checkpoint under {}: starting from the consumer group's committed offsets (earliest if none)", dir);
-      }
-    }
+    restoreLatest(conf, cfg, dir.toUri().toString());
     return conf;
+  }
+
+  /** Unless told never to, restores from the newest complete checkpoint under the directory (a URI). */
+  static void restoreLatest(Configuration conf, JobConfig cfg, String dir) throws Exception {
+    if ("never".equals(cfg.get("restore"))) return;
+    Optional<String> latest = CheckpointLocator.latest(dir);
+    if (latest.isPresent()) {
+      LOG.info("restoring from the latest checkpoint {}", latest.get());
+      conf.setString("execution.savepoint.path", latest.get());
+    } else {
+      LOG.info("no checkpoint under {}: starting from the consumer group's committed offsets (earliest if none)", dir);
+    }
   }
 }
