@@ -40,6 +40,8 @@ export interface Ports {
   clusterJupyter: number;
   /** The local cluster's Kafka (its EXTERNAL listener advertises this address). */
   clusterKafka: number;
+  /** The local cluster's Flink JobManager: web UI and REST API. */
+  clusterFlink: number;
 }
 
 // SeaweedFS also listens on each of its ports + 10000 for gRPC; the defaults leave room for that.
@@ -66,6 +68,7 @@ export const DEFAULT_PORTS: Ports = {
   clusterTemporalUi: 16234,
   clusterJupyter: 16888,
   clusterKafka: 16092,
+  clusterFlink: 16081,
 };
 
 /** Extra ports a component binds that are derived from a configured one (SeaweedFS gRPC = port + 10000). */

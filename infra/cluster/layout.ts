@@ -56,6 +56,7 @@ export type LocalClusterPorts = Pick<
   | 'clusterTemporalUi'
   | 'clusterJupyter'
   | 'clusterKafka'
+  | 'clusterFlink'
 >;
 
 /**
@@ -73,6 +74,7 @@ export function localClusterServiceForwards(ports: LocalClusterPorts, namespace:
     { name: 'jupyter', hostPort: ports.clusterJupyter, target: svc('jupyter', 8888) },
     // Kafka's EXTERNAL listener, which advertises this same host port (components/kafka-local).
     { name: 'kafka', hostPort: ports.clusterKafka, target: svc('lakehouse-kafka-bootstrap', 9094) },
+    { name: 'flink', hostPort: ports.clusterFlink, target: svc('flink-jobmanager', 8081) },
   ];
 }
 
@@ -86,5 +88,6 @@ export function localClusterEndpoints(ports: LocalClusterPorts) {
     temporalUi: `http://127.0.0.1:${ports.clusterTemporalUi}`,
     jupyter: `http://127.0.0.1:${ports.clusterJupyter}`,
     kafka: `127.0.0.1:${ports.clusterKafka}`,
+    flink: `http://127.0.0.1:${ports.clusterFlink}`,
   };
 }

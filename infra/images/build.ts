@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { REPO_ROOT } from '../../lib/config';
 import { run, runLines } from '../../lib/exec';
 import { formatSeconds, type Reporter } from '../../lib/progress';
-import { toolPaths } from '../local/install';
+import { fetchMavenArtifact, toolPaths } from '../local/install';
+import { STREAM_JAR } from '../local/flink-job';
 import { Buildah, buildahStore, checkPrerequisites, imagesCacheDir } from './buildah';
 import { combine, fingerprint, isJunk, listTree, stageTree, type FileEntry } from './inputs';
 import {
@@ -89,6 +90,12 @@ async function debianRootfs(cacheDir: string, report: Reporter): Promise<string>
 /** The absolute path behind an external source; fails with what to run when the installer has not made it. */
 async function resolveExternal(source: ExternalSource, cacheDir: string, report: Reporter): Promise<string> {
   if (source.kind === 'debian-rootfs') return debianRootfs(cacheDir, report);
+  if (source.kind === 'maven') return fetchMavenArtifact(source.artifact, report);
+  if (source.kind === 'stream-jar') {
+    if (!fs.existsSync(STREAM_JAR))
+      throw new Error(`images: ${STREAM_JAR} is missing; build the Flink job first: \`npx dp stream build\`.`);
+    return STREAM_JAR;
+  }
   const file = source.kind === 'host' ? source.path : toolPaths(cacheDir)[source.tool];
   if (!fs.existsSync(file))
     throw new Error(

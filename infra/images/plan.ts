@@ -2,6 +2,8 @@
 // on local bases (images/local/*) substituted through each Dockerfile's base-image build ARGs. Pure data and
 // pure functions: no I/O here, so the plan, the ordering and the argument substitution are unit-tested.
 
+import { FLINK_S3_PLUGIN, type MavenArtifact } from '../local/versions';
+
 /** Version of the project's own images (the tags infra/manifests uses). */
 export const IMAGE_VERSION = '0.1.0';
 
@@ -9,6 +11,9 @@ export const IMAGE_VERSION = '0.1.0';
 export type ExternalSource =
   | { kind: 'host'; path: string }
   | { kind: 'tool'; tool: 'temporal' | 'weed' | 'nessieJar' | 'kafkaHome' }
+  | { kind: 'maven'; artifact: MavenArtifact }
+  /** flink/target/sensor-job.jar, built by `dp stream build`. */
+  | { kind: 'stream-jar' }
   | { kind: 'debian-rootfs' };
 
 /** A file or tree staged into the build context under `as` (relative to the context root). */
@@ -55,7 +60,8 @@ const javaCacerts: StagedInput = { source: { kind: 'host', path: HOST_JAVA_CACER
 /**
  * Images the manifests name that have no local build: the flink distribution the flink-job image starts
  * from (and the Flink Kubernetes operator that would run it) are not on the registries this machine reaches
- * (Maven Central has no flink-dist tarball). Users with a registry build it with infra/k8s/build-images.sh.
+ * (Maven Central has no flink-dist tarball). Users with a registry build it with infra/k8s/build-images.sh;
+ * the local cluster runs the job from the `flink` image below instead (standalone, no operator).
  */
 export const NOT_BUILT_LOCALLY = ['lakehouse/flink-job:0.1.0'];
 
@@ -187,6 +193,18 @@ export const IMAGES: ImageSpec[] = [
     smoke: ['java', '-cp', '/opt/kafka/lib/*', 'kafka.tools.StorageTool', 'random-uuid'],
   },
   {
+    name: 'flink',
+    ref: 'lakehouse/flink:1.20.3-local',
+    dockerfile: 'images/local/flink/Dockerfile',
+    context: 'images/local/flink',
+    bases: { JDK_IMAGE: 'base-jdk17' },
+    staged: [
+      { source: { kind: 'stream-jar' }, as: 'sensor-job.jar' },
+      { source: { kind: 'maven', artifact: FLINK_S3_PLUGIN }, as: 'flink-s3-fs-hadoop.jar' },
+    ],
+    smoke: ['/opt/flink/bin/flink-start.sh', 'check'],
+  },
+  {
     name: 'base-airflow',
     ref: `${BASE}/airflow:3.3.2-bookworm`,
     dockerfile: 'images/local/airflow/Dockerfile',
@@ -228,6 +246,7 @@ export const LOCAL_OVERLAY_IMAGES = [
   'temporal',
   'kafka',
   'sensor-producer',
+  'flink',
 ];
 
 /** Splits `name:tag` (the registry part may hold a port: only the last colon after the last slash counts). */

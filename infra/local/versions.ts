@@ -82,3 +82,15 @@ export const KAFKA_LOGGING: MavenArtifact[] = [
 
 /** Kafka 4 brokers need Java 17+. */
 export const KAFKA_MIN_JAVA = 17;
+
+/**
+ * Flink's S3 file system (hadoop's s3a, shaded), the plugin the local cluster's JobManager and TaskManagers
+ * load for checkpoints on the object store. 1.20.1 is the newest 1.20 release on Maven Central; plugins load
+ * in their own class loader through Flink's stable FileSystem API, so it serves the job's Flink 1.20.3.
+ */
+export const FLINK_S3_PLUGIN: MavenArtifact = {
+  groupId: 'org.apache.flink',
+  artifactId: 'flink-s3-fs-hadoop',
+  version: '1.20.1',
+  packaging: 'jar',
+};

@@ -6,15 +6,16 @@
 import * as fs from 'node:fs';
 import { runLines } from '../../lib/exec';
 import * as path from 'node:path';
-import { endpoints, paths, REPO_ROOT, type PlatformConfig } from '../../lib/config';
+import { endpoints, paths, type PlatformConfig } from '../../lib/config';
 import { formatBytes, formatSeconds, type Reporter } from '../../lib/progress';
 import { s3CredentialsEnv } from './credentials';
 import { javaFeatureVersion, MissingPrerequisite, requireCommand } from '../../infra/local/prereqs';
 import { connectOutcome, readPid, runningPid, tailFile } from '../../lib/process';
 
 export const STREAM_COMPONENT = 'flink';
-export const FLINK_PROJECT_DIR = path.join(REPO_ROOT, 'flink');
-export const STREAM_JAR = path.join(FLINK_PROJECT_DIR, 'target', 'sensor-job.jar');
+import { FLINK_PROJECT_DIR, STREAM_JAR } from '../../infra/local/flink-job';
+
+export { FLINK_PROJECT_DIR, STREAM_JAR };
 /** Flink 1.20 supports Java 11 and 17 (21 experimentally); Hadoop's security code fails on Java 23+. */
 const FLINK_JAVA_VERSIONS = [17, 21, 11];
 

@@ -8,7 +8,13 @@ import { promisify } from 'node:util';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { describeTopic, endOffsets, PLATFORM_TOPICS, SENSOR_TOPIC } from '../../clients/kafka/topics';
+import {
+  describeTopic,
+  endOffsets,
+  PLATFORM_TOPICS,
+  SENSOR_DLQ_TOPIC,
+  SENSOR_TOPIC,
+} from '../../clients/kafka/topics';
 import { SensorEventGenerator } from '../../clients/kafka/sensor-events';
 import { TrinoClient } from '../../clients/trino';
 import { s3Client } from '../../clients/s3';
@@ -22,6 +28,14 @@ import { consoleReporter } from '../../lib/progress';
 import { clusterCgroups, clusterStatus } from '../../platform/cluster/supervisor';
 import { lakehouseTables } from '../support/lakehouse-check';
 import { consumeAll } from '../support/kafka-records';
+import {
+  byWindowKey,
+  comparableWindows,
+  readingOfRecord,
+  WindowAccumulator,
+  windowRowOf,
+  windowRowsSql,
+} from '../support/reference-windows';
 import { pollUntil } from '../../lib/time';
 import { expectMonthMatchesReference } from '../support/expect-reference';
 import { computeReference, type ReferenceResult } from '../support/reference-elt';
@@ -171,6 +185,7 @@ describe('the platform on the local cluster', () => {
         'jupyter',
         'kafka',
         'sensor-producer',
+        'flink-sensor-job',
       ])
         expect([app, apps.has(app)]).toEqual([app, true]);
       expect(all.filter((p) => !isReady(p)).map((p) => p.metadata.name)).toEqual([]);
@@ -322,6 +337,85 @@ describe('the platform on the local cluster', () => {
       expect(resumed).toBe(true);
     },
     15 * MINUTE,
+  );
+
+  it(
+    'runs the Flink job in the cluster: exact 1-minute windows of the readings in Trino, across a TaskManager pod deleted and the Kafka pod restarted mid-stream',
+    async () => {
+      const e = localClusterEndpoints(config.ports);
+      const connection = { bootstrap: e.kafka, clientId: 'platform.cluster.test' };
+      const trino = new TrinoClient(e.trino, { source: 'platform.cluster.test' });
+      const jobState = async () => {
+        const overview = (await (await fetch(`${e.flink}/jobs/overview`)).json()) as {
+          jobs: { state: string }[];
+        };
+        return overview.jobs.map((j) => j.state);
+      };
+      const windowRows = async () =>
+        (await trino.queryObjects(windowRowsSql('lakehouse.iot.sensor_temperature_1m'))).map(windowRowOf);
+      const windowsCommittedAfter = async (ms: number, timeoutMs: number) =>
+        pollUntil(
+          async () => {
+            const rows = await windowRows().catch((): ReturnType<typeof windowRowOf>[] => []);
+            return rows.some((r) => r.window_start >= ms) || undefined;
+          },
+          { timeoutMs, intervalMs: 5_000 },
+        );
+      // The JobManager runs the job and its TaskManager takes it: windows reach Iceberg at each checkpoint.
+      expect(
+        await pollUntil(
+          async () => (await jobState().catch((): string[] => [])).includes('RUNNING') || undefined,
+          {
+            timeoutMs: 3 * MINUTE,
+            intervalMs: 2_000,
+          },
+        ),
+      ).toBe(true);
+      expect(await windowsCommittedAfter(0, 4 * MINUTE)).toBe(true);
+
+      // Mid-stream: the TaskManager's pod is deleted (the job fails over to its replacement from the last
+      // checkpoint), then, once windows flow again, the broker's pod is restarted.
+      const taskManager = (await pods()).find(
+        (p) => p.metadata.labels?.['flink.dp.local/role'] === 'taskmanager',
+      );
+      await kubectl(
+        'delete',
+        'pod',
+        '-n',
+        NAMESPACE,
+        taskManager!.metadata.name,
+        '--grace-period=1',
+        '--wait=false',
+      );
+      expect(await windowsCommittedAfter(Date.now() + 60_000 - (Date.now() % 60_000), 5 * MINUTE)).toBe(true);
+      await kubectl('delete', 'pod', '-n', NAMESPACE, 'kafka-0', '--wait=true');
+      await kubectl('rollout', 'status', 'statefulset/kafka', '-n', NAMESPACE, '--timeout=300s');
+      const afterRestart = Date.now();
+      const cut = afterRestart - (afterRestart % 60_000) + 2 * 60_000;
+      expect(await windowsCommittedAfter(cut, 5 * MINUTE)).toBe(true);
+
+      // Every reading in the topic, read back through the forwarder, gives the windows up to the cut; the
+      // table holds exactly those (none lost, none twice), and nothing went to the dead-letter topic as late.
+      const total = [...(await endOffsets(connection, SENSOR_TOPIC.name)).values()].reduce(
+        (a, b) => a + b,
+        0n,
+      );
+      const records = await consumeAll(connection, SENSOR_TOPIC.name, Number(total), 5 * MINUTE);
+      expect(records.length).toBe(Number(total));
+      const accumulator = new WindowAccumulator();
+      for (const record of records) accumulator.add(readingOfRecord(record));
+      const expected = accumulator.windows(5_000).filter((w) => w.window_end <= cut);
+      const actual = (await windowRows()).filter((w) => w.window_end <= cut).sort(byWindowKey);
+      expect(expected.length).toBeGreaterThan(100);
+      expect(comparableWindows(actual)).toEqual(comparableWindows(expected));
+      const dlq = [...(await endOffsets(connection, SENSOR_DLQ_TOPIC.name)).values()].reduce(
+        (a, b) => a + b,
+        0n,
+      );
+      expect(dlq).toBe(0n);
+      expect(await jobState()).toEqual(['RUNNING']);
+    },
+    25 * MINUTE,
   );
 
   it(

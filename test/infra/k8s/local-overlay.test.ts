@@ -36,6 +36,7 @@ describe('overlays/local', () => {
     expect(kustomization.components).toEqual([
       '../../components/kafka-local',
       '../../components/sensor-producer',
+      '../../components/flink-standalone',
     ]);
     const kinds = new Set(rendered(LOCAL).objects.map((o) => o.kind));
     for (const operatorKind of [

@@ -31,6 +31,7 @@ const BASE_TEST_PORTS: Ports = {
   clusterTemporalUi: 26234,
   clusterJupyter: 26891,
   clusterKafka: 26092,
+  clusterFlink: 26081,
 };
 
 // DP_TEST_PORT_OFFSET shifts every test port, so two test runs (e.g. two checkouts) can share a machine.
