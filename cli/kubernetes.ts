@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import { MANAGED_COMPONENTS } from '../domain/platform';
 import { NeedsOperatorError, type ComponentHealth } from '../platform/driver';
 import { clientNodeKubeClient, KubeApiError } from '../clients/kubernetes';
+import { PLATFORM_TOPICS } from '../clients/kafka/topics';
 import { kubernetesDriverFor } from '../platform/k8s/driver';
 import { localClusterEndpoints, localClusterPaths } from '../infra/cluster/layout';
 import { OVERLAYS } from '../infra/k8s/cluster';
@@ -105,12 +106,18 @@ export async function kubernetesStatus(
     MANAGED_COMPONENTS.filter((c) => driver.deploys(c)).map((c) => driver.probe(c)),
   );
   if (target.overlay === 'local') {
-    // The local cluster runs Temporal, the worker and Jupyter itself.
+    // The local cluster runs Temporal, the worker, Jupyter and the stream's producer and Flink job itself.
     const addons = await Promise.all(
-      ['temporal', 'temporal-worker', 'jupyter'].map((name) => driver.probeWorkload(name)),
+      ['temporal', 'temporal-worker', 'jupyter', 'sensor-producer', 'flink-sensor-job'].map((name) =>
+        driver.probeWorkload(name),
+      ),
     );
     const e = localClusterEndpoints(config.ports);
-    const endpoint: Record<string, string> = { temporal: e.temporal, jupyter: e.jupyter };
+    const endpoint: Record<string, string> = {
+      temporal: e.temporal,
+      jupyter: e.jupyter,
+      'flink-sensor-job': e.flink,
+    };
     return [...cluster, ...addons.map((h) => ({ ...h, endpoint: endpoint[h.component] }))];
   }
   const local = await Promise.all((['temporal', 'worker'] as const).map((c) => probeLocal(config, c)));
@@ -130,6 +137,8 @@ export async function kubernetesSummary(config: PlatformConfig, target: Kubernet
       `  Nessie API       ${l.nessieApi}`,
       `  Object store S3  ${l.s3}   (bucket '${e.warehouseBucket}', keys in the Secret s3-credentials)`,
       `  Jupyter          ${l.jupyter}   (token in the Secret jupyter-token)`,
+      `  Kafka            ${l.kafka}   (topics ${PLATFORM_TOPICS.map((t) => `'${t.name}'`).join(', ')})`,
+      `  Flink UI         ${l.flink}   (the sensor job)`,
     ].join('\n');
   }
   return [

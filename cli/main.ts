@@ -15,6 +15,7 @@ import { loadConfig, paths } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
 import { sleep } from '../lib/time';
 import { describeTarget, TargetError, type TargetChoice } from '../platform/target';
+import { StreamNotStandaloneError } from '../platform/k8s/stream';
 import { componentPods, UnknownLogComponent } from '../platform/k8s/pod-logs';
 import { writePodLogs } from '../clients/kubernetes-logs';
 import { addTargetChoice, currentTarget, registerTargetCommand, trinoUrl } from './target';
@@ -297,6 +298,7 @@ function explain(err: unknown): string {
     err instanceof UsageError ||
     err instanceof NeedsOperatorError ||
     err instanceof TargetError ||
+    err instanceof StreamNotStandaloneError ||
     err instanceof UnknownLogComponent
   ) {
     return err.message;

@@ -3,18 +3,47 @@
 // pid file DP_HOME/run/flink.pid, log DP_HOME/logs/flink.log, checkpoints under
 // DP_HOME/data/flink/checkpoints (a restart restores from the latest one). Between start and stop the job is
 // wanted (DP_HOME/run/flink.wanted.json): the platform watch restarts it when it dies.
+// On a Kubernetes target whose overlay runs Flink standalone (the local cluster), start/stop/status act on
+// its JobManager and TaskManager Deployments instead (platform/k8s/stream.ts).
 import type { Command } from 'commander';
-import { loadConfig } from '../lib/config';
+import { localClusterEndpoints } from '../infra/cluster/layout';
+import { loadConfig, type PlatformConfig } from '../lib/config';
 import { consoleReporter } from '../lib/progress';
+import { kubernetesDriverFor } from '../platform/k8s/driver';
+import { scaleStream, standaloneFlinkDeployments, standaloneJobStatus } from '../platform/k8s/stream';
 import { buildStreamJar, streamStatus, type StreamStartOptions } from '../platform/local/flink';
 import { startStreamJob, stopStreamJob } from '../platform/local/supervisor';
+import { TargetError, type KubernetesTarget, type TargetChoice } from '../platform/target';
+import { addTargetChoice, currentTarget } from './target';
+
+/** The Kubernetes target a stream command acts on, or undefined for the local platform. */
+function kubernetesTarget(config: PlatformConfig, choice: TargetChoice): KubernetesTarget | undefined {
+  const { target } = currentTarget(config, choice);
+  return target.kind === 'kubernetes' ? target : undefined;
+}
+
+async function kubernetesStreamStatus(config: PlatformConfig, target: KubernetesTarget, json: boolean) {
+  const driver = await kubernetesDriverFor(target);
+  standaloneFlinkDeployments(driver, target.overlay);
+  const pods = await driver.probeWorkload('flink-sensor-job');
+  const job = await standaloneJobStatus(localClusterEndpoints(config.ports).flink);
+  const status = { target: 'k8s', context: target.context, workloads: pods.detail, ...job };
+  if (json) console.log(JSON.stringify(status, null, 2));
+  else {
+    console.log(`workloads: ${pods.detail}`);
+    console.log(`job: ${job.state ?? 'no JobManager answers'}${job.jobId ? ` (${job.jobId})` : ''}`);
+    const c = job.latestCheckpoint;
+    console.log(c ? `latest checkpoint: ${c.id} at ${c.at} ${c.path ?? ''}` : 'latest checkpoint: none yet');
+    if (job.restoredFrom) console.log(`restored from: ${job.restoredFrom}`);
+  }
+  if (job.state !== 'RUNNING') process.exitCode = 3;
+}
 
 export function registerStreamCommands(program: Command) {
   const stream = program
     .command('stream')
     .description('the Flink sensor job: Kafka sensor-topic -> 1-minute windows -> iot.sensor_temperature_1m');
-  stream
-    .command('start')
+  addTargetChoice(stream.command('start'))
     .description(
       'build the jar if needed and start the job detached (restores from the latest checkpoint); ' +
         'until stop, the platform watch restarts it with the same settings when it dies',
@@ -23,16 +52,37 @@ export function registerStreamCommands(program: Command) {
     .option('--fresh', 'ignore existing checkpoints (offsets then come from the consumer group)')
     .option('--checkpoint-interval <ms>', 'checkpoint (= Iceberg commit) interval in milliseconds', '10000')
     .option('--heap <size>', 'JVM heap of the job', '1g')
-    .action(async (options: StreamStartOptions) => {
-      await startStreamJob(loadConfig(), consoleReporter, options);
+    .action(async (options: StreamStartOptions & TargetChoice) => {
+      const config = loadConfig();
+      const target = kubernetesTarget(config, options);
+      if (!target) {
+        await startStreamJob(config, consoleReporter, options);
+        return;
+      }
+      if (options.fresh)
+        throw new TargetError(
+          'On Kubernetes the JobManager always restores from the newest checkpoint; to start fresh, delete ' +
+            's3://warehouse/flink/checkpoints first.',
+        );
+      const driver = await kubernetesDriverFor(target);
+      for (const d of await scaleStream(driver, target.overlay, 1, (m) => consoleReporter('stream', m)))
+        consoleReporter('stream', d);
+      console.log('stream job started in the cluster (it restores from its newest checkpoint)');
     });
-  stream
-    .command('stop')
+  addTargetChoice(stream.command('stop'))
     .description(
       'stop the job, and the watch restarting it (its checkpoints stay; the next start restores from the latest)',
     )
-    .action(async () => {
-      const stopped = await stopStreamJob(loadConfig());
+    .action(async (options: TargetChoice) => {
+      const config = loadConfig();
+      const target = kubernetesTarget(config, options);
+      if (target) {
+        const driver = await kubernetesDriverFor(target);
+        await scaleStream(driver, target.overlay, 0, (m) => consoleReporter('stream', m));
+        console.log('stream job stopped in the cluster (its checkpoints stay on the object store)');
+        return;
+      }
+      const stopped = await stopStreamJob(config);
       console.log(stopped ? 'stream job stopped' : 'stream job was not running');
     });
   stream
@@ -41,12 +91,14 @@ export function registerStreamCommands(program: Command) {
     .action(async () => {
       await buildStreamJar(consoleReporter, { tests: true });
     });
-  stream
-    .command('status')
+  addTargetChoice(stream.command('status'))
     .description('whether the job runs, its pid and its latest checkpoint')
     .option('--json', 'as JSON')
-    .action((options: { json?: boolean }) => {
-      const status = streamStatus(loadConfig());
+    .action(async (options: { json?: boolean } & TargetChoice) => {
+      const config = loadConfig();
+      const target = kubernetesTarget(config, options);
+      if (target) return kubernetesStreamStatus(config, target, Boolean(options.json));
+      const status = streamStatus(config);
       if (options.json) {
         console.log(JSON.stringify(status, null, 2));
       } else {

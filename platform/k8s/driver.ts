@@ -354,6 +354,18 @@ export class KubernetesDriver implements PlatformDriver {
     );
   }
 
+  /**
+   * Sets a workload's replicas (the scale a user would make): a server-side apply of spec.replicas alone
+   * under its own field manager, which takes that field over until the next `dp up` applies the manifests.
+   */
+  async scale(o: KubeObject, replicas: number, progress: (message: string) => void): Promise<void> {
+    const ref = this.ref(o);
+    await this.call(() =>
+      this.client.apply({ ...ref, spec: { replicas } }, { fieldManager: `${FIELD_MANAGER}-scale` }),
+    );
+    progress(`${o.kind} ${o.metadata.name}: scaled to ${replicas}`);
+  }
+
   /** Applies the objects of some components in order, waiting for each workload before the next kind. */
   async applyComponents(
     labels: string[],

@@ -340,7 +340,7 @@ describe('the platform on the local cluster', () => {
   );
 
   it(
-    'runs the Flink job in the cluster: exact 1-minute windows of the readings in Trino, across a TaskManager pod deleted and the Kafka pod restarted mid-stream',
+    'runs the Flink job in the cluster: exact 1-minute windows of the readings in Trino, across a TaskManager pod deleted, the Kafka pod restarted and dp stream stop/start mid-stream',
     async () => {
       const e = localClusterEndpoints(config.ports);
       const connection = { bootstrap: e.kafka, clientId: 'platform.cluster.test' };
@@ -390,6 +390,30 @@ describe('the platform on the local cluster', () => {
       expect(await windowsCommittedAfter(Date.now() + 60_000 - (Date.now() % 60_000), 5 * MINUTE)).toBe(true);
       await kubectl('delete', 'pod', '-n', NAMESPACE, 'kafka-0', '--wait=true');
       await kubectl('rollout', 'status', 'statefulset/kafka', '-n', NAMESPACE, '--timeout=300s');
+      // dp stream stop takes the JobManager and TaskManager away; dp stream start brings them back and the
+      // job restores from its newest checkpoint on the object store.
+      expect((await dp(['stream', 'stop'])).code).toBe(0);
+      const flinkPods = async () =>
+        (await pods()).filter((p) => p.metadata.labels?.['app.kubernetes.io/name'] === 'flink-sensor-job');
+      expect(
+        await pollUntil(async () => (await flinkPods()).length === 0 || undefined, {
+          timeoutMs: 2 * MINUTE,
+          intervalMs: 2_000,
+        }),
+      ).toBe(true);
+      expect((await dp(['stream', 'start'])).code).toBe(0);
+      const restored = await pollUntil(
+        async () => {
+          const status = await dp(['stream', 'status', '--json']);
+          const report = JSON.parse(status.out.slice(status.out.indexOf('{'))) as {
+            state?: string;
+            restoredFrom?: string;
+          };
+          return report.state === 'RUNNING' && report.restoredFrom ? report.restoredFrom : undefined;
+        },
+        { timeoutMs: 3 * MINUTE, intervalMs: 5_000 },
+      );
+      expect(restored).toMatch(/^s3:\/\/warehouse\/flink\/checkpoints\/[0-9a-f]+\/chk-\d+$/);
       const afterRestart = Date.now();
       const cut = afterRestart - (afterRestart % 60_000) + 2 * 60_000;
       expect(await windowsCommittedAfter(cut, 5 * MINUTE)).toBe(true);
