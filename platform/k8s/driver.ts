@@ -70,16 +70,16 @@ export const KAFKA_EXTERNAL_ADDRESS_ENV = 'KAFKA_EXTERNAL_ADDRESS';
  * clients connect to. Objects without that variable come back as they are.
  */
 export function withKafkaExternalAddress(o: KubeObject, address: string): KubeObject {
-  const pod = (
-    o.spec as { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } }
-  )?.template?.spec;
-  if (!pod?.containers?.some((c) => c.env?.some((e) => e.name === KAFKA_EXTERNAL_ADDRESS_ENV))) return o;
+  type PodTemplate = {
+    template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } };
+  };
+  const externalAddressVars = (x: KubeObject) =>
+    ((x.spec as PodTemplate | undefined)?.template?.spec?.containers ?? [])
+      .flatMap((c) => c.env ?? [])
+      .filter((e) => e.name === KAFKA_EXTERNAL_ADDRESS_ENV);
+  if (externalAddressVars(o).length === 0) return o;
   const copy = structuredClone(o);
-  const containers = (
-    copy.spec as { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } }
-  ).template.spec.containers;
-  for (const c of containers)
-    for (const e of c.env ?? []) if (e.name === KAFKA_EXTERNAL_ADDRESS_ENV) e.value = address;
+  for (const e of externalAddressVars(copy)) e.value = address;
   return copy;
 }
 

@@ -27,22 +27,25 @@ export const KUBERNETES_LOG_COMPONENTS: Record<string, ComponentPods> = {
 export class UnknownLogComponent extends Error {}
 
 /**
- * The pods of a component in the target's namespace; throws UnknownLogComponent naming the choices. The local
- * cluster's overlay runs Temporal as a Deployment of the platform's own namespace, not from the Helm chart...
+ * Where the local cluster's overlay differs: Temporal is a Deployment of the platform's own namespace, not the
+ * Helm chart's, and Kafka its own StatefulSet (components/kafka-local), not Strimzi's.
  */
+const LOCAL_OVERLAY_LOG_COMPONENTS: Record<string, ComponentPods> = {
+  temporal: byName('temporal'),
+  kafka: byName('kafka'),
+};
+
+/** The pods of a component in the target's namespace; throws UnknownLogComponent naming the choices. */
 export function componentPods(
   component: string,
   targetNamespace: string,
   overlay?: string,
 ): Required<ComponentPods> {
-  if (component === 'temporal' && overlay === 'local')
-    return { namespace: targetNamespace, labelSelector: 'app.kubernetes.io/name=temporal' };
-  // ... and Kafka as its own StatefulSet (components/kafka-local), not Strimzi's.
-  if (component === 'kafka' && overlay === 'local')
-    return { namespace: targetNamespace, labelSelector: 'app.kubernetes.io/name=kafka' };
-  const pods = Object.hasOwn(KUBERNETES_LOG_COMPONENTS, component)
-    ? KUBERNETES_LOG_COMPONENTS[component]
-    : undefined;
+  const table =
+    overlay === 'local' && Object.hasOwn(LOCAL_OVERLAY_LOG_COMPONENTS, component)
+      ? LOCAL_OVERLAY_LOG_COMPONENTS
+      : KUBERNETES_LOG_COMPONENTS;
+  const pods = Object.hasOwn(table, component) ? table[component] : undefined;
   if (!pods) {
     throw new UnknownLogComponent(
       `Unknown component '${component}' on Kubernetes. Use one of: ${Object.keys(KUBERNETES_LOG_COMPONENTS).join(', ')}.`,
