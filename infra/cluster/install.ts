@@ -12,9 +12,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from '../../lib/exec';
+import { REPO_ROOT } from '../../lib/config';
 import { formatBytes, formatSeconds, type Reporter } from '../../lib/progress';
 import { goBuild, goEnv, goProgress, installDir } from '../local/install';
 import {
+  goModuleDir,
   installApiServer,
   KUBE_WRAPPER_DIR,
   KUBERNETES,
@@ -26,6 +28,22 @@ import { MissingPrerequisite } from '../local/prereqs';
 
 export const CONTAINERD = { module: 'github.com/containerd/containerd/v2', version: 'v2.4.2' };
 export const COREDNS = { module: 'github.com/coredns/coredns', version: 'v1.14.7' };
+/**
+ * Prometheus 3.16 (its Go module numbers releases v0.3xx): the server the local cluster's monitoring runs,
+ * built with only the Kubernetes service discovery (Prometheus's remove_all_sd / enable_*_sd build tags).
+ */
+export const PROMETHEUS = {
+  module: 'github.com/prometheus/prometheus',
+  version: 'v0.316.0',
+  release: '3.16.0',
+  tags: 'remove_all_sd,enable_kubernetes_sd',
+};
+/**
+ * KEDA's operator and metrics API server, built through the wrapper module infra/local/keda (KEDA's go.mod
+ * has a replace line that `go install pkg@version` refuses). v2.21.1 needs Go 1.27.4; v2.21.0 builds on 1.26.
+ */
+export const KEDA = { module: 'github.com/kedacore/keda/v2', version: 'v2.21.0' };
+export const KEDA_WRAPPER_DIR = path.join(REPO_ROOT, 'infra', 'local', 'keda');
 /** The node's commands built from the wrapper module (kube-apiserver is built by installApiServer). */
 export const NODE_COMMANDS = [
   'kubelet',
@@ -45,6 +63,8 @@ export function clusterToolPaths(cacheDir: string) {
   const containerd = path.join(tools, `containerd-${CONTAINERD.version}`);
   const coredns = path.join(tools, `coredns-${COREDNS.version}`);
   const pause = path.join(tools, `pause-${KUBERNETES.version}`);
+  const prometheus = path.join(tools, `prometheus-${PROMETHEUS.version}`);
+  const keda = path.join(tools, `keda-${KEDA.version}`);
   const kube = kubeToolPaths(cacheDir);
   return {
     nodeDir: node,
@@ -62,6 +82,11 @@ export function clusterToolPaths(cacheDir: string) {
     coredns: path.join(coredns, 'coredns'),
     /** OCI image archive of the pause image, named PAUSE_IMAGE. */
     pauseArchive: path.join(pause, 'pause.oci.tar'),
+    prometheus: path.join(prometheus, 'prometheus'),
+    kedaOperator: path.join(keda, 'keda'),
+    kedaAdapter: path.join(keda, 'keda-adapter'),
+    /** KEDA's CRDs as its release ships them (config/crd/bases of the module), one file each. */
+    kedaCrds: path.join(keda, 'crds'),
   };
 }
 
@@ -189,7 +214,13 @@ async function installPauseImage(cacheDir: string, report: Reporter) {
     path.dirname(p.pauseArchive),
     `${KUBERNETES.version},${PAUSE_IMAGE}`,
     async (tmp) => {
-      const source = path.join(await kubernetesModuleDir(report), 'build', 'pause', 'linux', 'pause.c');
+      const source = path.join(
+        await goModuleDir(KUBERNETES.module, KUBERNETES.version, report),
+        'build',
+        'pause',
+        'linux',
+        'pause.c',
+      );
       const binary = path.join(tmp, 'pause');
       report('install', `pause image: compiling ${source}`);
       await run('gcc', ['-Os', '-static', '-o', binary, source], { component: 'install', report });
@@ -206,19 +237,6 @@ async function installPauseImage(cacheDir: string, report: Reporter) {
     },
   );
   report('install', `pause image: ${built ? 'built' : 'cached'} ${p.pauseArchive}`);
-}
-
-async function kubernetesModuleDir(report: Reporter): Promise<string> {
-  const out = await run('go', ['mod', 'download', '-json', `${KUBERNETES.module}@${KUBERNETES.version}`], {
-    component: 'install',
-    report,
-    env: { ...process.env, GOFLAGS: '' },
-    showLine: () => false,
-  });
-  const dir = (JSON.parse(out) as { Dir?: string }).Dir;
-  if (!dir)
-    throw new Error(`install: go mod download ${KUBERNETES.module}@${KUBERNETES.version} gave no folder`);
-  return dir;
 }
 
 const IMAGE_NAME = /^[a-z0-9][a-z0-9._/-]*:[A-Za-z0-9._-]+$/;
@@ -272,6 +290,58 @@ export async function packStaticImage(
   }
 }
 
+/** Prometheus, static, with the Kubernetes service discovery only (the rest would triple the build). */
+async function installPrometheus(cacheDir: string, report: Reporter) {
+  const target = clusterToolPaths(cacheDir).prometheus;
+  const built = await installDir(
+    path.dirname(target),
+    `${PROMETHEUS.module}@${PROMETHEUS.version} ${PROMETHEUS.tags}`,
+    async (tmp) => {
+      const started = Date.now();
+      report('install', `prometheus: building ${PROMETHEUS.release} with Go (minutes on a cold cache)`);
+      await goInstall(
+        tmp,
+        ['-tags', PROMETHEUS.tags, `${PROMETHEUS.module}/cmd/prometheus@${PROMETHEUS.version}`],
+        report,
+      );
+      report('install', `prometheus: built (${formatSeconds(Date.now() - started)})`);
+    },
+  );
+  report('install', `prometheus: ${built ? 'built' : 'cached'} ${target}`);
+}
+
+/** KEDA's two commands from the wrapper module, and its CRDs from the same module version. */
+async function installKeda(cacheDir: string, report: Reporter) {
+  const p = clusterToolPaths(cacheDir);
+  const built = await installDir(
+    path.dirname(p.kedaOperator),
+    `${KEDA.module}@${KEDA.version}`,
+    async (tmp) => {
+      for (const [command, file] of [
+        ['operator', p.kedaOperator],
+        ['adapter', p.kedaAdapter],
+      ] as const) {
+        const started = Date.now();
+        report('install', `keda ${command}: building ${KEDA.version} with Go (many minutes on a cold cache)`);
+        await goBuild(
+          KEDA_WRAPPER_DIR,
+          ['-ldflags=-s -w', '-o', path.join(tmp, path.basename(file)), `${KEDA.module}/cmd/${command}`],
+          report,
+        );
+        report('install', `keda ${command}: built (${formatSeconds(Date.now() - started)})`);
+      }
+      const bases = path.join(await goModuleDir(KEDA.module, KEDA.version, report), 'config', 'crd', 'bases');
+      const crds = path.join(tmp, path.basename(p.kedaCrds));
+      fs.mkdirSync(crds);
+      for (const file of fs.readdirSync(bases).filter((f) => f.endsWith('.yaml'))) {
+        fs.copyFileSync(path.join(bases, file), path.join(crds, file));
+        fs.chmodSync(path.join(crds, file), 0o644); // the module cache's files are read-only
+      }
+    },
+  );
+  report('install', `keda: ${built ? 'built' : 'cached'} ${path.dirname(p.kedaOperator)}`);
+}
+
 /**
  * Installs every binary `dp cluster up` runs and the pause image; idempotent (a warm run checks stamps).
  * Holds the same lock as installKubeTools, which builds kube-apiserver and etcd in the same Go module.
@@ -286,6 +356,11 @@ export async function installClusterTools(cacheDir: string, report: Reporter): P
     await installContainerd(cacheDir, report);
     await installCoreDns(cacheDir, report);
     await installPauseImage(cacheDir, report);
+  });
+  // What the local cluster's monitoring and autoscaling run (images/local/prometheus, images/local/keda).
+  await withInstallLock(path.join(cacheDir, 'locks', 'cluster-addons'), report, async () => {
+    await installPrometheus(cacheDir, report);
+    await installKeda(cacheDir, report);
   });
 }
 
@@ -303,6 +378,10 @@ export function clusterToolsMissing(cacheDir: string): string | undefined {
     p.ctr,
     p.coredns,
     p.pauseArchive,
+    p.prometheus,
+    p.kedaOperator,
+    p.kedaAdapter,
+    p.kedaCrds,
   ];
   const missing = files.filter((f) => !fs.existsSync(f));
   if (missing.length === 0) return undefined;

@@ -7,6 +7,7 @@ import { REPO_ROOT } from '../../lib/config';
 import { run, runLines } from '../../lib/exec';
 import { formatSeconds, type Reporter } from '../../lib/progress';
 import { fetchMavenArtifact, toolPaths } from '../local/install';
+import { clusterToolPaths } from '../cluster/install';
 import { STREAM_JAR } from '../local/flink-job';
 import { Buildah, buildahStore, checkPrerequisites, imagesCacheDir } from './buildah';
 import { combine, fingerprint, isJunk, listTree, stageTree, type FileEntry } from './inputs';
@@ -93,15 +94,22 @@ async function resolveExternal(source: ExternalSource, cacheDir: string, report:
   if (source.kind === 'maven') return fetchMavenArtifact(source.artifact, report);
   if (source.kind === 'stream-jar') {
     if (!fs.existsSync(STREAM_JAR))
-      throw new Error(`images: ${STREAM_JAR} is missing; build the Flink job first: \`npx dp stream build\`.`);
+      throw new Error(
+        `images: ${STREAM_JAR} is missing; build the Flink job first: \`npx dp stream build\`.`,
+      );
     return STREAM_JAR;
   }
-  const file = source.kind === 'host' ? source.path : toolPaths(cacheDir)[source.tool];
+  const file =
+    source.kind === 'host'
+      ? source.path
+      : source.kind === 'cluster-tool'
+        ? clusterToolPaths(cacheDir)[source.tool]
+        : toolPaths(cacheDir)[source.tool];
   if (!fs.existsSync(file))
     throw new Error(
-      source.kind === 'tool'
-        ? `images: ${file} is missing; run \`npx dp install\` first (it builds/fetches ${source.tool}).`
-        : `images: ${file} is missing on this machine; the local bases copy it (see images/local/).`,
+      source.kind === 'host'
+        ? `images: ${file} is missing on this machine; the local bases copy it (see images/local/).`
+        : `images: ${file} is missing; run \`npx dp install${source.kind === 'cluster-tool' ? ' --cluster' : ''}\` first (it builds/fetches ${source.tool}).`,
     );
   return file;
 }

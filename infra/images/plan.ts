@@ -11,6 +11,8 @@ export const IMAGE_VERSION = '0.1.0';
 export type ExternalSource =
   | { kind: 'host'; path: string }
   | { kind: 'tool'; tool: 'temporal' | 'weed' | 'nessieJar' | 'kafkaHome' }
+  /** What `dp install --cluster` builds (infra/cluster/install.ts clusterToolPaths). */
+  | { kind: 'cluster-tool'; tool: 'prometheus' | 'kedaOperator' | 'kedaAdapter' }
   | { kind: 'maven'; artifact: MavenArtifact }
   /** flink/target/sensor-job.jar, built by `dp stream build`. */
   | { kind: 'stream-jar' }
@@ -204,6 +206,28 @@ export const IMAGES: ImageSpec[] = [
     ],
     smoke: ['/opt/flink/bin/flink-start.sh', 'check'],
   },
+  // What the local cluster runs in place of kube-prometheus-stack and KEDA's Helm chart.
+  {
+    name: 'prometheus',
+    ref: 'lakehouse/prometheus:3.16.0-local',
+    dockerfile: 'images/local/prometheus/Dockerfile',
+    context: 'images/local/prometheus',
+    bases: { DEBIAN_IMAGE: 'base-debian' },
+    staged: [{ source: { kind: 'cluster-tool', tool: 'prometheus' }, as: 'prometheus' }],
+    smoke: ['prometheus', '--version'],
+  },
+  {
+    name: 'keda',
+    ref: 'lakehouse/keda:2.21.0-local',
+    dockerfile: 'images/local/keda/Dockerfile',
+    context: 'images/local/keda',
+    bases: { DEBIAN_IMAGE: 'base-debian' },
+    staged: [
+      { source: { kind: 'cluster-tool', tool: 'kedaOperator' }, as: 'keda' },
+      { source: { kind: 'cluster-tool', tool: 'kedaAdapter' }, as: 'keda-adapter' },
+    ],
+    smoke: ['keda-adapter', '--help'],
+  },
   {
     name: 'base-airflow',
     ref: `${BASE}/airflow:3.3.2-bookworm`,
@@ -247,6 +271,8 @@ export const LOCAL_OVERLAY_IMAGES = [
   'kafka',
   'sensor-producer',
   'flink',
+  'prometheus',
+  'keda',
 ];
 
 /** Splits `name:tag` (the registry part may hold a port: only the last colon after the last slash counts). */

@@ -104,7 +104,7 @@ export function kubeToolPaths(cacheDir: string) {
 }
 
 /** The module's folder in Go's module cache (downloaded if missing). */
-async function goModuleDir(module: string, version: string, report: Reporter): Promise<string> {
+export async function goModuleDir(module: string, version: string, report: Reporter): Promise<string> {
   const out = await run('go', ['mod', 'download', '-json', `${module}@${version}`], {
     component: 'install',
     report,
