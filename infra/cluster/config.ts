@@ -311,6 +311,9 @@ export interface Binaries {
   coredns: string;
 }
 
+/** The common name of the API server's front-proxy client certificate (its aggregation layer). */
+export const FRONT_PROXY_CLIENT = 'front-proxy-client';
+
 /** The command line of every component, in start order. */
 export function processPlans(f: ClusterFiles, bin: Binaries): ProcessPlan[] {
   const n = CLUSTER_NETWORK;
@@ -353,6 +356,16 @@ export function processPlans(f: ClusterFiles, bin: Binaries): ProcessPlan[] {
         // exec and logs go to the kubelet's address as registered; the node has no resolvable hostname.
         '--kubelet-preferred-address-types=InternalIP',
         '--allow-privileged=true',
+        // The aggregation layer (KEDA's external metrics): requests it proxies carry the front-proxy client
+        // certificate and the caller in X-Remote-* headers; it dials the serving pod directly (endpoints).
+        `--requestheader-client-ca-file=${pki('ca.crt')}`,
+        `--requestheader-allowed-names=${FRONT_PROXY_CLIENT}`,
+        '--requestheader-username-headers=X-Remote-User',
+        '--requestheader-group-headers=X-Remote-Group',
+        '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+        `--proxy-client-cert-file=${pki('front-proxy-client.crt')}`,
+        `--proxy-client-key-file=${pki('front-proxy-client.key')}`,
+        '--enable-aggregator-routing=true',
       ],
     },
     {

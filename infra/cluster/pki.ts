@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from '../../lib/exec';
 import type { Reporter } from '../../lib/progress';
-import { CLUSTER_NETWORK, type ComponentUser } from './config';
+import { CLUSTER_NETWORK, FRONT_PROXY_CLIENT, type ComponentUser } from './config';
 
 export interface CertSpec {
   /** File name stem: <name>.crt and <name>.key. */
@@ -53,6 +53,9 @@ export function certSpecs(): CertSpec[] {
       organization: 'system:masters',
       usage: ['client'],
     },
+    // The API server's identity towards aggregated API servers (KEDA's metrics API server), which trust
+    // it through --requestheader-client-ca-file and the allowed name.
+    { name: 'front-proxy-client', commonName: FRONT_PROXY_CLIENT, usage: ['client'] },
     ...Object.entries(CLIENT_CERTS).map(([user, spec]) => ({
       name: user,
       usage: ['client' as const],

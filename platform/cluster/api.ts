@@ -49,6 +49,7 @@ export function collectionPath(object: { apiVersion?: unknown; kind?: unknown })
     ClusterRole: 'clusterroles',
     ClusterRoleBinding: 'clusterrolebindings',
     Namespace: 'namespaces',
+    CustomResourceDefinition: 'customresourcedefinitions',
   };
   const kind = String(object.kind);
   const apiVersion = String(object.apiVersion);

@@ -46,6 +46,7 @@ import {
 } from '../../infra/cluster/install';
 import { CONTAINERD_K8S_NAMESPACE } from '../../infra/cluster/layout';
 import { ensurePki } from '../../infra/cluster/pki';
+import { parseYamlDocuments } from '../../infra/k8s/yaml';
 import { adminApi, apiReady, createMissing, nodeReady } from './api';
 import { readForwards, withForward, writeForwards, type Forward } from './forwards';
 import { assertOwnNamespaces, nsenterArgs, setUpNode } from './namespace';
@@ -352,6 +353,9 @@ export async function clusterUp(config: PlatformConfig, report: Reporter): Promi
   await waitFor('the API server (/readyz through 127.0.0.1)', () => apiReady(api), watching(), report);
   const created = await createMissing(api, bootstrapObjects(f));
   report('cluster', `API server ready; ${created} of the StorageClass, volume pool and RBAC objects created`);
+  // KEDA's kinds exist from the start, so the platform's ScaledObject applies before KEDA itself runs.
+  const crds = await createMissing(api, kedaCrds(config.cacheDir));
+  if (crds > 0) report('cluster', `KEDA's ${crds} CRDs created`);
   // The controller-manager exits when its RBAC is not there yet.
   await waitFor(
     'the default RBAC',
@@ -388,6 +392,17 @@ export async function clusterUp(config: PlatformConfig, report: Reporter): Promi
   const elapsedMs = Date.now() - started;
   report('cluster', `up in ${formatSeconds(elapsedMs)}; KUBECONFIG=${f.kubeconfig} (context dp-local)`);
   return { alreadyUp: false, elapsedMs, kubeconfig: f.kubeconfig };
+}
+
+/** KEDA's CRDs as `dp install --cluster` copied them from the KEDA module it built. */
+function kedaCrds(cacheDir: string): Record<string, unknown>[] {
+  const dir = clusterToolPaths(cacheDir).kedaCrds;
+  return fs
+    .readdirSync(dir)
+    .filter((file) => file.endsWith('.yaml'))
+    .sort()
+    .flatMap((file) => parseYamlDocuments(fs.readFileSync(path.join(dir, file), 'utf8')))
+    .map((doc) => doc as Record<string, unknown>);
 }
 
 function safeForwards(f: ClusterFiles): Forward[] {
