@@ -108,15 +108,22 @@ export async function kubernetesStatus(
   if (target.overlay === 'local') {
     // The local cluster runs Temporal, the worker, Jupyter and the stream's producer and Flink job itself.
     const addons = await Promise.all(
-      ['temporal', 'temporal-worker', 'jupyter', 'sensor-producer', 'flink-sensor-job'].map((name) =>
-        driver.probeWorkload(name),
-      ),
+      [
+        'temporal',
+        'temporal-worker',
+        'jupyter',
+        'sensor-producer',
+        'flink-sensor-job',
+        'prometheus',
+        'keda',
+      ].map((name) => driver.probeWorkload(name)),
     );
     const e = localClusterEndpoints(config.ports);
     const endpoint: Record<string, string> = {
       temporal: e.temporal,
       jupyter: e.jupyter,
       'flink-sensor-job': e.flink,
+      prometheus: e.prometheus,
     };
     return [...cluster, ...addons.map((h) => ({ ...h, endpoint: endpoint[h.component] }))];
   }
@@ -139,6 +146,7 @@ export async function kubernetesSummary(config: PlatformConfig, target: Kubernet
       `  Jupyter          ${l.jupyter}   (token in the Secret jupyter-token)`,
       `  Kafka            ${l.kafka}   (topics ${PLATFORM_TOPICS.map((t) => `'${t.name}'`).join(', ')})`,
       `  Flink UI         ${l.flink}   (the sensor job)`,
+      `  Prometheus       ${l.prometheus}   (query API; KEDA scales Trino's workers on what it scrapes)`,
     ].join('\n');
   }
   return [

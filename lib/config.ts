@@ -42,6 +42,8 @@ export interface Ports {
   clusterKafka: number;
   /** The local cluster's Flink JobManager: web UI and REST API. */
   clusterFlink: number;
+  /** The local cluster's Prometheus: its query API and UI. */
+  clusterPrometheus: number;
 }
 
 // SeaweedFS also listens on each of its ports + 10000 for gRPC; the defaults leave room for that.
@@ -69,6 +71,7 @@ export const DEFAULT_PORTS: Ports = {
   clusterJupyter: 16888,
   clusterKafka: 16092,
   clusterFlink: 16081,
+  clusterPrometheus: 16090,
 };
 
 /** Extra ports a component binds that are derived from a configured one (SeaweedFS gRPC = port + 10000). */

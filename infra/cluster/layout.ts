@@ -57,11 +57,12 @@ export type LocalClusterPorts = Pick<
   | 'clusterJupyter'
   | 'clusterKafka'
   | 'clusterFlink'
+  | 'clusterPrometheus'
 >;
 
 /**
  * The loopback forwards `dp up --target k8s` adds for the local cluster: each Service of the platform's
- * namespace, resolved by the cluster's DNS inside the node.
+ * namespace, and Prometheus in its own, resolved by the cluster's DNS inside the node.
  */
 export function localClusterServiceForwards(ports: LocalClusterPorts, namespace: string) {
   const svc = (name: string, port: number) => `${name}.${namespace}.svc.cluster.local:${port}`;
@@ -75,6 +76,11 @@ export function localClusterServiceForwards(ports: LocalClusterPorts, namespace:
     // Kafka's EXTERNAL listener, which advertises this same host port (components/kafka-local).
     { name: 'kafka', hostPort: ports.clusterKafka, target: svc('lakehouse-kafka-bootstrap', 9094) },
     { name: 'flink', hostPort: ports.clusterFlink, target: svc('flink-jobmanager', 8081) },
+    {
+      name: 'prometheus',
+      hostPort: ports.clusterPrometheus,
+      target: 'prometheus.monitoring.svc.cluster.local:9090',
+    },
   ];
 }
 
@@ -89,5 +95,6 @@ export function localClusterEndpoints(ports: LocalClusterPorts) {
     jupyter: `http://127.0.0.1:${ports.clusterJupyter}`,
     kafka: `127.0.0.1:${ports.clusterKafka}`,
     flink: `http://127.0.0.1:${ports.clusterFlink}`,
+    prometheus: `http://127.0.0.1:${ports.clusterPrometheus}`,
   };
 }

@@ -9,6 +9,13 @@ export const CATALOG_NAME = 'lakehouse';
 export const OVERLAYS = ['dev', 'production', 'minio', 'local'] as const;
 export type Overlay = (typeof OVERLAYS)[number];
 
+/**
+ * The kustomization (under infra/manifests) of what an overlay's cluster needs installed besides the platform
+ * and that the driver applies itself: on the local cluster, Prometheus and KEDA, which production installs
+ * with infra/k8s/install-operators.sh. Its objects keep their own namespaces (monitoring, keda).
+ */
+export const OPERATORS_KUSTOMIZATION: Partial<Record<Overlay, string>> = { local: 'operators-local' };
+
 const svc = (name: string, port: number, namespace = NAMESPACE) =>
   `http://${name}.${namespace}.svc.cluster.local:${port}`;
 

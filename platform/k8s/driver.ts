@@ -22,6 +22,7 @@ import {
   CATALOG_NAME,
   clusterEndpoints,
   NAMESPACE,
+  OPERATORS_KUSTOMIZATION,
   WAREHOUSE_BUCKET,
   type Overlay,
 } from '../../infra/k8s/cluster';
@@ -43,6 +44,8 @@ import { readiness, type LiveObject } from './readiness';
 export const APPLY_ORDER = [
   'Namespace',
   'ServiceAccount',
+  'ClusterRole',
+  'ClusterRoleBinding',
   'Role',
   'RoleBinding',
   'NetworkPolicy',
@@ -59,6 +62,8 @@ export const APPLY_ORDER = [
   'PodDisruptionBudget',
   'PodMonitor',
   'ScaledObject',
+  // Served by a Deployment above (KEDA's metrics API server).
+  'APIService',
 ];
 
 /** The env var of components/kafka-local's broker: the host:port its EXTERNAL listener advertises. */
@@ -149,9 +154,18 @@ const FIELD_MANAGER = 'dp';
 const TYPED_PATCH_ERROR = /failed to create typed patch object|field not declared in schema/;
 const S3_SECRET = 's3-credentials';
 
+/** Sorts objects into apply order (stable within a kind). */
+function inApplyOrder(objects: KubeObject[]): KubeObject[] {
+  return objects
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => APPLY_ORDER.indexOf(a.o.kind) - APPLY_ORDER.indexOf(b.o.kind) || a.i - b.i)
+    .map(({ o }) => o);
+}
+
 export class KubernetesDriver implements PlatformDriver {
   readonly target = 'kubernetes' as const;
   private rendered?: Rendered;
+  private operators?: KubeObject[];
   private credentials?: S3Credentials;
   private readonly client: KubeClient;
   private readonly namespace: string;
@@ -186,7 +200,10 @@ export class KubernetesDriver implements PlatformDriver {
           .map((o) =>
             o.kind === 'Namespace'
               ? { ...o, metadata: { ...o.metadata, name: ns } }
-              : { ...o, metadata: { ...o.metadata, namespace: ns } },
+              : // Cluster-scoped objects (kustomize gives them no namespace) stay so.
+                o.metadata.namespace === undefined
+                ? o
+                : { ...o, metadata: { ...o.metadata, namespace: ns } },
           )
           .map((o) => (kafka ? withKafkaExternalAddress(o, kafka) : o)),
         secrets: r.secrets.map((s) => ({ ...s, namespace: ns })),
@@ -198,11 +215,22 @@ export class KubernetesDriver implements PlatformDriver {
   /** Objects with one of the component labels, sorted into apply order (stable within a kind). */
   objectsFor(labels: string[]): KubeObject[] {
     const wanted = new Set([SHARED_LABEL, ...labels]);
-    return this.manifests()
-      .objects.filter((o) => wanted.has(o.metadata.labels?.['app.kubernetes.io/component'] ?? ''))
-      .map((o, i) => ({ o, i }))
-      .sort((a, b) => APPLY_ORDER.indexOf(a.o.kind) - APPLY_ORDER.indexOf(b.o.kind) || a.i - b.i)
-      .map(({ o }) => o);
+    return inApplyOrder(
+      this.manifests().objects.filter((o) =>
+        wanted.has(o.metadata.labels?.['app.kubernetes.io/component'] ?? ''),
+      ),
+    );
+  }
+
+  /** The overlay's operators (OPERATORS_KUSTOMIZATION), in apply order, in their own namespaces; none for most. */
+  operatorObjects(): KubeObject[] {
+    if (!this.operators) {
+      const dir = OPERATORS_KUSTOMIZATION[this.overlay];
+      this.operators = dir
+        ? inApplyOrder(renderKustomization(path.join(this.manifestsDir, dir)).objects)
+        : [];
+    }
+    return this.operators;
   }
 
   /** Runs a request; answers no retry can fix become NeedsOperatorError, the rest are thrown as they are. */
@@ -367,17 +395,30 @@ export class KubernetesDriver implements PlatformDriver {
   }
 
   /** Applies the objects of some components in order, waiting for each workload before the next kind. */
-  async applyComponents(
+  applyComponents(
     labels: string[],
     progress: (message: string) => void,
   ): Promise<{ changed: boolean; details: string[] }> {
-    const objects = this.objectsFor(labels);
+    return this.applyObjects(this.objectsFor(labels), progress);
+  }
+
+  /**
+   * Applies objects (in apply order), the generated Secrets first, waiting for each workload before the
+   * next object; with `waitEach` false, for all of them once everything is applied (workloads that wait on
+   * each other, like KEDA's metrics API server on the certificates its operator writes).
+   */
+  private async applyObjects(
+    objects: KubeObject[],
+    progress: (message: string) => void,
+    waitEach = true,
+  ): Promise<{ changed: boolean; details: string[] }> {
     const waitable = objects.filter((o) => o.kind in DEFAULT_READY_TIMEOUT_MS);
     const before = new Map<string, Snapshot>();
     for (const o of waitable) before.set(objectKey(o), await this.snapshot(o));
     let changed = false;
     let secretsDone = false;
     const details: string[] = [];
+    const applied: KubeObject[] = [];
     for (const o of objects) {
       // Secrets right after the namespace, before anything that refers to them.
       if (!secretsDone && o.kind !== 'Namespace') {
@@ -388,8 +429,11 @@ export class KubernetesDriver implements PlatformDriver {
       if (!live || !(o.kind in DEFAULT_READY_TIMEOUT_MS)) continue;
       const prior = before.get(objectKey(o));
       if (!prior?.exists || !prior.ready || prior.generation !== live.metadata?.generation) changed = true;
-      details.push(`${o.kind} ${o.metadata.name}: ${await this.waitReady(o, progress)}`);
+      if (waitEach) details.push(`${o.kind} ${o.metadata.name}: ${await this.waitReady(o, progress)}`);
+      else applied.push(o);
     }
+    for (const o of applied)
+      details.push(`${o.kind} ${o.metadata.name}: ${await this.waitReady(o, progress)}`);
     return { changed, details };
   }
 
@@ -416,7 +460,7 @@ export class KubernetesDriver implements PlatformDriver {
    * the worker Deployment, Jupyter.
    */
   async probeWorkload(name: string): Promise<ComponentHealth> {
-    const workloads = this.manifests().objects.filter(
+    const workloads = [...this.manifests().objects, ...this.operatorObjects()].filter(
       (o) => o.kind in DEFAULT_READY_TIMEOUT_MS && o.metadata.labels?.['app.kubernetes.io/name'] === name,
     );
     return { component: name, ...(await this.workloadHealth(workloads)) };
@@ -455,9 +499,17 @@ export class KubernetesDriver implements PlatformDriver {
     return { component, action: changed ? 'started' : 'adopted', detail: details.join('; ') };
   }
 
-  /** The Flink job, the sensor producer, the Temporal worker and Jupyter (after the managed components). */
+  /**
+   * The overlay's operators (Prometheus and KEDA on the local cluster), then the Flink job, the sensor
+   * producer, the Temporal worker and Jupyter (after the managed components).
+   */
   async ensureAddons(progress: (message: string) => void): Promise<{ changed: boolean; details: string[] }> {
-    return this.applyComponents(ADDON_LABELS, progress);
+    const operators = await this.applyObjects(this.operatorObjects(), progress, false);
+    const addons = await this.applyComponents(ADDON_LABELS, progress);
+    return {
+      changed: operators.changed || addons.changed,
+      details: [...operators.details, ...addons.details],
+    };
   }
 
   /** The platform's KafkaTopics (Strimzi) as the bring-up reports topics; created is true if not ready before. */

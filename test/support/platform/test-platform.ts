@@ -32,6 +32,7 @@ const BASE_TEST_PORTS: Ports = {
   clusterJupyter: 26891,
   clusterKafka: 26092,
   clusterFlink: 26081,
+  clusterPrometheus: 26090,
 };
 
 // DP_TEST_PORT_OFFSET shifts every test port, so two test runs (e.g. two checkouts) can share a machine.
