@@ -1,8 +1,10 @@
 // The platform on the local cluster, as a new user runs it: `dp cluster up`, `dp images build --import`,
 // `dp up --target k8s --context dp-local` until every core component is Ready, then a month loaded from a
 // file by the in-cluster worker (its figures equal to the independent reference, its audit report in the
-// cluster's object store) while a Trino worker pod is deleted during the transform stage; a second
-// `dp up` changes nothing, and `dp cluster down` leaves the machine clean.
+// cluster's object store) while a Trino worker pod is deleted during the transform stage; Kafka and the
+// Flink job in pods; Prometheus's scrape of Trino against Trino's own count, KEDA scaling Trino's workers
+// under a query load and back; a second `dp up` changes nothing, and `dp cluster down` leaves the machine
+// clean.
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as fs from 'node:fs';
@@ -40,6 +42,7 @@ import { pollUntil } from '../../lib/time';
 import { expectMonthMatchesReference } from '../support/expect-reference';
 import { computeReference, type ReferenceResult } from '../support/reference-elt';
 import { createTestHome, TEST_PORTS } from '../support/platform/test-platform';
+import { activeQueryIds, loadQuery, prometheusValue, QueryLoad } from '../support/trino-load';
 
 const execFileAsync = promisify(execFile);
 const MINUTE = 60_000;
@@ -96,8 +99,34 @@ interface PodList {
   }[];
 }
 
-async function pods(): Promise<PodList['items']> {
-  return (JSON.parse(await kubectl('get', 'pods', '-n', NAMESPACE, '-o', 'json')) as PodList).items;
+async function pods(namespace = NAMESPACE): Promise<PodList['items']> {
+  return (JSON.parse(await kubectl('get', 'pods', '-n', namespace, '-o', 'json')) as PodList).items;
+}
+
+async function kubectlJson<T>(...args: string[]): Promise<T> {
+  return JSON.parse(await kubectl(...args, '-o', 'json')) as T;
+}
+
+/** The query the ScaledObject gives KEDA's Prometheus scaler, as the cluster holds it. */
+async function scaledObjectQuery(): Promise<string> {
+  const scaled = await kubectlJson<{ spec: { triggers: { type: string; metadata: { query: string } }[] } }>(
+    'get',
+    'scaledobject',
+    'trino-worker',
+    '-n',
+    NAMESPACE,
+  );
+  expect(scaled.spec.triggers.map((t) => t.type)).toEqual(['prometheus']);
+  return scaled.spec.triggers[0].metadata.query;
+}
+
+/** The size of loadQuery that runs about 20 s alone on this cluster, from one timed run of a smaller one. */
+async function loadSize(trino: TrinoClient): Promise<number> {
+  const probe = 200;
+  const t0 = Date.now();
+  await trino.query(loadQuery(probe));
+  const seconds = (Date.now() - t0) / 1000;
+  return Math.max(probe, Math.min(10_000, Math.round((probe * 20) / seconds)));
 }
 
 const isReady = (p: PodList['items'][number]) =>
@@ -191,16 +220,42 @@ describe('the platform on the local cluster', () => {
       expect(all.filter((p) => !isReady(p)).map((p) => p.metadata.name)).toEqual([]);
       const roles = all.map((p) => p.metadata.labels?.['trino.io/role']);
       expect(roles.filter((r) => r === 'coordinator')).toHaveLength(1);
-      expect(roles.filter((r) => r === 'worker')).toHaveLength(2);
+      // KEDA owns the workers' count: one when idle, two while Prometheus has not scraped Trino yet (its
+      // fallback).
+      expect([1, 2]).toContain(roles.filter((r) => r === 'worker').length);
+      // Prometheus and KEDA in their own namespaces, as production's Helm charts put them.
+      for (const [namespace, app] of [
+        ['monitoring', 'prometheus'],
+        ['keda', 'keda'],
+      ]) {
+        const own = await pods(namespace);
+        expect([app, own.length > 0, own.filter((p) => !isReady(p)).map((p) => p.metadata.name)]).toEqual([
+          app,
+          true,
+          [],
+        ]);
+      }
       // The target is remembered: status speaks of the cluster.
       const status = await dp(['status', '--json']);
       expect(status.code).toBe(0);
       const report = JSON.parse(status.out.slice(status.out.indexOf('{'))) as {
         target: { kind: string; context: string };
         healthy: boolean;
+        components: { component: string; healthy: boolean }[];
       };
       expect(report.target).toEqual(expect.objectContaining({ kind: 'kubernetes', context: 'dp-local' }));
       expect(report.healthy).toBe(true);
+      const listed = new Map(report.components.map((c) => [c.component, c.healthy]));
+      for (const component of [
+        'objectstore',
+        'nessie',
+        'trino',
+        'kafka',
+        'flink-sensor-job',
+        'prometheus',
+        'keda',
+      ])
+        expect([component, listed.get(component)]).toEqual([component, true]);
     },
     30 * MINUTE,
   );
@@ -440,6 +495,120 @@ describe('the platform on the local cluster', () => {
       expect(await jobState()).toEqual(['RUNNING']);
     },
     25 * MINUTE,
+  );
+
+  it(
+    "the ScaledObject's Prometheus query returns the running + queued queries Trino itself reports",
+    async () => {
+      const e = localClusterEndpoints(config.ports);
+      const promql = await scaledObjectQuery();
+      // Two queries of a known length and no others: their count holds still for longer than a scrape.
+      const trino = new TrinoClient(e.trino, { source: 'platform.cluster.test' });
+      const load = new QueryLoad(trino, loadQuery(await loadSize(trino)), 2, Date.now() + 5 * MINUTE);
+      const samples: { trino: number; prometheus: number }[] = [];
+      try {
+        load.setClients(2);
+        // A sample counts when Trino's set of active queries was the same for the last 8 s (Prometheus
+        // scrapes Trino every 5 s) and just before and after Prometheus was asked.
+        let ids = '';
+        let since = Date.now();
+        await pollUntil(
+          async () => {
+            const before = (await activeQueryIds(e.trino)).join(',');
+            const prometheus = await prometheusValue(e.prometheus, promql);
+            const after = (await activeQueryIds(e.trino)).join(',');
+            if (before !== ids) [ids, since] = [before, Date.now()];
+            if (before === after && Date.now() - since >= 8_000) {
+              samples.push({ trino: before === '' ? 0 : before.split(',').length, prometheus });
+            }
+            return samples.filter((s) => s.trino === 2).length >= 3 || load.running === 0 ? true : undefined;
+          },
+          { timeoutMs: 5 * MINUTE, intervalMs: 1_000 },
+        );
+      } finally {
+        const result = await load.stop();
+        expect(result.failed).toEqual([]);
+      }
+      // Idle again: both say 0 once a scrape has seen it.
+      await new Promise((r) => setTimeout(r, 8_000));
+      expect(await activeQueryIds(e.trino)).toEqual([]);
+      samples.push({ trino: 0, prometheus: await prometheusValue(e.prometheus, promql) });
+      console.log(`trino vs prometheus (running + queued): ${JSON.stringify(samples)}`);
+      expect(samples.filter((s) => s.trino === 2).length).toBeGreaterThanOrEqual(3);
+      for (const s of samples) expect(s.prometheus).toBe(s.trino);
+    },
+    10 * MINUTE,
+  );
+
+  it(
+    'KEDA scales trino-worker from 1 to 2 under a query load and back to 1 after it; no query of the load fails',
+    async () => {
+      const e = localClusterEndpoints(config.ports);
+      const workers = async () =>
+        (await pods()).filter((p) => p.metadata.labels?.['trino.io/role'] === 'worker');
+      // Idle: KEDA brings the workers to its minimum, one (a worker leaves after a quiet minute and its drain).
+      await pollUntil(async () => ((await workers()).length === 1 ? true : undefined), {
+        timeoutMs: 6 * MINUTE,
+        intervalMs: 5_000,
+      });
+      const [first] = await workers();
+      const trino = new TrinoClient(e.trino, { source: 'platform.cluster.test' });
+      // Bounded: at most 60 queries, none started after 15 minutes.
+      const load = new QueryLoad(trino, loadQuery(await loadSize(trino)), 60, Date.now() + 15 * MINUTE);
+      const started = Date.now();
+      let secondReadyS: number | undefined;
+      let leaving: string | undefined;
+      let inFlightWhenLeaving = 0;
+      try {
+        // Four clients: four running queries, twice the ScaledObject's two per worker.
+        load.setClients(4);
+        const second = await pollUntil(
+          async () => (await workers()).find((p) => p.metadata.name !== first.metadata.name && isReady(p)),
+          { timeoutMs: 5 * MINUTE, intervalMs: 2_000 },
+        );
+        expect(second).toBeDefined();
+        secondReadyS = Math.round((Date.now() - started) / 1000);
+        // Queries keep coming for a while so the new worker takes tasks.
+        await new Promise((r) => setTimeout(r, 30_000));
+        // One client: one query at a time, which KEDA serves with one worker. One worker leaves while
+        // that client's queries run on both.
+        load.setClients(1);
+        leaving = await pollUntil(
+          async () => {
+            const terminating = (
+              await kubectlJson<PodList>('get', 'pods', '-n', NAMESPACE, '-l', 'trino.io/role=worker')
+            ).items.find((p) => (p.metadata as { deletionTimestamp?: string }).deletionTimestamp);
+            if (terminating) inFlightWhenLeaving = load.running;
+            return terminating?.metadata.name;
+          },
+          { timeoutMs: 6 * MINUTE, intervalMs: 2_000 },
+        );
+        expect(leaving).toBeDefined();
+        // The load goes on until the leaving worker is gone.
+        await pollUntil(
+          async () => ((await workers()).some((p) => p.metadata.name === leaving) ? undefined : true),
+          { timeoutMs: 6 * MINUTE, intervalMs: 2_000 },
+        );
+      } finally {
+        const result = await load.stop();
+        console.log(
+          `autoscaling: ${load.queriesStarted} queries, second worker Ready after ${secondReadyS} s, ` +
+            `${leaving} left with ${inFlightWhenLeaving} query in flight, ${result.failed.length} failed`,
+        );
+        expect(result.failed).toEqual([]);
+      }
+      expect(inFlightWhenLeaving).toBe(1);
+      expect((await workers()).length).toBe(1);
+      const hpa = await kubectlJson<{ status: { desiredReplicas: number } }>(
+        'get',
+        'hpa',
+        'keda-hpa-trino-worker',
+        '-n',
+        NAMESPACE,
+      );
+      expect(hpa.status.desiredReplicas).toBe(1);
+    },
+    30 * MINUTE,
   );
 
   it(

@@ -8,9 +8,11 @@ import { IMAGES, LOCAL_OVERLAY_IMAGES, localImageOverrides } from '../../../infr
 import { MANIFESTS, rendered } from './helpers';
 import type { KubeObject } from '../../../infra/k8s/kustomize';
 import { DEFAULT_PORTS } from '../../../lib/config';
+import { OPERATORS_KUSTOMIZATION } from '../../../infra/k8s/cluster';
 import { KAFKA_EXTERNAL_ADDRESS_ENV, withKafkaExternalAddress } from '../../../platform/k8s/driver';
 
 const LOCAL = path.join(MANIFESTS, 'overlays', 'local');
+const OPERATORS = path.join(MANIFESTS, OPERATORS_KUSTOMIZATION.local!);
 
 function documents(file: string): Record<string, unknown>[] {
   return parseAllDocuments(fs.readFileSync(path.join(LOCAL, file), 'utf8')).map(
@@ -37,6 +39,7 @@ describe('overlays/local', () => {
       '../../components/kafka-local',
       '../../components/sensor-producer',
       '../../components/flink-standalone',
+      '../../components/autoscaling',
     ]);
     // No object of an operator's kind: test/infra/k8s/cross-references.test.ts checks every overlay for that.
   });
@@ -78,7 +81,9 @@ describe('overlays/local images', () => {
 
   it('runs only images that dp images build makes (no registry is reachable)', () => {
     const built = new Set(IMAGES.map((i) => i.ref));
-    const images = rendered(LOCAL).objects.flatMap((o) => {
+    // The overlay and the operators the driver applies beside it (Prometheus, KEDA).
+    const objects = [...rendered(LOCAL).objects, ...rendered(OPERATORS).objects];
+    const images = objects.flatMap((o) => {
       const pod = (
         o.spec as
           | { template?: { spec: { containers: { image: string }[]; initContainers?: { image: string }[] } } }
