@@ -25,7 +25,7 @@ import * as path from 'node:path';
 import { createAdmin, kafkaLib, type KafkaConnection } from '../clients/kafka/client';
 import { sensorProducerOptions } from '../clients/kafka/producer';
 import { SensorEventGenerator, sensorId } from '../clients/kafka/sensor-events';
-import { endOffsets, ensureTopics, SENSOR_TOPIC } from '../clients/kafka/topics';
+import { consumerGroupLag, ensureTopics, SENSOR_TOPIC } from '../clients/kafka/topics';
 import { TrinoClient } from '../clients/trino';
 import { parseRate } from '../cli/sensors';
 import { buildStreamJar, jarState } from '../platform/local/flink';
@@ -208,25 +208,6 @@ async function fillTopic(
   };
 }
 
-/** The consumer group's lag per partition (end offset - committed; all of the end when nothing is committed). */
-async function groupLag(connection: KafkaConnection, topic: string, group: string) {
-  const ends = await endOffsets(connection, topic);
-  const admin = createAdmin(connection);
-  try {
-    const [committed] = await admin.listConsumerGroupOffsets({ groups: [group] });
-    const at = new Map<number, bigint>();
-    for (const t of committed?.topics ?? []) {
-      if (t.name !== topic) continue;
-      for (const p of t.partitions) if (p.committedOffset >= 0n) at.set(p.partitionIndex, p.committedOffset);
-    }
-    let lag = 0n;
-    for (const [partition, end] of ends) lag += end - (at.get(partition) ?? 0n);
-    return Number(lag);
-  } finally {
-    await admin.close().catch(() => undefined);
-  }
-}
-
 export async function streamCatchUpCli(args: string[]): Promise<void> {
   const options = parseArgs(args);
   if (options.up) {
@@ -275,7 +256,7 @@ export async function streamCatchUpCli(args: string[]): Promise<void> {
     if (fill.expectedEvents !== fill.readings) {
       throw new Error(`the expected windows hold ${fill.expectedEvents} readings, not all ${fill.readings}`);
     }
-    const lagBefore = await groupLag(connection, topic, group).catch(() => null);
+    const lagBefore = await consumerGroupLag(connection, topic, group).catch(() => null);
     const loadAtStart = load();
 
     // 2. The catch-up.
@@ -317,7 +298,7 @@ export async function streamCatchUpCli(args: string[]): Promise<void> {
     while (Date.now() < deadline && (lagZeroAt === undefined || visibleAt === undefined)) {
       const now = Date.now();
       if (lagZeroAt === undefined) {
-        const lag = await groupLag(connection, topic, group).catch(() => undefined);
+        const lag = await consumerGroupLag(connection, topic, group).catch(() => undefined);
         if (lag === 0) lagZeroAt = Date.now();
         if (lag !== undefined && (now - lastTrace >= 5000 || lag === 0)) {
           lastTrace = now;

@@ -1,7 +1,7 @@
 // The platform's Kafka topics and an idempotent way to create them: a topic that exists is left as it
 // is (partitions can only grow and retention may have been tuned by hand) and reported as existing.
 import type { TopicState } from '../../domain/platform';
-import { createAdmin, type KafkaConnection } from './client';
+import { createAdmin, type KafkaConnection, type KafkaLib } from './client';
 import { pollUntil } from '../../lib/time';
 
 export interface TopicSpec {
@@ -30,6 +30,9 @@ export const SENSOR_DLQ_TOPIC: TopicSpec = {
 };
 
 export const PLATFORM_TOPICS: TopicSpec[] = [SENSOR_TOPIC, SENSOR_DLQ_TOPIC];
+
+/** The consumer group of the stream job (flink/: JobConfig's kafka.group-id default). */
+export const SENSOR_JOB_GROUP = 'dp-sensor-temperature-1m';
 
 export interface TopicDescription {
   name: string;
@@ -115,17 +118,48 @@ export async function ensureTopics(connection: KafkaConnection, specs: TopicSpec
 export async function endOffsets(connection: KafkaConnection, topic: string): Promise<Map<number, bigint>> {
   const admin = createAdmin(connection);
   try {
-    const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
-    const partitions = metadata.topics.get(topic)?.partitionsCount ?? 0;
-    const [ends] = await admin.listOffsets({
-      topics: [
-        {
-          name: topic,
-          partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, timestamp: -1n })),
-        },
-      ],
-    });
-    return new Map((ends?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]));
+    return await endOffsetsWith(admin, topic);
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
+async function endOffsetsWith(admin: KafkaLib.Admin, topic: string): Promise<Map<number, bigint>> {
+  const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
+  const partitions = metadata.topics.get(topic)?.partitionsCount ?? 0;
+  const [ends] = await admin.listOffsets({
+    topics: [
+      {
+        name: topic,
+        partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, timestamp: -1n })),
+      },
+    ],
+  });
+  return new Map((ends?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]));
+}
+
+/**
+ * A consumer group's lag on a topic: the sum over partitions of end offset minus committed offset (the whole
+ * partition when the group committed nothing there). The Flink job commits on checkpoints, so its lag
+ * includes what it read since the last one.
+ */
+export async function consumerGroupLag(
+  connection: KafkaConnection,
+  topic: string,
+  group: string,
+): Promise<number> {
+  const admin = createAdmin(connection);
+  try {
+    const ends = await endOffsetsWith(admin, topic);
+    const [committed] = await admin.listConsumerGroupOffsets({ groups: [group] });
+    const at = new Map<number, bigint>();
+    for (const t of committed?.topics ?? []) {
+      if (t.name !== topic) continue;
+      for (const p of t.partitions) if (p.committedOffset >= 0n) at.set(p.partitionIndex, p.committedOffset);
+    }
+    let lag = 0n;
+    for (const [partition, end] of ends) lag += end - (at.get(partition) ?? 0n);
+    return Number(lag);
   } finally {
     await admin.close().catch(() => undefined);
   }

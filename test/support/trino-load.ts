@@ -100,19 +100,3 @@ export async function activeQueryIds(trinoUrl: string): Promise<string[]> {
     .map((q) => q.queryId)
     .sort();
 }
-
-/** An instant PromQL query's single value (NaN when it returns no series). */
-export async function prometheusValue(prometheusUrl: string, promql: string): Promise<number> {
-  const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`, {
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await response.json()) as {
-    status: string;
-    error?: string;
-    data?: { result: { value: [number, string] }[] };
-  };
-  if (body.status !== 'success') throw new Error(`Prometheus: ${body.error ?? response.status}`);
-  const result = body.data?.result ?? [];
-  if (result.length > 1) throw new Error(`Prometheus: ${result.length} series for ${promql}`);
-  return result.length === 0 ? NaN : Number(result[0].value[1]);
-}
