@@ -1,5 +1,5 @@
 // The Temporal worker of the platform: hosts every workflow and the activities that do the side effects.
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createEltActivities } from '../activities/monthly-yellow-trips';
@@ -45,7 +45,23 @@ function workflowSource(env: NodeJS.ProcessEnv = process.env) {
     : { workflowsPath: WORKFLOWS_PATH };
 }
 
+/**
+ * DP_WORKER_METRICS_ADDRESS (host:port, the cluster's worker Deployment sets it): the SDK's metrics
+ * (workflow and activity task latencies, failures, poll counts) served for Prometheus at /metrics there.
+ * Installed before the first connection, which makes the SDK's runtime.
+ */
+export function installWorkerMetrics(env: NodeJS.ProcessEnv = process.env): void {
+  const bindAddress = env.DP_WORKER_METRICS_ADDRESS;
+  if (!bindAddress) return;
+  if (!/^[0-9.]+:\d+$/.test(bindAddress))
+    throw new Error(
+      `DP_WORKER_METRICS_ADDRESS='${bindAddress}' is not an IPv4 address:port (e.g. 0.0.0.0:9464).`,
+    );
+  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
+}
+
 export async function runWorker(config: PlatformConfig): Promise<void> {
+  installWorkerMetrics();
   const connection = await NativeConnection.connect({ address: temporalAddress(config) });
   const target = targetFromEnv();
   const driver: PlatformDriver =

@@ -2,7 +2,7 @@
 // on local bases (images/local/*) substituted through each Dockerfile's base-image build ARGs. Pure data and
 // pure functions: no I/O here, so the plan, the ordering and the argument substitution are unit-tested.
 
-import { FLINK_S3_PLUGIN, type MavenArtifact } from '../local/versions';
+import { FLINK_PROMETHEUS_REPORTER, FLINK_S3_PLUGIN, type MavenArtifact } from '../local/versions';
 
 /** Version of the project's own images (the tags infra/manifests uses). */
 export const IMAGE_VERSION = '0.1.0';
@@ -203,6 +203,7 @@ export const IMAGES: ImageSpec[] = [
     staged: [
       { source: { kind: 'stream-jar' }, as: 'sensor-job.jar' },
       { source: { kind: 'maven', artifact: FLINK_S3_PLUGIN }, as: 'flink-s3-fs-hadoop.jar' },
+      { source: { kind: 'maven', artifact: FLINK_PROMETHEUS_REPORTER }, as: 'flink-metrics-prometheus.jar' },
     ],
     smoke: ['/opt/flink/bin/flink-start.sh', 'check'],
   },

@@ -88,6 +88,14 @@ export const KAFKA_MIN_JAVA = 17;
  * load for checkpoints on the object store. 1.20.1 is the newest 1.20 release on Maven Central; plugins load
  * in their own class loader through Flink's stable FileSystem API, so it serves the job's Flink 1.20.3.
  */
+/** Flink's Prometheus metrics reporter, a plugin of the local cluster's Flink image (images/local/flink). */
+export const FLINK_PROMETHEUS_REPORTER: MavenArtifact = {
+  groupId: 'org.apache.flink',
+  artifactId: 'flink-metrics-prometheus',
+  version: '1.20.3',
+  packaging: 'jar',
+};
+
 export const FLINK_S3_PLUGIN: MavenArtifact = {
   groupId: 'org.apache.flink',
   artifactId: 'flink-s3-fs-hadoop',
