@@ -7,6 +7,12 @@ function cell(value: unknown): string {
   return String(value);
 }
 
+/** Key figures as `name value` pairs, e.g. `running queries 2, workers 1`; '-' when there are none. */
+export function formatFigures(figures: Record<string, number> | undefined): string {
+  const entries = Object.entries(figures ?? {});
+  return entries.length === 0 ? '-' : entries.map(([name, value]) => `${name} ${value}`).join(', ');
+}
+
 export function formatTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (values: string[]) =>

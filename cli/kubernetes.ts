@@ -10,6 +10,14 @@ import { kubernetesDriverFor } from '../platform/k8s/driver';
 import { localClusterEndpoints, localClusterPaths } from '../infra/cluster/layout';
 import { OVERLAYS } from '../infra/k8s/cluster';
 import { probeLocal } from '../platform/local/health';
+import {
+  flinkJobFigures,
+  gatherFigures,
+  kafkaFigures,
+  prometheusFigures,
+  temporalFigures,
+  withFigures,
+} from '../platform/figures';
 import type { PlatformConfig } from '../lib/config';
 import type { Reporter } from '../lib/progress';
 import {
@@ -125,7 +133,15 @@ export async function kubernetesStatus(
       'flink-sensor-job': e.flink,
       prometheus: e.prometheus,
     };
-    return [...cluster, ...addons.map((h) => ({ ...h, endpoint: endpoint[h.component] }))];
+    // The key figures, through the loopback forwarders `dp up` made.
+    const figures = await gatherFigures({
+      '*': () => prometheusFigures(e.prometheus, target.namespace),
+      kafka: () => kafkaFigures({ bootstrap: e.kafka, clientId: 'dp-status' }),
+      temporal: () => temporalFigures(e.temporal, config.temporalNamespace),
+      'flink-sensor-job': () => flinkJobFigures(e.flink),
+    });
+    const health = [...cluster, ...addons.map((h) => ({ ...h, endpoint: endpoint[h.component] }))];
+    return withFigures(health, figures);
   }
   const local = await Promise.all((['temporal', 'worker'] as const).map((c) => probeLocal(config, c)));
   return [...local, ...cluster];

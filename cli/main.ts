@@ -28,7 +28,7 @@ import { eltRunCommand, registerEltCommands } from './elt';
 import { registerEltBranchesCommand } from './elt-branches';
 import { registerSensorCommands } from './sensors';
 import { registerStreamCommands } from './stream';
-import { formatTable, resultAsCsv, resultAsJson, resultAsTable } from './format';
+import { formatFigures, formatTable, resultAsCsv, resultAsJson, resultAsTable } from './format';
 import {
   addTargetOptions,
   applyAddons,
@@ -143,14 +143,25 @@ addTargetOptions(
       ),
     );
   } else {
+    // Processes on this machine have a pid and memory; on Kubernetes, pods and their restarts.
+    const k8s = target.kind === 'kubernetes';
     console.log(
       formatTable(
-        ['component', 'healthy', 'pid', 'rss', 'endpoint', 'detail'],
+        [
+          'component',
+          'healthy',
+          k8s ? 'pods' : 'pid',
+          k8s ? 'restarts' : 'rss',
+          'figures',
+          'endpoint',
+          'detail',
+        ],
         health.map((h) => [
           h.component,
           h.healthy ? 'yes' : 'NO',
-          h.pid ? String(h.pid) : '-',
-          h.rssMiB !== undefined ? `${h.rssMiB} MiB` : '-',
+          k8s ? String(h.pods ?? '-') : h.pid ? String(h.pid) : '-',
+          k8s ? String(h.restarts ?? '-') : h.rssMiB !== undefined ? `${h.rssMiB} MiB` : '-',
+          formatFigures(h.figures),
           h.endpoint ?? '-',
           h.detail,
         ]),

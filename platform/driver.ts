@@ -14,6 +14,11 @@ export interface ComponentHealth {
   /** Resident memory, where the driver can tell. */
   rssMiB?: number;
   endpoint?: string;
+  /** On Kubernetes: the pods of the component's workloads and their containers' restarts. */
+  pods?: number;
+  restarts?: number;
+  /** Its key figures (platform/figures.ts), where it exposes them. */
+  figures?: Record<string, number>;
 }
 
 export interface StreamJobState {

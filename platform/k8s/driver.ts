@@ -150,6 +150,11 @@ interface Snapshot {
   generation?: number;
 }
 
+interface PodJson {
+  metadata: { labels?: Record<string, string> };
+  status?: { containerStatuses?: { restartCount?: number }[] };
+}
+
 const FIELD_MANAGER = 'dp';
 const TYPED_PATCH_ERROR = /failed to create typed patch object|field not declared in schema/;
 const S3_SECRET = 's3-credentials';
@@ -442,17 +447,36 @@ export class KubernetesDriver implements PlatformDriver {
     return this.manifests().objects.some((o) => o.metadata.labels?.['app.kubernetes.io/component'] === label);
   }
 
-  /** Whether every one of these workloads is ready (none: not healthy), with each one's state. */
-  private async workloadHealth(workloads: KubeObject[]): Promise<{ healthy: boolean; detail: string }> {
+  /**
+   * Whether every one of these workloads is ready (none: not healthy), with each one's state, and their
+   * pods (by each workload's selector) with the restarts of those pods' containers.
+   */
+  private async workloadHealth(
+    workloads: KubeObject[],
+  ): Promise<{ healthy: boolean; detail: string; pods: number; restarts: number }> {
     const parts: string[] = [];
     let healthy = workloads.length > 0;
+    let pods = 0;
+    let restarts = 0;
+    const podsIn = new Map<string, Promise<KubeJson[]>>();
     for (const o of workloads) {
       const live = await this.read(o);
       const r = live ? readiness(o.kind, live) : { ready: false, detail: 'not found' };
       healthy &&= r.ready;
       parts.push(`${o.kind} ${o.metadata.name}: ${r.detail}`);
+      const namespace = o.metadata.namespace ?? this.namespace;
+      if (!podsIn.has(namespace)) podsIn.set(namespace, this.client.list('v1', 'Pod', namespace));
+      const selector =
+        (o.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector
+          ?.matchLabels ?? {};
+      for (const pod of (await podsIn.get(namespace)!) as PodJson[]) {
+        const labels = pod.metadata.labels ?? {};
+        if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) continue;
+        pods += 1;
+        restarts += (pod.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+      }
     }
-    return { healthy, detail: parts.join('; ') || 'no workload in the manifests' };
+    return { healthy, detail: parts.join('; ') || 'no workload in the manifests', pods, restarts };
   }
 
   /**

@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NeedsOperatorError, type ComponentHealth } from '../driver';
-import { configuredPortName, paths, portEnvVar, type PlatformConfig } from '../../lib/config';
+import { configuredPortName, endpoints, paths, portEnvVar, type PlatformConfig } from '../../lib/config';
+import { gatherFigures, kafkaFigures, temporalFigures, trinoFigures, withFigures } from '../figures';
 import { formatSeconds, type Reporter } from '../../lib/progress';
 import {
   AIRFLOW_PROCESSES,
@@ -230,9 +231,21 @@ export async function stopLocalPlatform(config: PlatformConfig, report: Reporter
   }
 }
 
-/** `dp status` on the local target: the platform's components, each asked by its own probe. */
-export function localPlatformStatus(config: PlatformConfig): Promise<ComponentHealth[]> {
-  return Promise.all(PLATFORM_COMPONENTS.map((component) => probeLocal(config, component)));
+/**
+ * `dp status` on the local target: the platform's components, each asked by its own probe, with the key
+ * figures of those that expose them (platform/figures.ts).
+ */
+export async function localPlatformStatus(config: PlatformConfig): Promise<ComponentHealth[]> {
+  const e = endpoints(config);
+  const [health, figures] = await Promise.all([
+    Promise.all(PLATFORM_COMPONENTS.map((component) => probeLocal(config, component))),
+    gatherFigures({
+      trino: () => trinoFigures(e.trino),
+      kafka: () => kafkaFigures({ bootstrap: e.kafka, clientId: 'dp-status' }),
+      temporal: () => temporalFigures(e.temporal, config.temporalNamespace),
+    }),
+  ]);
+  return withFigures(health, figures);
 }
 
 /**

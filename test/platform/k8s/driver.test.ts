@@ -104,8 +104,13 @@ class ReplayClient implements KubeClient {
   async create(o: KubeJson) {
     return this.result(this.answer('POST', resourcePath(o, false), o), `create ${o.kind}`);
   }
-  list(): Promise<KubeJson[]> {
-    throw new Error('not used by the driver');
+  /** Pods only (dp status counts them): the fixture's list, else none. */
+  async list(apiVersion: string, kind: string, namespace?: string): Promise<KubeJson[]> {
+    expect([apiVersion, kind]).toEqual(['v1', 'Pod']);
+    const res = this.answer('GET', `/api/v1/namespaces/${namespace}/pods`);
+    return res.status === 404
+      ? []
+      : (this.result(res, 'list pods') as unknown as { items: KubeJson[] }).items;
   }
   delete(): Promise<boolean> {
     throw new Error('not used by the driver');
@@ -254,6 +259,9 @@ describe('KubernetesDriver', () => {
       component: 'objectstore',
       healthy: true,
       detail: 'StatefulSet seaweedfs: 1/1 ready',
+      // The StatefulSet's own pod (by its selector) and its restarts, not Nessie's.
+      pods: 1,
+      restarts: 2,
     });
   });
 
