@@ -18,6 +18,7 @@ import {
   SENSOR_TOPIC,
 } from '../../clients/kafka/topics';
 import { SensorEventGenerator } from '../../clients/kafka/sensor-events';
+import { Client, Connection } from '@temporalio/client';
 import { TrinoClient } from '../../clients/trino';
 import { s3Client } from '../../clients/s3';
 import { clusterToolPaths } from '../../infra/cluster/install';
@@ -42,7 +43,8 @@ import { pollUntil } from '../../lib/time';
 import { expectMonthMatchesReference } from '../support/expect-reference';
 import { computeReference, type ReferenceResult } from '../support/reference-elt';
 import { createTestHome, TEST_PORTS } from '../support/platform/test-platform';
-import { activeQueryIds, loadQuery, prometheusValue, QueryLoad } from '../support/trino-load';
+import { activeQueryIds, loadQuery, QueryLoad } from '../support/trino-load';
+import { prometheusValue } from '../../clients/prometheus';
 
 const execFileAsync = promisify(execFile);
 const MINUTE = 60_000;
@@ -609,6 +611,80 @@ describe('the platform on the local cluster', () => {
       expect(hpa.status.desiredReplicas).toBe(1);
     },
     30 * MINUTE,
+  );
+
+  it(
+    "Prometheus scrapes every component that serves metrics, and dp status shows each one's pods, restarts and key figures",
+    async () => {
+      const e = localClusterEndpoints(config.ports);
+      // Scraped and up: Trino and Nessie by their own jobs, the rest by their container port named metrics.
+      const up = async (selector: string) => prometheusValue(e.prometheus, `min(up{${selector}})`);
+      for (const selector of [
+        'job="trino"',
+        'job="nessie"',
+        'job="pods",app="temporal"',
+        'job="pods",app="temporal-worker"',
+        'job="pods",app="flink-sensor-job"',
+        'job="pods",app="keda"',
+        'job="prometheus"',
+      ]) {
+        const value = await pollUntil(async () => ((await up(selector)) === 1 ? 1 : undefined), {
+          timeoutMs: 2 * MINUTE,
+          intervalMs: 5_000,
+        });
+        expect([selector, value]).toEqual([selector, 1]);
+      }
+
+      const status = await dp(['status', '--target', 'k8s', '--json']);
+      expect(status.code).toBe(0);
+      const report = JSON.parse(status.out.slice(status.out.indexOf('{'))) as {
+        components: {
+          component: string;
+          healthy: boolean;
+          pods?: number;
+          restarts?: number;
+          figures?: Record<string, number>;
+        }[];
+      };
+      const row = (name: string) => report.components.find((c) => c.component === name)!;
+      // Pods as the cluster lists them, by each component's label.
+      const readyWorkers = (await pods()).filter(
+        (p) => p.metadata.labels?.['trino.io/role'] === 'worker' && isReady(p),
+      ).length;
+      const trinoPods = (await pods()).filter(
+        (p) => p.metadata.labels?.['app.kubernetes.io/name'] === 'trino',
+      );
+      expect(row('trino').pods).toBe(trinoPods.length);
+      expect(row('trino').restarts).toEqual(expect.any(Number));
+      expect(row('trino').figures).toEqual({
+        'running queries': 0,
+        'queued queries': 0,
+        workers: readyWorkers,
+      });
+      expect(row('keda').figures).toEqual({ 'trino-worker metric': 0 });
+      const targets = row('prometheus').figures!;
+      expect(targets['targets up']).toBe(targets.targets);
+      expect(targets.targets).toBeGreaterThanOrEqual(8);
+      // The stream ran: readings in, windows out, checkpoints taken; the lag is what Kafka says.
+      const flink = row('flink-sensor-job').figures!;
+      expect(flink['records in']).toBeGreaterThan(0);
+      expect(flink['records out']).toBeGreaterThan(0);
+      expect(flink['last checkpoint']).toBeGreaterThan(0);
+      expect(row('kafka').figures!['flink group lag']).toBeGreaterThanOrEqual(0);
+      // Failed workflows of the last hour, counted here from the list Temporal gives.
+      const connection = await Connection.connect({ address: e.temporal });
+      try {
+        const client = new Client({ connection, namespace: config.temporalNamespace });
+        const hourAgo = Date.now() - 3_600_000;
+        let failed = 0;
+        for await (const w of client.workflow.list({ query: 'ExecutionStatus="Failed"' }))
+          if ((w.closeTime?.getTime() ?? 0) > hourAgo) failed += 1;
+        expect(row('temporal').figures).toEqual({ 'failed workflows 1h': failed });
+      } finally {
+        await connection.close();
+      }
+    },
+    10 * MINUTE,
   );
 
   it(

@@ -91,4 +91,63 @@ describe('infra/manifests/operators-local', () => {
       expect([svc.metadata.name, hits.length]).toEqual([svc.metadata.name, 1]);
     }
   });
+
+  it('every port Prometheus scrapes is open to the monitoring namespace under the NetworkPolicies', () => {
+    type Pod = {
+      metadata?: { labels?: Record<string, string> };
+      spec: { containers: { ports?: { name?: string; containerPort: number }[] }[] };
+    };
+    type Policy = {
+      podSelector: { matchLabels?: Record<string, string> };
+      ingress?: {
+        from?: { namespaceSelector?: { matchLabels?: Record<string, string> } }[];
+        ports?: { port: number }[];
+      }[];
+    };
+    const all = [...rendered(LOCAL).objects, ...objects];
+    const policies = byKind(all, 'NetworkPolicy');
+    const scraped: { pod: string; namespace: string; labels: Record<string, string>; port: number }[] = [];
+    for (const o of all) {
+      const template = (o.spec as { template?: Pod } | undefined)?.template;
+      if (!template) continue;
+      const labels = template.metadata?.labels ?? {};
+      for (const port of template.spec.containers.flatMap((c) => c.ports ?? [])) {
+        const app = labels['app.kubernetes.io/name'];
+        const byJob =
+          (app === 'trino' && port.name === 'http') || (app === 'nessie' && port.name === 'management');
+        if (port.name === 'metrics' || byJob)
+          scraped.push({
+            pod: o.metadata.name,
+            namespace: o.metadata.namespace!,
+            labels,
+            port: port.containerPort,
+          });
+      }
+    }
+    expect(scraped.map((s) => s.pod)).toEqual(
+      expect.arrayContaining([
+        'trino-worker',
+        'nessie',
+        'temporal',
+        'temporal-worker',
+        'flink-taskmanager',
+        'keda-operator',
+      ]),
+    );
+    for (const s of scraped) {
+      const open = policies.some((p) => {
+        const spec = p.spec as Policy;
+        if (p.metadata.namespace !== s.namespace) return false;
+        if (!Object.entries(spec.podSelector.matchLabels ?? {}).every(([k, v]) => s.labels[k] === v))
+          return false;
+        return (spec.ingress ?? []).some(
+          (rule) =>
+            (rule.from ?? []).some(
+              (f) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring',
+            ) && (rule.ports ?? []).some((p) => p.port === s.port),
+        );
+      });
+      expect([s.pod, s.port, open]).toEqual([s.pod, s.port, true]);
+    }
+  });
 });

@@ -16,7 +16,13 @@ const config = () => loadConfig();
 
 interface StatusJson {
   healthy: boolean;
-  components: { component: string; healthy: boolean; pid?: number; detail: string }[];
+  components: {
+    component: string;
+    healthy: boolean;
+    pid?: number;
+    detail: string;
+    figures?: Record<string, number>;
+  }[];
 }
 
 function status(): StatusJson {
@@ -63,6 +69,29 @@ describe('the embedded platform', () => {
       expect(healthOf(s, component).pid).toBeGreaterThan(0);
     }
     expect(s.healthy).toBe(true);
+  });
+
+  test("dp status shows Trino's queries and workers from its own metrics, and failed workflows from Temporal", async () => {
+    const s = status();
+    // One Trino process that is coordinator and worker; the status query itself is not a Trino query.
+    const nodes = dpQuery<{ n: number }>(
+      "SELECT count(*) AS n FROM system.runtime.nodes WHERE state = 'active'",
+    );
+    expect(healthOf(s, 'trino').figures).toEqual({
+      'running queries': 0,
+      'queued queries': 0,
+      workers: Number(nodes[0].n),
+    });
+    const client = await connectClient(config());
+    try {
+      const hourAgo = Date.now() - 3_600_000;
+      let failed = 0;
+      for await (const w of client.workflow.list({ query: 'ExecutionStatus="Failed"' }))
+        if ((w.closeTime?.getTime() ?? 0) > hourAgo) failed += 1;
+      expect(healthOf(s, 'temporal').figures).toEqual({ 'failed workflows 1h': failed });
+    } finally {
+      await client.connection.close();
+    }
   });
 
   test('credentials are generated per install and readable by their owner only', () => {
