@@ -18,7 +18,6 @@ import {
   SENSOR_TOPIC,
 } from '../../clients/kafka/topics';
 import { SensorEventGenerator } from '../../clients/kafka/sensor-events';
-import { Client, Connection } from '@temporalio/client';
 import { TrinoClient } from '../../clients/trino';
 import { s3Client } from '../../clients/s3';
 import { clusterToolPaths } from '../../infra/cluster/install';
@@ -45,6 +44,7 @@ import { computeReference, type ReferenceResult } from '../support/reference-elt
 import { createTestHome, TEST_PORTS } from '../support/platform/test-platform';
 import { activeQueryIds, loadQuery, QueryLoad } from '../support/trino-load';
 import { prometheusValue } from '../../clients/prometheus';
+import { failedWorkflowsLastHour } from '../support/failed-workflows';
 
 const execFileAsync = promisify(execFile);
 const MINUTE = 60_000;
@@ -672,17 +672,9 @@ describe('the platform on the local cluster', () => {
       expect(flink['last checkpoint']).toBeGreaterThan(0);
       expect(row('kafka').figures!['flink group lag']).toBeGreaterThanOrEqual(0);
       // Failed workflows of the last hour, counted here from the list Temporal gives.
-      const connection = await Connection.connect({ address: e.temporal });
-      try {
-        const client = new Client({ connection, namespace: config.temporalNamespace });
-        const hourAgo = Date.now() - 3_600_000;
-        let failed = 0;
-        for await (const w of client.workflow.list({ query: 'ExecutionStatus="Failed"' }))
-          if ((w.closeTime?.getTime() ?? 0) > hourAgo) failed += 1;
-        expect(row('temporal').figures).toEqual({ 'failed workflows 1h': failed });
-      } finally {
-        await connection.close();
-      }
+      expect(row('temporal').figures).toEqual({
+        'failed workflows 1h': await failedWorkflowsLastHour(e.temporal, config.temporalNamespace),
+      });
     },
     10 * MINUTE,
   );
