@@ -5,8 +5,8 @@
 //    tests render and validate the manifests), then the Flink job (mvn package: its tests, then the jar the
 //    stream tests run);
 // 2. in the background, at idle CPU priority: kube-apiserver and etcd (dp install --kubernetes), then the
-//    cluster's binaries (dp install --cluster) and the images the cluster tests run (dp images build with the
-//    local overlay's images; the Airflow and sensor-producer images are left out). Go compiling Kubernetes takes
+//    cluster's binaries with Prometheus and KEDA (dp install --cluster) and the images the cluster tests run
+//    (dp images build with the local cluster's images; the Airflow image is left out). Go compiling Kubernetes takes
 //    tens of minutes on a cold cache; idle priority keeps it behind the tests, though on a 2-core VM it still
 //    slows them (README, Development: measured cold runs);
 // 3. jest's unit, workflow and integration projects;
