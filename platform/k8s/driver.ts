@@ -464,11 +464,12 @@ export class KubernetesDriver implements PlatformDriver {
       const r = live ? readiness(o.kind, live) : { ready: false, detail: 'not found' };
       healthy &&= r.ready;
       parts.push(`${o.kind} ${o.metadata.name}: ${r.detail}`);
+      // Pods belong to the kinds with a pod selector (Deployment, StatefulSet), not to an operator's object.
+      const selector = (o.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)
+        ?.selector?.matchLabels;
+      if (!selector) continue;
       const namespace = o.metadata.namespace ?? this.namespace;
       if (!podsIn.has(namespace)) podsIn.set(namespace, this.client.list('v1', 'Pod', namespace));
-      const selector =
-        (o.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector
-          ?.matchLabels ?? {};
       for (const pod of (await podsIn.get(namespace)!) as PodJson[]) {
         const labels = pod.metadata.labels ?? {};
         if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) continue;

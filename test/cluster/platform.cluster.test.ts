@@ -635,7 +635,7 @@ describe('the platform on the local cluster', () => {
         expect([selector, value]).toEqual([selector, 1]);
       }
 
-      const status = await dp(['status', '--target', 'k8s', '--json']);
+      const status = await dp(['status', '--target', 'k8s', '--context', 'dp-local', '--json']);
       expect(status.code).toBe(0);
       const report = JSON.parse(status.out.slice(status.out.indexOf('{'))) as {
         components: {
@@ -656,6 +656,9 @@ describe('the platform on the local cluster', () => {
       );
       expect(row('trino').pods).toBe(trinoPods.length);
       expect(row('trino').restarts).toEqual(expect.any(Number));
+      expect(row('kafka').pods).toBe(
+        (await pods()).filter((p) => p.metadata.labels?.['app.kubernetes.io/name'] === 'kafka').length,
+      );
       expect(row('trino').figures).toEqual({
         'running queries': 0,
         'queued queries': 0,
