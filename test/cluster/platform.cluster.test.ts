@@ -635,6 +635,20 @@ describe('the platform on the local cluster', () => {
         expect([selector, value]).toEqual([selector, 1]);
       }
 
+      // Idle, and seen idle: Prometheus scrapes Trino every 5 s and KEDA's operator (which asks Trino's
+      // figure every 5 s) every 15 s, so the last load's queries may still show for a moment.
+      const idleQuery = await scaledObjectQuery();
+      await pollUntil(
+        async () =>
+          (await prometheusValue(e.prometheus, idleQuery)) === 0 &&
+          (await prometheusValue(
+            e.prometheus,
+            'sum(keda_scaler_metrics_value{scaledObject="trino-worker"})',
+          )) === 0
+            ? true
+            : undefined,
+        { timeoutMs: 2 * MINUTE, intervalMs: 5_000 },
+      );
       const status = await dp(['status', '--target', 'k8s', '--context', 'dp-local', '--json']);
       expect(status.code).toBe(0);
       const report = JSON.parse(status.out.slice(status.out.indexOf('{'))) as {
