@@ -649,9 +649,7 @@ describe('the platform on the local cluster', () => {
             : undefined,
         { timeoutMs: 2 * MINUTE, intervalMs: 5_000 },
       );
-      const status = await dp(['status', '--target', 'k8s', '--context', 'dp-local', '--json']);
-      expect(status.code).toBe(0);
-      const report = JSON.parse(status.out.slice(status.out.indexOf('{'))) as {
+      type StatusReport = {
         components: {
           component: string;
           healthy: boolean;
@@ -660,6 +658,18 @@ describe('the platform on the local cluster', () => {
           figures?: Record<string, number>;
         }[];
       };
+      // The Flink job's counters start again with each restart of its job (the load above can make it fail
+      // over) and its REST API refreshes them every 10 s: ask again until they show the stream's readings.
+      const report = (await pollUntil(
+        async () => {
+          const status = await dp(['status', '--target', 'k8s', '--context', 'dp-local', '--json']);
+          expect(status.code).toBe(0);
+          const parsed = JSON.parse(status.out.slice(status.out.indexOf('{'))) as StatusReport;
+          const flink = parsed.components.find((c) => c.component === 'flink-sensor-job')?.figures;
+          return (flink?.['records in'] ?? 0) > 0 && (flink?.['records out'] ?? 0) > 0 ? parsed : undefined;
+        },
+        { timeoutMs: 3 * MINUTE, intervalMs: 10_000 },
+      ))!;
       const row = (name: string) => report.components.find((c) => c.component === name)!;
       // Pods as the cluster lists them, by each component's label.
       const readyWorkers = (await pods()).filter(
