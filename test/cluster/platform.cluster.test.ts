@@ -595,7 +595,8 @@ describe('the platform on the local cluster', () => {
         const result = await load.stop();
         console.log(
           `autoscaling: ${load.queriesStarted} queries, second worker Ready after ${secondReadyS} s, ` +
-            `${leaving} left with ${inFlightWhenLeaving} query in flight, ${result.failed.length} failed`,
+            `${leaving} left with ${inFlightWhenLeaving} query in flight, ${result.failed.length} failed` +
+            result.failed.map((f) => `\n  failed: ${f.error}`).join(''),
         );
         expect(result.failed).toEqual([]);
       }
