@@ -5,8 +5,10 @@
 // rest the same way. A figure that cannot be read is left out (the health columns say why).
 import { Client, Connection } from '@temporalio/client';
 import type { ComponentHealth } from './driver';
+import { FlinkRestClient, type FlinkVertex } from '../clients/flink';
 import { prometheusValue } from '../clients/prometheus';
 import type { KafkaConnection } from '../clients/kafka/client';
+import { standaloneJobStatus } from './k8s/stream';
 import { consumerGroupLag, SENSOR_JOB_GROUP, SENSOR_TOPIC } from '../clients/kafka/topics';
 
 /** Figure name -> value, in the order shown. */
@@ -126,35 +128,20 @@ export function withFigures(health: ComponentHealth[], figures: Record<string, F
 
 /** The Flink job's figures from its JobManager's REST API: last checkpoint, records read and written. */
 export async function flinkJobFigures(restUrl: string, now: number = Date.now()): Promise<Figures> {
-  const get = async <T>(p: string): Promise<T> => {
-    const response = await fetch(`${restUrl}${p}`, { signal: AbortSignal.timeout(5_000) });
-    if (!response.ok) throw new Error(`Flink REST ${p}: HTTP ${response.status}`);
-    return (await response.json()) as T;
-  };
-  const { jobs } = await get<{ jobs: { jid: string; state: string }[] }>('/jobs/overview');
-  const job = jobs.find((j) => j.state === 'RUNNING');
-  if (!job) return {};
-  const id = encodeURIComponent(job.jid);
-  const [detail, checkpoints] = await Promise.all([
-    get<{ vertices: { name: string; metrics: Record<string, number> }[] }>(`/jobs/${id}`),
-    get<{ latest?: { completed?: { id: number; latest_ack_timestamp: number } | null } }>(
-      `/jobs/${id}/checkpoints`,
-    ),
-  ]);
-  return {
-    ...checkpointFigures(checkpoints.latest?.completed ?? undefined, now),
-    ...recordFigures(detail.vertices),
-  };
+  const status = await standaloneJobStatus(restUrl);
+  if (status.state !== 'RUNNING' || !status.jobId) return {};
+  const vertices = await new FlinkRestClient(restUrl).vertices(status.jobId);
+  return { ...checkpointFigures(status.latestCheckpoint, now), ...recordFigures(vertices) };
 }
 
 export function checkpointFigures(
-  completed: { id: number; latest_ack_timestamp: number } | undefined,
+  completed: { id: number; ackedAt: number } | undefined,
   now: number,
 ): Figures {
   if (!completed) return {};
   return {
     'last checkpoint': completed.id,
-    'checkpoint age s': Math.max(0, Math.round((now - completed.latest_ack_timestamp) / 1000)),
+    'checkpoint age s': Math.max(0, Math.round((now - completed.ackedAt) / 1000)),
   };
 }
 
@@ -162,7 +149,7 @@ export function checkpointFigures(
  * Records in: what the Kafka source vertices passed on (readings); records out: what the Iceberg writer
  * received (1-minute windows). Flink counts records between tasks only, which is where these two sit.
  */
-export function recordFigures(vertices: { name: string; metrics: Record<string, number> }[]): Figures {
+export function recordFigures(vertices: FlinkVertex[]): Figures {
   const sum = (pick: (v: (typeof vertices)[number]) => number | undefined) =>
     vertices.reduce((n, v) => n + (pick(v) ?? 0), 0);
   return {

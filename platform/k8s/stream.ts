@@ -4,6 +4,7 @@
 // both, and the JobManager restores the job from the newest checkpoint; `dp stream status` reads the job's
 // state and latest checkpoint from the JobManager's REST API. Clusters with the Flink operator run the
 // FlinkDeployment instead, which its operator controls.
+import { FlinkRestClient, type FlinkJobSummary } from '../../clients/flink';
 import type { KubeObject } from '../../infra/k8s/kustomize';
 import type { KubernetesDriver } from './driver';
 
@@ -49,7 +50,8 @@ export interface StandaloneJobStatus {
   /** The job's state per Flink (RUNNING, RESTARTING, ...), or undefined when no JobManager answers. */
   state?: string;
   jobId?: string;
-  latestCheckpoint?: { id: number; at: string; path?: string };
+  /** `ackedAt`: when the checkpoint's last acknowledgement came (ms since the epoch); `at`: the same, ISO. */
+  latestCheckpoint?: { id: number; at: string; ackedAt: number; path?: string };
   /** Whether the job was restored from a checkpoint when it started, and which. */
   restoredFrom?: string;
 }
@@ -59,25 +61,16 @@ export async function standaloneJobStatus(
   restUrl: string,
   fetchImpl: typeof fetch = fetch,
 ): Promise<StandaloneJobStatus> {
-  const get = async <T>(p: string): Promise<T> => {
-    const response = await fetchImpl(`${restUrl}${p}`, { signal: AbortSignal.timeout(5_000) });
-    if (!response.ok) throw new Error(`Flink REST ${p}: HTTP ${response.status}`);
-    return (await response.json()) as T;
-  };
-  let jobs: { jid: string; state: string }[];
+  const flink = new FlinkRestClient(restUrl, fetchImpl);
+  let jobs: FlinkJobSummary[];
   try {
-    jobs = (await get<{ jobs: { jid: string; state: string }[] }>('/jobs/overview')).jobs;
+    jobs = await flink.jobs();
   } catch {
     return {};
   }
   const job = jobs.find((j) => !['FINISHED', 'CANCELED', 'FAILED'].includes(j.state)) ?? jobs[0];
   if (!job) return { state: 'NO JOB' };
-  const checkpoints = await get<{
-    latest?: {
-      completed?: { id: number; latest_ack_timestamp: number; external_path?: string } | null;
-      restored?: { external_path?: string } | null;
-    };
-  }>(`/jobs/${encodeURIComponent(job.jid)}/checkpoints`).catch(() => undefined);
+  const checkpoints = await flink.checkpoints(job.jid).catch(() => undefined);
   const completed = checkpoints?.latest?.completed;
   return {
     state: job.state,
@@ -86,6 +79,7 @@ export async function standaloneJobStatus(
       ? {
           id: completed.id,
           at: new Date(completed.latest_ack_timestamp).toISOString(),
+          ackedAt: completed.latest_ack_timestamp,
           path: completed.external_path,
         }
       : undefined,

@@ -49,7 +49,7 @@ describe("dp status's key figures", () => {
       { name: 'iceberg-x-IcebergFilesCommitter', metrics: { 'read-records': 2, 'write-records': 0 } },
     ];
     expect(recordFigures(vertices)).toEqual({ 'records in': 1200, 'records out': 40 });
-    expect(checkpointFigures({ id: 7, latest_ack_timestamp: 10_000 }, 25_400)).toEqual({
+    expect(checkpointFigures({ id: 7, ackedAt: 10_000 }, 25_400)).toEqual({
       'last checkpoint': 7,
       'checkpoint age s': 15,
     });

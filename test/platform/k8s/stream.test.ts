@@ -87,7 +87,12 @@ describe('dp stream on Kubernetes', () => {
     expect(await standaloneJobStatus('http://127.0.0.1:1', fetchStub)).toEqual({
       state: 'RUNNING',
       jobId: 'abc',
-      latestCheckpoint: { id: 7, at: '2026-12-04T00:00:00.000Z', path: 's3://w/chk-7' },
+      latestCheckpoint: {
+        id: 7,
+        at: '2026-12-04T00:00:00.000Z',
+        ackedAt: Date.UTC(2026, 11, 4),
+        path: 's3://w/chk-7',
+      },
       restoredFrom: 's3://w/chk-3',
     });
     const unreachable = (async () => {
