@@ -1,6 +1,6 @@
 // The streaming benchmark: sensor readings through producer -> Kafka -> the Flink job -> Iceberg, read in Trino.
 //
-//   tsx bench/run.ts stream [--rate R] [--duration D] [--sensors N] [--baseline D] [--no-up]
+//   tsx bench/run.ts stream [--rate R] [--duration D] [--sensors N] [--baseline D] [--no-up] [--target k8s]
 //
 // 1. Baseline, same run: the producer alone into Kafka (no job reading) for --baseline (default 30 s) at the
 //    same offered rate: the ceiling the pipeline could reach on this machine.
@@ -16,16 +16,28 @@
 //    - lost_events: readings the broker acknowledged that are in neither the table nor the dead-letter topic.
 // The last line of output is one JSON object. Needs the local platform (runs `dp up` unless --no-up) and no
 // other stream job running (`dp stream stop` first). Cleans up its topics, table and checkpoints.
+//
+// --target k8s: the same measurement on the local cluster (`dp cluster up`, `dp up --target k8s`), through its
+// loopback forwarders, with the job as deployed: it reads sensor-topic and writes
+// lakehouse.iot.sensor_temperature_1m. The sensor producer Deployment is scaled to zero for the run (and
+// back after), the benchmark starts producing on a minute boundary, and only the windows from that minute on
+// count. Memory is each pod's working set (its cgroup's usage less inactive file pages), summed over the
+// JobManager and TaskManager for Flink. The baseline topic is deleted after; the readings stay in the table.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createAdmin } from '../clients/kafka/client';
+import { createAdmin, type KafkaConnection } from '../clients/kafka/client';
 import { produceSensorEvents, type ProduceStats } from '../clients/kafka/producer';
 import { sensorId } from '../clients/kafka/sensor-events';
-import { ensureTopics, SENSOR_TOPIC } from '../clients/kafka/topics';
+import { endOffsets, ensureTopics, SENSOR_DLQ_TOPIC, SENSOR_TOPIC } from '../clients/kafka/topics';
 import { TrinoClient } from '../clients/trino';
 import { parseDuration, parseRate } from '../cli/sensors';
+import { LOCAL_CLUSTER_CONTEXT, localClusterEndpoints } from '../infra/cluster/layout';
+import { podWorkingSetMiB } from '../platform/cluster/supervisor';
+import { kubernetesDriverFor } from '../platform/k8s/driver';
+import { standaloneJobStatus } from '../platform/k8s/stream';
 import { latestCheckpoint } from '../platform/local/flink';
 import { residentMiB } from '../platform/local/health';
+import { resolveTarget, type KubernetesTarget } from '../platform/target';
 import { runningPid } from '../lib/process';
 import { endpoints, loadConfig, paths } from '../lib/config';
 import { dpSync, stopStreamQuietly } from './dp';
@@ -48,6 +60,7 @@ interface StreamBenchOptions {
   sensors: number;
   baselineMs: number;
   up: boolean;
+  target: 'local' | 'k8s';
 }
 
 function parseArgs(args: string[]): StreamBenchOptions {
@@ -57,6 +70,7 @@ function parseArgs(args: string[]): StreamBenchOptions {
     sensors: 100,
     baselineMs: 30_000,
     up: true,
+    target: 'local',
   };
   for (let i = 0; i < args.length; i++) {
     const value = () => {
@@ -82,6 +96,13 @@ function parseArgs(args: string[]): StreamBenchOptions {
       case '--no-up':
         options.up = false;
         break;
+      case '--target': {
+        const target = value();
+        if (target !== 'local' && target !== 'k8s')
+          throw new Error(`--target: local or k8s (the local cluster), not '${target}'`);
+        options.target = target;
+        break;
+      }
       default:
         throw new Error(`unknown argument '${args[i]}' (see the header of bench/stream.ts)`);
     }
@@ -97,60 +118,183 @@ function percentile(values: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/** Peak RSS of a component's process, sampled every second until stopped. */
-function rssSampler(pidFile: string) {
+interface MemorySampler {
+  stop(): void;
+  peak(): number;
+  median(): number | null;
+}
+
+/** Peak and median of a memory reading (MiB) taken every second until stopped; undefined readings skipped. */
+function memorySampler(read: () => number | undefined | Promise<number | undefined>): MemorySampler {
   let peak = 0;
   const samples: number[] = [];
   const timer = setInterval(() => {
-    const pid = runningPid(pidFile);
-    const rss = pid === undefined ? undefined : residentMiB(pid);
-    if (rss !== undefined) {
-      peak = Math.max(peak, rss);
-      samples.push(rss);
-    }
+    void Promise.resolve()
+      .then(read)
+      .then((mib) => {
+        if (mib === undefined) return;
+        peak = Math.max(peak, mib);
+        samples.push(mib);
+      })
+      .catch(() => undefined);
   }, 1000);
-  return {
-    stop: () => clearInterval(timer),
-    peak: () => peak,
-    median: () => percentile(samples, 50),
-  };
+  return { stop: () => clearInterval(timer), peak: () => peak, median: () => percentile(samples, 50) };
 }
 
-export async function streamBenchCli(args: string[]): Promise<void> {
-  const options = parseArgs(args);
+/** What the measurement needs from where the pipeline runs. */
+interface PipelineUnderTest {
+  label: string;
+  connection: KafkaConnection;
+  trino: TrinoClient;
+  /** The producer-alone baseline writes here (a topic of the benchmark's own). */
+  baselineTopic: string;
+  /** The topic the job reads, its dead-letter topic and the table it writes. */
+  topic: string;
+  dlq: string;
+  table: string;
+  /** Starts the job (and the Flink memory sampler), when readings may start: ms since the epoch. */
+  startJob(): Promise<number>;
+  kafkaMemory: MemorySampler;
+  flinkMemory(): MemorySampler | undefined;
+  lastCheckpoint(): Promise<number | null>;
+  cleanup(): Promise<void>;
+}
+
+/** The local platform: the job started by `dp stream start` on a topic and table of the benchmark's own. */
+async function localPipeline(options: StreamBenchOptions): Promise<PipelineUnderTest> {
   if (options.up) {
     log('dp up');
     dpSync(['up']);
   }
   const config = loadConfig();
   const e = endpoints(config);
-  const connection = { bootstrap: e.kafka, clientId: 'dp-bench-stream' };
   const flinkPid = paths(config).pid('flink');
   if (runningPid(flinkPid) !== undefined) {
     throw new Error('a stream job is running: stop it with `dp stream stop`, then run the benchmark again');
   }
-
   const suffix = `bench${Date.now()}`;
-  const baselineTopic = `sensor-${suffix}-baseline`;
-  const topic = `sensor-${suffix}`;
-  const dlq = `sensor-${suffix}-dlq`;
-  const table = `iot.sensor_${suffix}`;
   const checkpointDir = path.join(paths(config).data('flink'), `checkpoints-${suffix}`);
-  const trino = new TrinoClient(e.trino, { source: 'dp-bench-stream', catalog: config.catalog });
+  const connection = { bootstrap: e.kafka, clientId: 'dp-bench-stream' };
+  const pidMemory = (pidFile: string) => () => {
+    const pid = runningPid(pidFile);
+    return pid === undefined ? undefined : residentMiB(pid);
+  };
+  const pipeline = {
+    label: 'local platform',
+    connection,
+    trino: new TrinoClient(e.trino, { source: 'dp-bench-stream', catalog: config.catalog }),
+    baselineTopic: `sensor-${suffix}-baseline`,
+    topic: `sensor-${suffix}`,
+    dlq: `sensor-${suffix}-dlq`,
+    table: `iot.sensor_${suffix}`,
+    kafkaMemory: memorySampler(pidMemory(paths(config).pid('kafka'))),
+    flinkMemory: () => flink,
+    async startJob() {
+      dpSync(['stream', 'start', '--checkpoint-interval', String(CHECKPOINT_INTERVAL_MS)], {
+        DP_STREAM_KAFKA_TOPIC: pipeline.topic,
+        DP_STREAM_KAFKA_DLQ_TOPIC: pipeline.dlq,
+        DP_STREAM_KAFKA_GROUP_ID: `dp-${suffix}`,
+        DP_STREAM_TABLE: pipeline.table,
+        DP_STREAM_CHECKPOINT_DIR: checkpointDir,
+      });
+      flink = memorySampler(pidMemory(flinkPid));
+      return Date.now();
+    },
+    lastCheckpoint: async () => latestCheckpoint(checkpointDir)?.id ?? null,
+    async cleanup() {
+      stopStreamQuietly();
+      fs.rmSync(checkpointDir, { recursive: true, force: true });
+      await pipeline.trino.query(`drop table if exists ${pipeline.table}`).catch(() => undefined);
+      await deleteTopics(connection, [pipeline.baselineTopic, pipeline.topic, pipeline.dlq]);
+    },
+  };
+  let flink: MemorySampler | undefined;
   await ensureTopics(connection, [
-    { ...SENSOR_TOPIC, name: baselineTopic },
-    { ...SENSOR_TOPIC, name: topic },
-    { ...SENSOR_TOPIC, name: dlq, partitions: 1 },
+    { ...SENSOR_TOPIC, name: pipeline.baselineTopic },
+    { ...SENSOR_TOPIC, name: pipeline.topic },
+    { ...SENSOR_TOPIC, name: pipeline.dlq, partitions: 1 },
   ]);
+  return pipeline;
+}
 
-  const kafkaRss = rssSampler(paths(config).pid('kafka'));
-  let flinkRss: ReturnType<typeof rssSampler> | undefined;
+/**
+ * The local cluster: the deployed job, on sensor-topic, with the sensor producer Deployment scaled to zero
+ * for the run. Readings start on the next minute boundary, so the windows from then on are the benchmark's.
+ */
+async function clusterPipeline(): Promise<PipelineUnderTest> {
+  const config = loadConfig();
+  const e = localClusterEndpoints(config.ports);
+  const target = resolveTarget({ target: 'k8s', context: LOCAL_CLUSTER_CONTEXT }, undefined)
+    .target as KubernetesTarget;
+  const driver = await kubernetesDriverFor(target);
+  const producer = driver
+    .manifests()
+    .objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'sensor-producer');
+  if (!producer) throw new Error(`overlay ${target.overlay} deploys no sensor-producer Deployment`);
+  const status = await standaloneJobStatus(e.flink);
+  if (status.state !== 'RUNNING')
+    throw new Error(
+      `the Flink job on the local cluster is ${status.state ?? 'not reachable'}: ` +
+        'bring the platform up with `dp up --target k8s` (and `dp stream start --target k8s`), then run again',
+    );
+  const connection = { bootstrap: e.kafka, clientId: 'dp-bench-stream' };
+  const podMemory = (name: string) => async () => {
+    const pods = await driver.podsOf(name);
+    const mib = pods.map((p) => podWorkingSetMiB(p.uid));
+    return mib.length === 0 || mib.some((m) => m === undefined)
+      ? undefined
+      : mib.reduce((a, b) => a! + b!, 0);
+  };
+  const baselineTopic = `sensor-bench${Date.now()}-baseline`;
+  await ensureTopics(connection, [{ ...SENSOR_TOPIC, name: baselineTopic }]);
+  const progress = (m: string) => log(m);
+  const flink = memorySampler(podMemory('flink-sensor-job'));
+  return {
+    label: 'local cluster (pods, through loopback forwarders)',
+    connection,
+    trino: new TrinoClient(e.trino, { source: 'dp-bench-stream' }),
+    baselineTopic,
+    topic: SENSOR_TOPIC.name,
+    dlq: SENSOR_DLQ_TOPIC.name,
+    table: 'lakehouse.iot.sensor_temperature_1m',
+    kafkaMemory: memorySampler(podMemory('kafka')),
+    flinkMemory: () => flink,
+    async startJob() {
+      await driver.scale(producer, 0, progress);
+      // The producer's last readings must be in earlier windows than the benchmark's first.
+      await sleep(MINUTE - (Date.now() % MINUTE));
+      return Date.now();
+    },
+    async lastCheckpoint() {
+      return (await standaloneJobStatus(e.flink)).latestCheckpoint?.id ?? null;
+    },
+    async cleanup() {
+      flink.stop();
+      await driver.scale(producer, 1, progress).catch((err: Error) => log(`sensor-producer: ${err.message}`));
+      await deleteTopics(connection, [baselineTopic]);
+    },
+  };
+}
+
+async function deleteTopics(connection: KafkaConnection, topics: string[]) {
+  const admin = createAdmin(connection);
+  await admin.deleteTopics({ topics }).catch(() => undefined);
+  await admin.close();
+}
+
+const sumOffsets = (offsets: Map<number, bigint>) => [...offsets.values()].reduce((a, b) => a + b, 0n);
+
+export async function streamBenchCli(args: string[]): Promise<void> {
+  const options = parseArgs(args);
+  const pipeline = options.target === 'k8s' ? await clusterPipeline() : await localPipeline(options);
+  const { connection, trino, topic, table } = pipeline;
+  const kafkaMemory = pipeline.kafkaMemory;
   try {
     // 1. The baseline: the producer alone.
     log(`baseline: producer -> Kafka alone, ${options.rate}/s offered for ${options.baselineMs / 1000} s`);
     const baseline = await produceSensorEvents({
       ...connection,
-      topic: baselineTopic,
+      topic: pipeline.baselineTopic,
       sensors: options.sensors,
       ratePerSecond: options.rate,
       durationMs: options.baselineMs,
@@ -160,25 +304,22 @@ export async function streamBenchCli(args: string[]): Promise<void> {
     log(`baseline: ${baseline.acked} readings acknowledged, ${Math.round(baselineRate)}/s`);
 
     // 2. The pipeline.
-    dpSync(['stream', 'start', '--checkpoint-interval', String(CHECKPOINT_INTERVAL_MS)], {
-      DP_STREAM_KAFKA_TOPIC: topic,
-      DP_STREAM_KAFKA_DLQ_TOPIC: dlq,
-      DP_STREAM_KAFKA_GROUP_ID: `dp-${suffix}`,
-      DP_STREAM_TABLE: table,
-      DP_STREAM_CHECKPOINT_DIR: checkpointDir,
-    });
-    flinkRss = rssSampler(flinkPid);
+    const dlqBefore = await endOffsets(connection, pipeline.dlq);
+    const from = await pipeline.startJob();
+    const flinkMemory = pipeline.flinkMemory();
 
-    // Which windows are visible, and since when (polled every second).
+    // Which windows (from the first reading's minute on) are visible, and since when (polled every second).
     const firstSeen = new Map<number, number>();
     let inTable = 0;
     let polling = true;
+    const fromMinute = from - (from % MINUTE);
     const poller = (async () => {
       while (polling) {
         const t0 = Date.now();
         try {
           const rows = await trino.query(
-            `select cast(to_unixtime(window_end) * 1000 as bigint), sum(event_count) from ${table} group by 1`,
+            `select cast(to_unixtime(window_end) * 1000 as bigint), sum(event_count) from ${table} ` +
+              `where window_start >= from_unixtime(${fromMinute / 1000}) group by 1`,
           );
           let total = 0;
           for (const [end, count] of rows.rows) {
@@ -209,7 +350,7 @@ export async function streamBenchCli(args: string[]): Promise<void> {
           lastLog = Date.now();
           log(
             `  ${Math.round(s.elapsedMs / 1000)} s: ${s.acked} acknowledged (${Math.round(s.rate)}/s), ` +
-              `${inTable} in the table, Flink ${flinkRss?.peak()} MiB, Kafka ${kafkaRss.peak()} MiB`,
+              `${inTable} in the table, Flink ${flinkMemory?.peak()} MiB, Kafka ${kafkaMemory.peak()} MiB`,
           );
         }
       },
@@ -239,10 +380,14 @@ export async function streamBenchCli(args: string[]): Promise<void> {
     }
     polling = false;
     await poller;
-    flinkRss.stop();
-    kafkaRss.stop();
+    flinkMemory?.stop();
+    kafkaMemory.stop();
 
-    const dead = await consumeAll(connection, dlq, 1_000_000, 15_000);
+    // Dead letters of this run: the records past the offsets the dead-letter topic had before it.
+    const dlqTotal = Number(sumOffsets(await endOffsets(connection, pipeline.dlq)));
+    const dead = (await consumeAll(connection, pipeline.dlq, dlqTotal, 15_000)).filter(
+      (r) => BigInt(r.offset) >= (dlqBefore.get(r.partition) ?? 0n),
+    );
     const late = dead.filter((r) => /"reason":"late"/.test(r.value)).length;
     const lost = Math.max(0, stats.acked - inTable - late);
     const duration = ((allVisibleAt ?? Date.now()) - started) / 1000;
@@ -254,15 +399,15 @@ export async function streamBenchCli(args: string[]): Promise<void> {
       .map(([end, seen]) => (seen - end) / 1000)
       .sort((a, b) => a - b);
     const p95 = percentile(latencies, 95);
-    const checkpoint = latestCheckpoint(checkpointDir);
 
     const result = {
+      target: options.target,
       events_per_s: Math.round(eventsPerS),
       p95_visible_latency_s: p95 === null ? null : Math.round(p95 * 10) / 10,
       checkpoint_interval_s: CHECKPOINT_INTERVAL_MS / 1000,
       lost_events: lost,
-      kafka_rss_mib: kafkaRss.peak(),
-      flink_rss_mib: flinkRss.peak(),
+      kafka_rss_mib: kafkaMemory.peak(),
+      flink_rss_mib: flinkMemory?.peak() ?? null,
       offered_rate_per_s: options.rate,
       producer_acked_per_s: Math.round(stats.rate),
       acked_events: stats.acked,
@@ -270,14 +415,17 @@ export async function streamBenchCli(args: string[]): Promise<void> {
       late_events_in_dlq: late,
       all_visible_after_s: Math.round(duration * 10) / 10,
       window_latencies_s: latencies.map((l) => Math.round(l * 10) / 10),
-      kafka_rss_median_mib: kafkaRss.median(),
-      flink_rss_median_mib: flinkRss.median(),
+      kafka_rss_median_mib: kafkaMemory.median(),
+      flink_rss_median_mib: flinkMemory?.median() ?? null,
       baseline_producer_only_per_s: Math.round(baselineRate),
-      last_checkpoint: checkpoint?.id ?? null,
+      last_checkpoint: await pipeline.lastCheckpoint(),
       targets: TARGETS,
     };
+    const memoryKind = options.target === 'k8s' ? 'pod working set' : 'RSS';
     console.log('');
-    console.log('Streaming benchmark (producer -> Kafka -> Flink -> Iceberg -> Trino)');
+    console.log(
+      `Streaming benchmark (producer -> Kafka -> Flink -> Iceberg -> Trino) on the ${pipeline.label}`,
+    );
     console.log(
       `  offered                ${options.rate}/s for ${options.durationMs / 1000} s, ${options.sensors} sensors`,
     );
@@ -293,21 +441,16 @@ export async function streamBenchCli(args: string[]): Promise<void> {
       `  lost                   ${lost} (late, in the dead-letter topic: ${late})   target ${TARGETS.lost_events}`,
     );
     console.log(
-      `  Kafka RSS              peak ${result.kafka_rss_mib} MiB, median ${result.kafka_rss_median_mib} MiB`,
+      `  Kafka ${memoryKind.padEnd(16)} peak ${result.kafka_rss_mib} MiB, median ${result.kafka_rss_median_mib} MiB`,
     );
     console.log(
-      `  Flink RSS              peak ${result.flink_rss_mib} MiB, median ${result.flink_rss_median_mib} MiB`,
+      `  Flink ${memoryKind.padEnd(16)} peak ${result.flink_rss_mib} MiB, median ${result.flink_rss_median_mib} MiB`,
     );
     console.log(JSON.stringify(result));
     if (allVisibleAt === undefined) process.exitCode = 1;
   } finally {
-    kafkaRss.stop();
-    flinkRss?.stop();
-    stopStreamQuietly();
-    fs.rmSync(checkpointDir, { recursive: true, force: true });
-    await trino.query(`drop table if exists ${table}`).catch(() => undefined);
-    const admin = createAdmin(connection);
-    await admin.deleteTopics({ topics: [baselineTopic, topic, dlq] }).catch(() => undefined);
-    await admin.close();
+    kafkaMemory.stop();
+    pipeline.flinkMemory()?.stop();
+    await pipeline.cleanup();
   }
 }

@@ -482,6 +482,30 @@ function pidsIn(cgroup: string): number[] {
   }
 }
 
+/**
+ * A pod's memory as the kubelet counts its working set: the pod cgroup's usage less its inactive file pages
+ * (MiB), or undefined when this machine has no such pod. The kubelet names the cgroup pod<uid>.
+ */
+export function podWorkingSetMiB(uid: string, cgroupBase = '/sys/fs/cgroup'): number | undefined {
+  if (!/^[0-9a-f-]{36}$/.test(uid)) return undefined;
+  const v2 = fs.existsSync(path.join(cgroupBase, 'cgroup.procs'));
+  const memoryRoot = path.join(cgroupBase, v2 ? '' : 'memory', CGROUP_ROOT);
+  const dir = cgroupsUnder(memoryRoot).find((d) => path.basename(d) === `pod${uid}`);
+  if (!dir) return undefined;
+  try {
+    const usage = Number(
+      fs.readFileSync(path.join(dir, v2 ? 'memory.current' : 'memory.usage_in_bytes'), 'utf8'),
+    );
+    const stat = fs.readFileSync(path.join(dir, 'memory.stat'), 'utf8');
+    const inactive = Number(
+      stat.match(new RegExp(`^${v2 ? '' : 'total_'}inactive_file (\\d+)$`, 'm'))?.[1] ?? 0,
+    );
+    return Math.round(Math.max(0, usage - inactive) / 1024 / 1024);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The cluster's cgroups (under CGROUP_ROOT in each hierarchy), deepest first. */
 export function clusterCgroups(): string[] {
   return cgroupHierarchies().flatMap((h) => cgroupsUnder(path.join(h, CGROUP_ROOT)));

@@ -151,7 +151,7 @@ interface Snapshot {
 }
 
 interface PodJson {
-  metadata: { labels?: Record<string, string> };
+  metadata: { name: string; uid?: string; labels?: Record<string, string> };
   status?: { containerStatuses?: { restartCount?: number }[] };
 }
 
@@ -478,6 +478,14 @@ export class KubernetesDriver implements PlatformDriver {
       }
     }
     return { healthy, detail: parts.join('; ') || 'no workload in the manifests', pods, restarts };
+  }
+
+  /** The pods labelled app.kubernetes.io/name=`name` in the platform's namespace: name and uid. */
+  async podsOf(name: string): Promise<{ name: string; uid: string }[]> {
+    const pods = (await this.client.list('v1', 'Pod', this.namespace)) as PodJson[];
+    return pods
+      .filter((p) => p.metadata.labels?.['app.kubernetes.io/name'] === name)
+      .map((p) => ({ name: p.metadata.name, uid: p.metadata.uid ?? '' }));
   }
 
   /**
