@@ -38,7 +38,7 @@ import {
   type PlatformEndpoints,
 } from '../driver';
 import type { KubernetesTarget } from '../target';
-import { readiness, type LiveObject } from './readiness';
+import { readiness, stuckPodsOfEarlierRevision, type LiveObject, type PodState } from './readiness';
 
 /** Apply order of the kinds the manifests use: what others refer to first; Kafka before its producers. */
 export const APPLY_ORDER = [
@@ -369,6 +369,7 @@ export class KubernetesDriver implements PlatformDriver {
         if (!live) return undefined;
         const r = readiness(o.kind, live);
         last = r.detail;
+        if (!r.ready && o.kind === 'StatefulSet') await this.replaceStuckPods(o, live, progress);
         return r.ready && r.detail;
       },
       {
@@ -385,6 +386,29 @@ export class KubernetesDriver implements PlatformDriver {
       `${o.kind} ${o.metadata.name} not ready after ${Math.round((this.now() - started) / 1000)} s (${last}). ` +
         `See \`kubectl -n ${this.namespace} describe ${o.kind.toLowerCase()} ${o.metadata.name}\`.`,
     );
+  }
+
+  /**
+   * Deletes a StatefulSet's pods of an earlier revision that cannot start, so its controller recreates them
+   * from the current one (it would wait for them forever): e.g. a pod of an image this cluster cannot pull,
+   * applied before the manifests that replace it.
+   */
+  private async replaceStuckPods(o: KubeObject, live: LiveObject, progress: (message: string) => void) {
+    const selector = (live.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)
+      ?.selector?.matchLabels;
+    const updateRevision = live.status?.updateRevision;
+    if (!selector || !updateRevision) return;
+    const namespace = o.metadata.namespace ?? this.namespace;
+    const pods = (await this.call(() => this.client.list('v1', 'Pod', namespace))) as unknown as PodState[];
+    for (const pod of stuckPodsOfEarlierRevision(selector, updateRevision, pods)) {
+      await this.call(() =>
+        this.client.delete({ apiVersion: 'v1', kind: 'Pod', metadata: { name: pod.name, namespace } }),
+      );
+      progress(
+        `${o.kind} ${o.metadata.name}: deleted pod ${pod.name} of an earlier revision (${pod.reason}); ` +
+          'it comes back from the current one',
+      );
+    }
   }
 
   /**

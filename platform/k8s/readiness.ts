@@ -63,3 +63,42 @@ export function readiness(kind: string, live: LiveObject): Readiness {
     }
   }
 }
+
+/** Why a container cannot start on its own: waiting reasons the kubelet only retries, never resolves. */
+const STUCK_REASONS = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'CrashLoopBackOff',
+  'CreateContainerConfigError',
+]);
+
+export interface PodState {
+  metadata: { name: string; labels?: Record<string, string> };
+  status?: {
+    containerStatuses?: { state?: { waiting?: { reason?: string } } }[];
+    initContainerStatuses?: { state?: { waiting?: { reason?: string } } }[];
+  };
+}
+
+/**
+ * The pods of a StatefulSet that belong to an earlier revision and cannot start (an image that cannot be
+ * pulled, a crash loop). The StatefulSet controller waits for such a pod to become Ready before it rolls it
+ * to the current revision, so it never does: Kubernetes' documented way out is to delete the pod.
+ */
+export function stuckPodsOfEarlierRevision(
+  selector: Record<string, string>,
+  updateRevision: string,
+  pods: PodState[],
+): { name: string; reason: string }[] {
+  const stuck: { name: string; reason: string }[] = [];
+  for (const pod of pods) {
+    const labels = pod.metadata.labels ?? {};
+    if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) continue;
+    if (labels['controller-revision-hash'] === updateRevision) continue;
+    const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+    const reason = statuses.map((s) => s.state?.waiting?.reason).find((r) => r && STUCK_REASONS.has(r));
+    if (reason) stuck.push({ name: pod.metadata.name, reason });
+  }
+  return stuck;
+}

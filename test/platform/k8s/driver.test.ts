@@ -52,6 +52,7 @@ const PLURALS: Record<string, string> = {
   Kafka: 'kafkas',
   KafkaTopic: 'kafkatopics',
   FlinkDeployment: 'flinkdeployments',
+  Pod: 'pods',
 };
 
 function resourcePath(o: KubeRef, named = true): string {
@@ -112,8 +113,9 @@ class ReplayClient implements KubeClient {
       ? []
       : (this.result(res, 'list pods') as unknown as { items: KubeJson[] }).items;
   }
-  delete(): Promise<boolean> {
-    throw new Error('not used by the driver');
+  async delete(ref: KubeRef): Promise<boolean> {
+    this.requests.push({ method: 'DELETE', path: resourcePath(ref) });
+    return true;
   }
   async waitForChange(_ref: KubeRef, _rv: string | undefined, ms: number) {
     this.advance(ms);
@@ -221,6 +223,21 @@ describe('KubernetesDriver', () => {
     const waits = progress.filter((m) => m.startsWith('waiting for Deployment trino-worker'));
     expect(waits).toHaveLength(12);
     expect(waits[11]).toBe('waiting for Deployment trino-worker: 0/1 available, 1 updated (55 s)');
+  });
+
+  it("deletes a StatefulSet's pod of an earlier revision that cannot start, so the rollout can finish", async () => {
+    const { driver, transport } = driverFor('statefulset-stuck-earlier-revision');
+    const seaweedfs = driver
+      .manifests()
+      .objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'seaweedfs')!;
+    const progress: string[] = [];
+    expect(await driver.waitReady(seaweedfs, (m) => progress.push(m))).toBe('1/1 ready');
+    // Only its own pod of the old revision; the other StatefulSet's pod is left to its own rollout.
+    expect(transport.paths('DELETE')).toEqual([`/api/v1${NS}/pods/seaweedfs-0`]);
+    expect(progress).toContain(
+      'StatefulSet seaweedfs: deleted pod seaweedfs-0 of an earlier revision (ImagePullBackOff); ' +
+        'it comes back from the current one',
+    );
   });
 
   it('reports an invalid manifest (HTTP 422) as needing an operator, and the activity fails non-retryably', async () => {

@@ -1,6 +1,6 @@
 // The readiness rule of each kind the Kubernetes driver waits for: ready, not ready, and a spec change the
 // controller has not rolled out yet (observedGeneration behind generation).
-import { readiness, type LiveObject } from '../../../platform/k8s/readiness';
+import { readiness, stuckPodsOfEarlierRevision, type LiveObject } from '../../../platform/k8s/readiness';
 
 /** A live object at `generation`, its status as observed at `observed` (default: the same generation). */
 function live(status: LiveObject['status'], generation = 2, observed = generation, replicas = 2): LiveObject {
@@ -114,5 +114,39 @@ describe.each(['Kafka', 'KafkaTopic'])('%s (a Ready condition)', (kind) => {
 
   it('is not ready until the operator has observed the latest generation', () => {
     expect(readiness(kind, live(condition('True'), 3, 2)).ready).toBe(false);
+  });
+});
+
+describe('stuckPodsOfEarlierRevision', () => {
+  const selector = { 'app.kubernetes.io/name': 'kafka' };
+  const pod = (name: string, hash: string, reason?: string, init = false) => {
+    const statuses = [{ state: reason ? { waiting: { reason } } : { running: {} } }];
+    return {
+      metadata: { name, labels: { ...selector, 'controller-revision-hash': hash } },
+      status: init ? { initContainerStatuses: statuses } : { containerStatuses: statuses },
+    };
+  };
+
+  test('an earlier revision that cannot start, in a container or an init container', () => {
+    expect(
+      stuckPodsOfEarlierRevision(selector, 'kafka-new', [
+        pod('kafka-0', 'kafka-old', 'CrashLoopBackOff'),
+        pod('kafka-1', 'kafka-old', 'ErrImagePull', true),
+      ]),
+    ).toEqual([
+      { name: 'kafka-0', reason: 'CrashLoopBackOff' },
+      { name: 'kafka-1', reason: 'ErrImagePull' },
+    ]);
+  });
+
+  test('not the current revision, not a pod that is starting or running, not another workload', () => {
+    expect(
+      stuckPodsOfEarlierRevision(selector, 'kafka-new', [
+        pod('kafka-0', 'kafka-new', 'ImagePullBackOff'),
+        pod('kafka-1', 'kafka-old', 'ContainerCreating'),
+        pod('kafka-2', 'kafka-old'),
+        { ...pod('other-0', 'kafka-old', 'ImagePullBackOff'), metadata: { name: 'other-0', labels: {} } },
+      ]),
+    ).toEqual([]);
   });
 });
