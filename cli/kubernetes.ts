@@ -46,10 +46,14 @@ export function addTargetOptions(command: Command): Command {
     );
 }
 
-/** The target the options name; the environment's DP_K8S_* settings fill in what they leave out. */
+/**
+ * The target the options name; the environment's DP_K8S_* settings fill in what they leave out, and the
+ * kubeconfig's current context (`currentContext`) the context, so the local cluster's gets its own overlay.
+ */
 export function targetFromOptions(
   options: TargetOptions,
   env: NodeJS.ProcessEnv = process.env,
+  currentContext?: string,
 ): PlatformTarget {
   if (parseTargetName(options.target) === 'local') {
     if (options.context) throw new TargetError('--context applies to --target k8s only.');
@@ -58,7 +62,7 @@ export function targetFromOptions(
   return targetFromEnv({
     ...env,
     DP_TARGET: 'k8s',
-    DP_K8S_CONTEXT: options.context ?? env.DP_K8S_CONTEXT,
+    DP_K8S_CONTEXT: options.context ?? (env.DP_K8S_CONTEXT || currentContext),
     DP_K8S_OVERLAY: options.overlay ?? env.DP_K8S_OVERLAY,
   });
 }

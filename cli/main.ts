@@ -14,10 +14,11 @@ import { localPlatformStatus, PortInUseError, stopLocalPlatform } from '../platf
 import { loadConfig, paths } from '../lib/config';
 import { consoleReporter, formatSeconds } from '../lib/progress';
 import { sleep } from '../lib/time';
-import { describeTarget, TargetError, type TargetChoice } from '../platform/target';
+import { describeTarget, parseTargetName, TargetError, type TargetChoice } from '../platform/target';
 import { StreamNotStandaloneError } from '../platform/k8s/stream';
 import { componentPods, UnknownLogComponent } from '../platform/k8s/pod-logs';
 import { writePodLogs } from '../clients/kubernetes-logs';
+import { currentKubeContext } from '../clients/kubernetes';
 import { addTargetChoice, currentTarget, registerTargetCommand, trinoUrl } from './target';
 import { registerAirflowCommands } from './airflow';
 import { kubeconfigSearchPath } from '../infra/cluster/layout';
@@ -92,7 +93,8 @@ addTargetOptions(
     .option('--addons', 'with --target k8s: then apply the Flink job, sensor producer, worker and Jupyter'),
 ).action(async (options: TargetOptions & { addons?: boolean }) => {
   const config = loadConfig();
-  const target = targetFromOptions(options);
+  const k8s = parseTargetName(options.target) === 'kubernetes';
+  const target = targetFromOptions(options, process.env, k8s ? await currentKubeContext() : undefined);
   if (options.addons && target.kind !== 'kubernetes')
     throw new TargetError('--addons applies to --target k8s only.');
   const started = Date.now();

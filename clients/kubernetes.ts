@@ -152,6 +152,18 @@ async function loadKubeConfig(k8s: typeof ClientNode, context?: string): Promise
   return kc;
 }
 
+/** The kubeconfig's current context, or undefined when there is no kubeconfig or it names none. */
+export async function currentKubeContext(): Promise<string | undefined> {
+  if (!kubeconfigSource()) return undefined;
+  const kc = new (await loadClientNode()).KubeConfig();
+  try {
+    kc.loadFromDefault();
+  } catch {
+    return undefined;
+  }
+  return kc.getCurrentContext() || undefined;
+}
+
 /**
  * The client-node KubeClient: the kubeconfig (KUBECONFIG, ~/.kube/config, or the in-cluster ServiceAccount)
  * decides the server, TLS and credentials; `context` picks a kubeconfig context.

@@ -69,6 +69,11 @@ export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): PlatformTar
   const overlay = parseOverlay(
     env.DP_K8S_OVERLAY || (context === LOCAL_CLUSTER_CONTEXT ? 'local' : undefined),
   );
+  if (context === LOCAL_CLUSTER_CONTEXT && overlay !== 'local')
+    throw new TargetError(
+      `The local cluster (context ${LOCAL_CLUSTER_CONTEXT}) runs the local overlay, not ${overlay}: its images ` +
+        'are built on this machine, and the other overlays pull theirs from registries. Leave out --overlay.',
+    );
   const endpoints: KubernetesEndpointOverrides = {};
   // Outside a cluster, the dev overlay is reached through kind's host ports and the local overlay through
   // dp cluster's loopback forwarders; inside, through DNS names.

@@ -82,6 +82,28 @@ describe('platform target', () => {
     );
   });
 
+  it("takes the kubeconfig's current context when none is named, so the local cluster gets the local overlay", () => {
+    expect(targetFromOptions({ target: 'k8s' }, {}, 'dp-local')).toEqual(
+      expect.objectContaining({ context: 'dp-local', overlay: 'local' }),
+    );
+    expect(targetFromOptions({ target: 'k8s' }, {}, 'kind-lakehouse')).toEqual(
+      expect.objectContaining({ context: 'kind-lakehouse', overlay: 'dev' }),
+    );
+    // A context named on the command line or in DP_K8S_CONTEXT wins over the current one.
+    expect(targetFromOptions({ target: 'k8s', context: 'kind-lakehouse' }, {}, 'dp-local')).toEqual(
+      expect.objectContaining({ context: 'kind-lakehouse', overlay: 'dev' }),
+    );
+    expect(targetFromOptions({ target: 'k8s' }, { DP_K8S_CONTEXT: 'kind-lakehouse' }, 'dp-local')).toEqual(
+      expect.objectContaining({ context: 'kind-lakehouse' }),
+    );
+  });
+
+  it('refuses another overlay on the local cluster, whose images are built here', () => {
+    expect(() => targetFromOptions({ target: 'k8s', context: 'dp-local', overlay: 'dev' }, {})).toThrow(
+      /The local cluster \(context dp-local\) runs the local overlay, not dev/,
+    );
+  });
+
   it("the worker Deployment in the cluster runs the Kubernetes target against the cluster's Temporal", () => {
     const [worker] = byKind(rendered(path.join(MANIFESTS, 'base')).objects, 'Deployment').filter(
       (d) => d.metadata.name === 'temporal-worker',
