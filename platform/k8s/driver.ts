@@ -38,6 +38,7 @@ import {
   type PlatformEndpoints,
 } from '../driver';
 import type { KubernetesTarget } from '../target';
+import { withConfigHash } from './config-hash';
 import { readiness, stuckPodsOfEarlierRevision, type LiveObject, type PodState } from './readiness';
 
 /** Apply order of the kinds the manifests use: what others refer to first; Kafka before its producers. */
@@ -200,17 +201,19 @@ export class KubernetesDriver implements PlatformDriver {
       const r = renderKustomization(dir);
       const ns = this.namespace;
       const kafka = this.options.endpoints?.kafka;
+      const objects = r.objects
+        .map((o) =>
+          o.kind === 'Namespace'
+            ? { ...o, metadata: { ...o.metadata, name: ns } }
+            : // Cluster-scoped objects (kustomize gives them no namespace) stay so.
+              o.metadata.namespace === undefined
+              ? o
+              : { ...o, metadata: { ...o.metadata, namespace: ns } },
+        )
+        .map((o) => (kafka ? withKafkaExternalAddress(o, kafka) : o));
+      const configMaps = objects.filter((o) => o.kind === 'ConfigMap');
       this.rendered = {
-        objects: r.objects
-          .map((o) =>
-            o.kind === 'Namespace'
-              ? { ...o, metadata: { ...o.metadata, name: ns } }
-              : // Cluster-scoped objects (kustomize gives them no namespace) stay so.
-                o.metadata.namespace === undefined
-                ? o
-                : { ...o, metadata: { ...o.metadata, namespace: ns } },
-          )
-          .map((o) => (kafka ? withKafkaExternalAddress(o, kafka) : o)),
+        objects: objects.map((o) => withConfigHash(o, configMaps)),
         secrets: r.secrets.map((s) => ({ ...s, namespace: ns })),
       };
     }
@@ -231,9 +234,9 @@ export class KubernetesDriver implements PlatformDriver {
   operatorObjects(): KubeObject[] {
     if (!this.operators) {
       const dir = OPERATORS_KUSTOMIZATION[this.overlay];
-      this.operators = dir
-        ? inApplyOrder(renderKustomization(path.join(this.manifestsDir, dir)).objects)
-        : [];
+      const objects = dir ? renderKustomization(path.join(this.manifestsDir, dir)).objects : [];
+      const configMaps = objects.filter((o) => o.kind === 'ConfigMap');
+      this.operators = inApplyOrder(objects.map((o) => withConfigHash(o, configMaps)));
     }
     return this.operators;
   }
