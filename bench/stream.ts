@@ -31,7 +31,7 @@ import { sensorId } from '../clients/kafka/sensor-events';
 import { endOffsets, ensureTopics, SENSOR_DLQ_TOPIC, SENSOR_TOPIC } from '../clients/kafka/topics';
 import { TrinoClient } from '../clients/trino';
 import { parseDuration, parseRate } from '../cli/sensors';
-import { LOCAL_CLUSTER_CONTEXT, localClusterEndpoints } from '../infra/cluster/layout';
+import { kubeconfigSearchPath, LOCAL_CLUSTER_CONTEXT, localClusterEndpoints } from '../infra/cluster/layout';
 import { podWorkingSetMiB } from '../platform/cluster/supervisor';
 import { kubernetesDriverFor } from '../platform/k8s/driver';
 import { standaloneJobStatus } from '../platform/k8s/stream';
@@ -224,6 +224,9 @@ async function localPipeline(options: StreamBenchOptions): Promise<PipelineUnder
 async function clusterPipeline(): Promise<PipelineUnderTest> {
   const config = loadConfig();
   const e = localClusterEndpoints(config.ports);
+  // The local cluster's kubeconfig, after the user's own, as `dp` reads it.
+  const search = kubeconfigSearchPath(process.env, config.home, fs.existsSync);
+  if (search) process.env.KUBECONFIG = search;
   const target = resolveTarget({ target: 'k8s', context: LOCAL_CLUSTER_CONTEXT }, undefined)
     .target as KubernetesTarget;
   const driver = await kubernetesDriverFor(target);
