@@ -272,7 +272,6 @@ async function clusterPipeline(): Promise<PipelineUnderTest> {
       return (await standaloneJobStatus(e.flink)).latestCheckpoint?.id ?? null;
     },
     async cleanup() {
-      flink.stop();
       await driver.scale(producer, 1, progress).catch((err: Error) => log(`sensor-producer: ${err.message}`));
       await deleteTopics(connection, [baselineTopic]);
     },

@@ -154,14 +154,12 @@ async function loadKubeConfig(k8s: typeof ClientNode, context?: string): Promise
 
 /** The kubeconfig's current context, or undefined when there is no kubeconfig or it names none. */
 export async function currentKubeContext(): Promise<string | undefined> {
-  if (!kubeconfigSource()) return undefined;
-  const kc = new (await loadClientNode()).KubeConfig();
   try {
-    kc.loadFromDefault();
+    return (await loadKubeConfig(await loadClientNode())).getCurrentContext() || undefined;
   } catch {
+    // No kubeconfig, or one that names no context: the command that connects says so.
     return undefined;
   }
-  return kc.getCurrentContext() || undefined;
 }
 
 /**

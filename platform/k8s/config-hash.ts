@@ -38,10 +38,10 @@ export function configMapsOf(spec: PodSpecRefs): string[] {
 }
 
 /**
- * The workload with its pod template annotated with a hash of the ConfigMaps (among `configMaps`, those of
- * its namespace) it uses; other objects, and workloads that use none of them, come back as they are.
+ * The workload with its pod template annotated with a hash of the ConfigMaps it uses (found among
+ * `objects`, in its namespace); other objects, and workloads that use none of them, come back as they are.
  */
-export function withConfigHash(o: KubeObject, configMaps: KubeObject[]): KubeObject {
+export function withConfigHash(o: KubeObject, objects: KubeObject[]): KubeObject {
   if (!WORKLOAD_KINDS.has(o.kind)) return o;
   const template = (
     o.spec as { template?: { metadata?: { annotations?: Record<string, string> }; spec?: PodSpecRefs } }
@@ -49,7 +49,7 @@ export function withConfigHash(o: KubeObject, configMaps: KubeObject[]): KubeObj
   if (!template?.spec) return o;
   const used = configMapsOf(template.spec)
     .map((name) =>
-      configMaps.find(
+      objects.find(
         (c) =>
           c.kind === 'ConfigMap' && c.metadata.name === name && c.metadata.namespace === o.metadata.namespace,
       ),

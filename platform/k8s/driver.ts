@@ -39,7 +39,13 @@ import {
 } from '../driver';
 import type { KubernetesTarget } from '../target';
 import { withConfigHash } from './config-hash';
-import { readiness, stuckPodsOfEarlierRevision, type LiveObject, type PodState } from './readiness';
+import {
+  matchesSelector,
+  readiness,
+  stuckPodsOfEarlierRevision,
+  type LiveObject,
+  type PodState,
+} from './readiness';
 
 /** Apply order of the kinds the manifests use: what others refer to first; Kafka before its producers. */
 export const APPLY_ORDER = [
@@ -151,11 +157,6 @@ interface Snapshot {
   generation?: number;
 }
 
-interface PodJson {
-  metadata: { name: string; uid?: string; labels?: Record<string, string> };
-  status?: { containerStatuses?: { restartCount?: number }[] };
-}
-
 const FIELD_MANAGER = 'dp';
 const TYPED_PATCH_ERROR = /failed to create typed patch object|field not declared in schema/;
 const S3_SECRET = 's3-credentials';
@@ -211,9 +212,8 @@ export class KubernetesDriver implements PlatformDriver {
               : { ...o, metadata: { ...o.metadata, namespace: ns } },
         )
         .map((o) => (kafka ? withKafkaExternalAddress(o, kafka) : o));
-      const configMaps = objects.filter((o) => o.kind === 'ConfigMap');
       this.rendered = {
-        objects: objects.map((o) => withConfigHash(o, configMaps)),
+        objects: objects.map((o) => withConfigHash(o, objects)),
         secrets: r.secrets.map((s) => ({ ...s, namespace: ns })),
       };
     }
@@ -235,8 +235,7 @@ export class KubernetesDriver implements PlatformDriver {
     if (!this.operators) {
       const dir = OPERATORS_KUSTOMIZATION[this.overlay];
       const objects = dir ? renderKustomization(path.join(this.manifestsDir, dir)).objects : [];
-      const configMaps = objects.filter((o) => o.kind === 'ConfigMap');
-      this.operators = inApplyOrder(objects.map((o) => withConfigHash(o, configMaps)));
+      this.operators = inApplyOrder(objects.map((o) => withConfigHash(o, objects)));
     }
     return this.operators;
   }
@@ -497,9 +496,8 @@ export class KubernetesDriver implements PlatformDriver {
       if (!selector) continue;
       const namespace = o.metadata.namespace ?? this.namespace;
       if (!podsIn.has(namespace)) podsIn.set(namespace, this.client.list('v1', 'Pod', namespace));
-      for (const pod of (await podsIn.get(namespace)!) as PodJson[]) {
-        const labels = pod.metadata.labels ?? {};
-        if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) continue;
+      for (const pod of (await podsIn.get(namespace)!) as PodState[]) {
+        if (!matchesSelector(pod, selector)) continue;
         pods += 1;
         restarts += (pod.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
       }
@@ -509,7 +507,7 @@ export class KubernetesDriver implements PlatformDriver {
 
   /** The pods labelled app.kubernetes.io/name=`name` in the platform's namespace: name and uid. */
   async podsOf(name: string): Promise<{ name: string; uid: string }[]> {
-    const pods = (await this.client.list('v1', 'Pod', this.namespace)) as PodJson[];
+    const pods = (await this.client.list('v1', 'Pod', this.namespace)) as PodState[];
     return pods
       .filter((p) => p.metadata.labels?.['app.kubernetes.io/name'] === name)
       .map((p) => ({ name: p.metadata.name, uid: p.metadata.uid ?? '' }));

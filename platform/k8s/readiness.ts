@@ -73,12 +73,21 @@ const STUCK_REASONS = new Set([
   'CreateContainerConfigError',
 ]);
 
+interface ContainerState {
+  restartCount?: number;
+  state?: { waiting?: { reason?: string } };
+}
+
+/** The parts of a live Pod the driver reads. */
 export interface PodState {
-  metadata: { name: string; labels?: Record<string, string> };
-  status?: {
-    containerStatuses?: { state?: { waiting?: { reason?: string } } }[];
-    initContainerStatuses?: { state?: { waiting?: { reason?: string } } }[];
-  };
+  metadata: { name: string; uid?: string; labels?: Record<string, string> };
+  status?: { containerStatuses?: ContainerState[]; initContainerStatuses?: ContainerState[] };
+}
+
+/** Whether a pod's labels carry every label of a workload's matchLabels selector. */
+export function matchesSelector(pod: PodState, selector: Record<string, string>): boolean {
+  const labels = pod.metadata.labels ?? {};
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
 /**
@@ -93,9 +102,8 @@ export function stuckPodsOfEarlierRevision(
 ): { name: string; reason: string }[] {
   const stuck: { name: string; reason: string }[] = [];
   for (const pod of pods) {
-    const labels = pod.metadata.labels ?? {};
-    if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) continue;
-    if (labels['controller-revision-hash'] === updateRevision) continue;
+    if (!matchesSelector(pod, selector)) continue;
+    if (pod.metadata.labels?.['controller-revision-hash'] === updateRevision) continue;
     const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
     const reason = statuses.map((s) => s.state?.waiting?.reason).find((r) => r && STUCK_REASONS.has(r));
     if (reason) stuck.push({ name: pod.metadata.name, reason });
