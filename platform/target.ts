@@ -161,11 +161,18 @@ export function resolveTarget(
       if (choice.context) throw new TargetError('--context applies to --target k8s only.');
       return { target: { kind: 'local' }, from: 'option' };
     }
-    const target = targetFromEnv(k8sEnv(choice.context, choice.overlay)) as KubernetesTarget;
-    if (saved?.kind === 'kubernetes' && (choice.context === undefined || choice.context === saved.context)) {
-      const { temporal, rest } = withoutTemporal(saved.endpoints);
+    // The cluster dp up saved, unless another context is named: its context and overlay fill in.
+    const same =
+      saved?.kind === 'kubernetes' && (choice.context === undefined || choice.context === saved.context)
+        ? saved
+        : undefined;
+    const target = targetFromEnv(
+      k8sEnv(choice.context ?? same?.context, choice.overlay ?? same?.overlay),
+    ) as KubernetesTarget;
+    if (same?.kind === 'kubernetes') {
+      const { temporal, rest } = withoutTemporal(same.endpoints);
       return {
-        target: { ...target, context: saved.context, endpoints: { ...target.endpoints, ...rest } },
+        target: { ...target, context: same.context, endpoints: { ...target.endpoints, ...rest } },
         from: 'option',
         temporal,
       };

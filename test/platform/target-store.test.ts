@@ -28,7 +28,7 @@ const LOCAL = {
 };
 const K8S: SavedTarget = {
   kind: 'kubernetes',
-  context: 'dp-local',
+  context: 'kind-lakehouse',
   overlay: 'dev',
   namespace: 'data-platform',
   endpoints: { temporal: '127.0.0.1:17233', trino: 'http://127.0.0.1:18080', s3: 'http://127.0.0.1:18333' },
@@ -99,7 +99,7 @@ describe('the target a command acts on', () => {
     expect(saved.temporal).toBe('127.0.0.1:17233');
     expect(saved.target).toEqual({
       kind: 'kubernetes',
-      context: 'dp-local',
+      context: 'kind-lakehouse',
       overlay: 'dev',
       namespace: 'data-platform',
       endpoints: { trino: 'http://127.0.0.1:18080', s3: 'http://127.0.0.1:18333' },
@@ -121,6 +121,17 @@ describe('the target a command acts on', () => {
     expect(other.target.kind === 'kubernetes' && other.target.context).toBe('prod');
     expect(other.target.kind === 'kubernetes' && other.target.endpoints.trino).toBe(
       KIND_HOST_ENDPOINTS.trino,
+    );
+  });
+
+  it("takes the saved target's context and overlay for --target k8s without --context", () => {
+    const local = { ...K8S, context: 'dp-local', overlay: 'local' as const };
+    expect(resolveTarget({ target: 'k8s' }, local, {}).target).toEqual(
+      expect.objectContaining({ context: 'dp-local', overlay: 'local' }),
+    );
+    // A context named on the command line is another cluster: nothing of the saved one carries over.
+    expect(resolveTarget({ target: 'k8s', context: 'kind-lakehouse' }, local, {}).target).toEqual(
+      expect.objectContaining({ context: 'kind-lakehouse', overlay: 'dev' }),
     );
   });
 
