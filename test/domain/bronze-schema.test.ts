@@ -19,7 +19,6 @@ import { REPO_ROOT } from '../../lib/config';
 const read = (file: string) => fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
 const names = (columns: { name: string }[]) => columns.map((c) => c.name);
 const ALL_NAMES = [...schema.sourceColumns, ...schema.lineageColumns].map((c) => c.name);
-const SOURCE_NAMES = schema.sourceColumns.map((c) => c.name);
 
 describe('the TypeScript ELT', () => {
   test('takes every column, type and source name from the JSON, in its order', () => {
@@ -91,10 +90,16 @@ describe('the TypeScript ELT', () => {
 });
 
 describe('dbt', () => {
-  test("the project var bronze_source_columns (the macro bronze_source_columns) is the JSON's source columns", () => {
-    const project = parse(read('dbt/dbt_project.yml')) as { vars: { bronze_source_columns: string[] } };
-    expect(project.vars.bronze_source_columns).toEqual(SOURCE_NAMES);
-    expect(read('dbt/macros/fingerprint.sql')).toMatch(/return\(var\('bronze_source_columns'\)\)/);
+  test("the project var bronze_source_columns (macros bronze_source_columns, bronze_source_column_types) is the JSON's source columns and types", () => {
+    const project = parse(read('dbt/dbt_project.yml')) as {
+      vars: { bronze_source_columns: Record<string, string> };
+    };
+    expect(Object.entries(project.vars.bronze_source_columns)).toEqual(
+      schema.sourceColumns.map((c) => [c.name, c.type]),
+    );
+    const macros = read('dbt/macros/fingerprint.sql');
+    expect(macros).toMatch(/return\(var\('bronze_source_columns'\)\.keys\(\) \| list\)/);
+    expect(macros).toMatch(/return\(var\('bronze_source_columns'\)\)/);
   });
 
   test('the Bronze source lists every column in table order', () => {
