@@ -259,8 +259,11 @@ async function stagedRows(ctx: Context, staging: TableRef): Promise<number> {
 
 function insertSession(catalog: string, writers: number): Record<string, string> {
   // One month = one partition value. Trino's default routes a partition to a single writer thread and
-  // computes NDV sketches for every column: both made the INSERT 3-5x slower here.
+  // computes NDV sketches for every column: both made the INSERT 3-5x slower here. The writers run in the
+  // stage that reads the file instead of behind an exchange that serializes every row once more
+  // (redistribute_writes; README, Benchmarks).
   return {
+    redistribute_writes: 'false',
     use_preferred_write_partitioning: 'false',
     scale_writers: 'false',
     task_scale_writers_enabled: 'false',
