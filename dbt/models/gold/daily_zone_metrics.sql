@@ -17,7 +17,7 @@ daily_zone_totals as (
         count(*) as trips,
         sum(total_amount) as total_amount,
         sum(fare_amount) as fare_amount,
-        avg(trip_distance) as avg_distance,
+        {{ exact_mean('trip_distance', 100) }} as avg_distance,
         sum(case when payment_type = 1 then tip_amount end) as card_tip_amount,
         sum(case when payment_type = 1 then fare_amount end) as card_fare_amount
 

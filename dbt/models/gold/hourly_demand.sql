@@ -14,7 +14,7 @@ hourly as (
         day_of_week(tpep_pickup_datetime) as pickup_weekday,
         hour(tpep_pickup_datetime) as pickup_hour,
         count(*) as trips,
-        avg(trip_minutes) as avg_trip_minutes
+        {{ exact_mean('trip_minutes', 60000) }} as avg_trip_minutes
 
     from trips
     group by source_month, day_of_week(tpep_pickup_datetime), hour(tpep_pickup_datetime)
