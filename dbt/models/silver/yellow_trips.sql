@@ -34,16 +34,11 @@ shared_pickups as (
 
 ),
 
-single_trips as (
+marked_trips as (
 
     select
-        valid_trips.{{ bronze_source_columns() | join(',\n        valid_trips.') }},
-        valid_trips.source_month,
-        1 as source_row_count,
-        valid_trips.source_file,
-        valid_trips.source_sha256,
-        valid_trips.ingested_at,
-        valid_trips.run_id
+        valid_trips.*,
+        shared_pickups.tpep_pickup_datetime is not null as shares_pickup
 
     from valid_trips
     left join shared_pickups
@@ -52,7 +47,22 @@ single_trips as (
             and valid_trips.tpep_dropoff_datetime = shared_pickups.tpep_dropoff_datetime
             and valid_trips.pu_location_id = shared_pickups.pu_location_id
             and valid_trips.do_location_id = shared_pickups.do_location_id
-    where shared_pickups.tpep_pickup_datetime is null
+
+),
+
+single_trips as (
+
+    select
+        {{ bronze_source_columns() | join(',\n        ') }},
+        source_month,
+        1 as source_row_count,
+        source_file,
+        source_sha256,
+        ingested_at,
+        run_id
+
+    from marked_trips
+    where not shares_pickup
 
 ),
 
@@ -61,31 +71,21 @@ collapsed_trips as (
     -- Rows whose source columns are all equal (nulls equal too) are one trip published more than once. The
     -- trip keeps the lineage of its earliest-ingested copy (then by file, then by run; nulls last).
     select
-        valid_trips.{{ bronze_source_columns() | join(',\n        valid_trips.') }},
-        valid_trips.source_month,
+        {{ bronze_source_columns() | join(',\n        ') }},
+        source_month,
         count(*) as source_row_count,
         min_by(
-            row(valid_trips.source_file, valid_trips.source_sha256, valid_trips.ingested_at, valid_trips.run_id),
+            row(source_file, source_sha256, ingested_at, run_id),
             row(
-                valid_trips.ingested_at is null,
-                coalesce(valid_trips.ingested_at, timestamp '1970-01-01 00:00:00 UTC'),
-                valid_trips.source_file is null,
-                coalesce(valid_trips.source_file, ''),
-                valid_trips.run_id is null,
-                coalesce(valid_trips.run_id, '')
+                ingested_at is null, coalesce(ingested_at, timestamp '1970-01-01 00:00:00 UTC'),
+                source_file is null, coalesce(source_file, ''),
+                run_id is null, coalesce(run_id, '')
             )
         ) as lineage
 
-    from valid_trips
-    inner join shared_pickups
-        on
-            valid_trips.tpep_pickup_datetime = shared_pickups.tpep_pickup_datetime
-            and valid_trips.tpep_dropoff_datetime = shared_pickups.tpep_dropoff_datetime
-            and valid_trips.pu_location_id = shared_pickups.pu_location_id
-            and valid_trips.do_location_id = shared_pickups.do_location_id
-    group by
-        valid_trips.{{ bronze_source_columns() | join(',\n        valid_trips.') }},
-        valid_trips.source_month
+    from marked_trips
+    where shares_pickup
+    group by {{ bronze_source_columns() | join(', ') }}, source_month
 
 ),
 
