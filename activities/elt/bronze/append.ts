@@ -4,15 +4,16 @@
 // How (chosen by measurement against PyIceberg, see bench/elt-bronze.ts):
 //   0. hash the landed object again: it must be the file the fetch stage landed (LandedFileChanged);
 //   1. read the source file's footer from the object store (a few KB): a truncated or non-Parquet file
-//      fails here, naming the file, before anything changes; the footer says which year's layout it has;
+//      fails here, naming the file, before anything changes; the footer says which year's layout it has
+//      and how many rows the file holds (a file without rows is refused);
 //   2. register the landed file, untouched, as the only data file of a throw-away unpartitioned Iceberg
 //      staging table that has the file's own column names and types (add_files: metadata only);
 //   3. DELETE the month (a metadata-only delete of one identity partition), then one
 //      INSERT ... SELECT <renames, lossless casts, nulls for absent columns, lineage> FROM staging, tuned
 //      for a single partition (parallel writers, no NDV sketches);
 //   4. check the rows Trino wrote against the file's record count while the staging table is dropped.
-// Steps that only read (the hash and the footer; the target's columns and stale staging tables; the checks)
-// run at once, so their round trips overlap.
+// Steps 0-2 run at once with the reads of the target (its columns and snapshot) and the drop of stale
+// staging tables, so their round trips overlap; nothing touches the target before all of them succeeded.
 // If the INSERT fails after the DELETE (e.g. a corrupt data page that the footer check cannot see), the
 // table is rolled back to its snapshot before the DELETE, unless someone else committed in between.
 //
@@ -31,7 +32,7 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3Client, type ObjectStoreAccess } from '../../../clients/s3';
 import { BRONZE_COLUMNS } from '../../../domain/bronze-schema';
-import { readParquetFooter } from './parquet-footer';
+import { readParquetFooter, type ParquetFooter } from './parquet-footer';
 import { InvalidSourceFile } from '../invalid-source-file';
 import {
   createBronzeTableSql,
@@ -217,15 +218,15 @@ async function currentSnapshot(ctx: Context): Promise<string | undefined> {
   return typeof value === 'string' && /^-?\d+$/.test(value) ? value : undefined;
 }
 
-/** Drops staging tables of this month left by runs that crashed (never another month's). */
-async function dropStaleStaging(ctx: Context): Promise<void> {
+/** Drops staging tables of this month left by runs that crashed (never another month's, nor `own`). */
+async function dropStaleStaging(ctx: Context, own: string): Promise<void> {
   const prefix = stagingPrefix(ctx.month);
   const rows = await ctx.trino.query(
     `SELECT table_name FROM ${ctx.target.catalog}.information_schema.tables ` +
       `WHERE table_schema = ${sqlString(ctx.target.schema)} AND table_name LIKE ${sqlString(`${STAGING_PREFIX}%`)}`,
   );
   for (const [name] of rows.rows) {
-    if (typeof name === 'string' && name.startsWith(prefix) && /^[a-z0-9_]+$/.test(name)) {
+    if (typeof name === 'string' && name !== own && name.startsWith(prefix) && /^[a-z0-9_]+$/.test(name)) {
       ctx.log(`dropping stale staging table ${name}`);
       await ctx.trino.query(`DROP TABLE IF EXISTS ${ctx.target.catalog}.${ctx.target.schema}.${name}`);
     }
@@ -249,14 +250,6 @@ async function addFiles(ctx: Context, staging: TableRef, location: string): Prom
   }
 }
 
-/** Record count of the staging table's data files (from their footers, via add_files). */
-async function stagedRows(ctx: Context, staging: TableRef): Promise<number> {
-  const result = await ctx.trino.query(
-    `SELECT coalesce(sum(record_count), 0) FROM ${metadataTable(staging, 'files')} WHERE content = 0`,
-  );
-  return asNumber(result.rows[0]?.[0], 'staged record count');
-}
-
 function insertSession(catalog: string, writers: number): Record<string, string> {
   // One month = one partition value. Trino's default routes a partition to a single writer thread and
   // computes NDV sketches for every column: both made the INSERT 3-5x slower here. The writers run in the
@@ -272,16 +265,32 @@ function insertSession(catalog: string, writers: number): Record<string, string>
   };
 }
 
+/** The snapshot a snapshot was committed on (undefined for the table's first). */
+async function parentSnapshot(ctx: Context, snapshot: string): Promise<string | undefined> {
+  const rows = await ctx.trino.query(
+    `SELECT CAST(parent_id AS varchar) FROM ${metadataTable(ctx.target, 'snapshots')} ` +
+      `WHERE snapshot_id = ${snapshot}`,
+  );
+  const value = rows.rows[0]?.[0];
+  return typeof value === 'string' ? value : undefined;
+}
+
 /**
- * DELETE the month, then INSERT; if the INSERT fails, roll back to the snapshot before the DELETE when
- * nobody else has committed since. Returns [rows replaced, rows inserted].
+ * DELETE the month, then INSERT; if the INSERT fails, roll back to `before` (the table's snapshot before the
+ * DELETE) when the DELETE's snapshot was committed on it and nobody has committed since. Returns [rows
+ * replaced, rows inserted].
  */
-async function replaceMonth(ctx: Context, insertSql: string, writers: number): Promise<[number, number]> {
-  const before = await currentSnapshot(ctx);
+async function replaceMonth(
+  ctx: Context,
+  before: string | undefined,
+  insertSql: string,
+  writers: number,
+): Promise<[number, number]> {
   const deleted = await ctx.trino.query(`${deleteMonthSql(ctx.target, ctx.month)}`);
   const replaced = deleted.updateCount ?? 0;
-  const afterDelete = await currentSnapshot(ctx);
   ctx.log(`deleted ${replaced} earlier rows of ${ctx.month}; inserting`);
+  // The DELETE's snapshot is read while the INSERT runs: the INSERT commits only at its end, seconds later.
+  const afterDelete = currentSnapshot(ctx).catch(() => undefined);
   try {
     const inserted = await ctx.trino.query(insertSql, {
       session: insertSession(ctx.target.catalog, writers),
@@ -297,14 +306,18 @@ async function replaceMonth(ctx: Context, insertSql: string, writers: number): P
     const message = corrupt
       ? `${ctx.source} has unreadable data (corrupt Parquet pages?): ${(error as Error).message}`
       : (error as Error).message;
-    if (before === undefined || afterDelete === before) {
+    const deleteSnapshot = await afterDelete;
+    if (before === undefined || deleteSnapshot === before) {
       throw fail(`loading ${ctx.month} into ${qualified(ctx.target)} failed: ${message}`);
     }
-    const now = await currentSnapshot(ctx).catch(() => undefined);
-    if (now !== afterDelete) {
+    const [now, parent] = await Promise.all([
+      currentSnapshot(ctx).catch(() => undefined),
+      deleteSnapshot === undefined ? undefined : parentSnapshot(ctx, deleteSnapshot).catch(() => undefined),
+    ]);
+    if (now !== deleteSnapshot || parent !== before) {
       throw fail(
         `loading ${ctx.month} into ${qualified(ctx.target)} failed after its earlier rows were deleted, and ` +
-          `the table changed since, so it was not rolled back (re-run the load): ${message}`,
+          `the table changed around the load, so it was not rolled back (re-run the load): ${message}`,
       );
     }
     await ctx.trino.query(`ALTER TABLE ${qualified(ctx.target)} EXECUTE rollback_to_snapshot(${before})`);
@@ -349,42 +362,45 @@ function newStagingRef(ctx: Context): TableRef {
   };
 }
 
-interface Loaded {
-  expected: number;
-  replaced: number;
-  inserted: number;
-  stats: { rows: number; files: number };
+interface Staged {
+  footer: ParquetFooter;
+  plan: SourcePlan;
+  /** The target's current snapshot before the load (undefined for a table without one). */
+  before: string | undefined;
 }
 
-async function loadThroughTrino(
+/**
+ * Everything before the DELETE, at once: the hash and the footer (reads), the target's columns and snapshot,
+ * stale staging tables, and the staging table (throw-away) registered as soon as the footer is read. A
+ * changed object is reported as such first, then a bad file, then anything else.
+ */
+async function prepare(
   ctx: Context,
-  sourceLocation: string,
-  plan: SourcePlan,
-  lineage: Lineage,
-  writers: number,
-): Promise<Loaded> {
-  const staging = newStagingRef(ctx);
-  let dropped = false;
-  const dropStaging = async () => {
-    await ctx.trino.query(`DROP TABLE IF EXISTS ${qualified(staging)}`).catch(() => undefined);
-    dropped = true;
-  };
-  try {
+  landed: { bucket: string; key: string; sha256: string; bytes?: number },
+  staging: TableRef,
+  createTable: boolean,
+): Promise<Staged> {
+  const staged = readParquetFooter(ctx.s3, landed.bucket, landed.key).then(async (footer) => {
+    const plan = planSource(footer.location, footer.columns);
+    checkSourceRows(ctx, footer.rows);
+    if (plan.missing.length > 0) ctx.log(`absent in this file, loaded as null: ${plan.missing.join(', ')}`);
+    if (plan.ignored.length > 0) ctx.log(`columns not in Bronze, ignored: ${plan.ignored.join(', ')}`);
     await ctx.trino.query(createStagingTableSql(staging, plan));
-    await addFiles(ctx, staging, sourceLocation);
-    const expected = checkSourceRows(ctx, await stagedRows(ctx, staging));
-    ctx.log(`staged ${sourceLocation} (${expected} rows) as ${staging.table}`);
-    const [replaced, inserted] = await replaceMonth(
-      ctx,
-      insertFromStagingSql(ctx.target, staging, plan, lineage),
-      writers,
-    );
-    // The staging table is not needed for the checks: drop it while they run.
-    const [stats] = await Promise.all([monthStats(ctx), dropStaging()]);
-    return { expected, replaced, inserted, stats };
-  } finally {
-    if (!dropped) await dropStaging();
-  }
+    await addFiles(ctx, staging, footer.location);
+    ctx.log(`staged ${footer.location} (${footer.rows} rows) as ${staging.table}`);
+    return { footer, plan };
+  });
+  const [hashed, stagedFile, before, stale] = await Promise.allSettled([
+    checkLandedObject(ctx.s3, landed.bucket, landed.key, ctx.month, landed),
+    staged,
+    ensureTarget(ctx, createTable).then(() => currentSnapshot(ctx)),
+    dropStaleStaging(ctx, staging.table),
+  ]);
+  if (hashed.status === 'rejected') throw hashed.reason;
+  if (stagedFile.status === 'rejected') throw stagedFile.reason;
+  if (before.status === 'rejected') throw before.reason;
+  if (stale.status === 'rejected') throw stale.reason;
+  return { ...stagedFile.value, before: before.value };
 }
 
 /** Appends one month to Bronze, replacing that month's rows. See the top of this file. */
@@ -434,29 +450,28 @@ export async function appendBronzeMonth(opts: AppendBronzeOptions): Promise<Appe
       );
     },
   };
+  const staging = newStagingRef(ctx);
+  const dropStaging = () =>
+    ctx.trino.query(`DROP TABLE IF EXISTS ${qualified(staging)}`).catch(() => undefined);
+  let stagingDropped = false;
   try {
     log(`checking ${sourceKey}`);
-    // Both only read: the hash and the footer at once. A changed object is reported as such first.
-    const [hashed, footerRead] = await Promise.allSettled([
-      checkLandedObject(ctx.s3, bucket, sourceKey, month, {
-        sha256: lineage.sourceSha256,
-        bytes: opts.sourceBytes,
-      }),
-      readParquetFooter(ctx.s3, bucket, sourceKey),
-    ]);
-    if (hashed.status === 'rejected') throw hashed.reason;
-    if (footerRead.status === 'rejected') throw footerRead.reason;
-    const footer = footerRead.value;
-    const plan = planSource(footer.location, footer.columns);
-    if (plan.missing.length > 0) log(`absent in this file, loaded as null: ${plan.missing.join(', ')}`);
-    if (plan.ignored.length > 0) log(`columns not in Bronze, ignored: ${plan.ignored.join(', ')}`);
-    await Promise.all([ensureTarget(ctx, opts.createTable ?? true), dropStaleStaging(ctx)]);
-    const {
-      expected,
-      replaced: replacedRows,
-      inserted,
-      stats,
-    } = await loadThroughTrino(ctx, footer.location, plan, lineage, writers);
+    const { footer, plan, before } = await prepare(
+      ctx,
+      { bucket, key: sourceKey, sha256: lineage.sourceSha256, bytes: opts.sourceBytes },
+      staging,
+      opts.createTable ?? true,
+    );
+    const [replacedRows, inserted] = await replaceMonth(
+      ctx,
+      before,
+      insertFromStagingSql(target, staging, plan, lineage),
+      writers,
+    );
+    // The staging table is not needed for the checks: drop it while they run.
+    stagingDropped = true;
+    const [stats] = await Promise.all([monthStats(ctx), dropStaging()]);
+    const expected = footer.rows;
     if (inserted !== expected || stats.rows !== expected) {
       throw new Error(
         `row count check failed for ${month} in ${qualified(target)}: the file has ${expected} rows, ` +
@@ -468,6 +483,7 @@ export async function appendBronzeMonth(opts: AppendBronzeOptions): Promise<Appe
     log(`loaded ${stats.rows} rows in ${stats.files} files (${seconds.toFixed(1)}s)`);
     return { rows: stats.rows, files: stats.files, seconds, replacedRows };
   } finally {
+    if (!stagingDropped) await dropStaging();
     ctx.s3.destroy();
   }
 }

@@ -32,6 +32,8 @@ export interface ParquetFooter {
   location: string;
   bytes: number;
   columns: ParquetColumn[];
+  /** The file's record count (FileMetaData.num_rows). */
+  rows: number;
 }
 
 function trinoTypeOf(field: Field): string | undefined {
@@ -90,6 +92,92 @@ export function columnsFromFooter(location: string, footer: Uint8Array): Parquet
   }));
 }
 
+/**
+ * The record count of a file from its raw footer: FileMetaData's field 3 (num_rows), read with Thrift's
+ * compact protocol, skipping the fields before it (version, the schema list). parquet-wasm only exposes it
+ * for a whole file.
+ */
+export function rowCountFromFooter(location: string, footer: Uint8Array): number {
+  let at = 0;
+  const bad = (why: string) => new InvalidParquetError(location, `its footer cannot be parsed (${why})`);
+  const byte = () => {
+    if (at >= footer.byteLength) throw bad('it ends inside a field');
+    return footer[at++];
+  };
+  const varint = (): bigint => {
+    let value = 0n;
+    for (let shift = 0n; shift < 70n; shift += 7n) {
+      const b = byte();
+      value |= BigInt(b & 0x7f) << shift;
+      if ((b & 0x80) === 0) return value;
+    }
+    throw bad('a varint is too long');
+  };
+  const zigzag = (v: bigint) => (v >> 1n) ^ -(v & 1n);
+  const skip = (type: number, depth: number): void => {
+    if (depth > 32) throw bad('it nests too deeply');
+    switch (type) {
+      case 1:
+      case 2:
+        return; // booleans live in the field header
+      case 3:
+        at += 1;
+        return;
+      case 4:
+      case 5:
+      case 6:
+        varint();
+        return;
+      case 7:
+        at += 8;
+        return;
+      case 8: {
+        const length = Number(varint()); // read before `at` is: the varint moves it
+        at += length;
+        return;
+      }
+      case 9:
+      case 10: {
+        const header = byte();
+        const size = header >> 4 === 15 ? Number(varint()) : header >> 4;
+        for (let i = 0; i < size; i++)
+          skip((header & 0x0f) === 1 || (header & 0x0f) === 2 ? 3 : header & 0x0f, depth + 1);
+        return;
+      }
+      case 11: {
+        const size = Number(varint());
+        if (size === 0) return;
+        const types = byte();
+        for (let i = 0; i < size; i++) {
+          skip(types >> 4, depth + 1);
+          skip(types & 0x0f, depth + 1);
+        }
+        return;
+      }
+      case 12:
+        for (let field = nextField(0); field; field = nextField(field.id)) skip(field.type, depth + 1);
+        return;
+      default:
+        throw bad(`unknown Thrift type ${type}`);
+    }
+  };
+  const nextField = (previous: number): { id: number; type: number } | undefined => {
+    const header = byte();
+    if (header === 0) return undefined;
+    const delta = header >> 4;
+    return { id: delta === 0 ? Number(zigzag(varint())) : previous + delta, type: header & 0x0f };
+  };
+  for (let field = nextField(0); field; field = nextField(field.id)) {
+    if (field.id === 3 && field.type === 6) {
+      const rows = zigzag(varint());
+      if (rows < 0n || rows > BigInt(Number.MAX_SAFE_INTEGER)) throw bad(`num_rows is ${rows}`);
+      return Number(rows);
+    }
+    skip(field.type, 0);
+  }
+  throw bad('it has no num_rows');
+}
+
 /** Reads and checks the footer of s3://bucket/key; throws InvalidParquetError for a file that is not Parquet. */
 export async function readParquetFooter(
   client: S3Client,
@@ -127,5 +215,10 @@ export async function readParquetFooter(
     );
   }
   const footer = await getRange(client, bucket, key, bytes - 8 - footerLength, bytes - 9);
-  return { location, bytes, columns: columnsFromFooter(location, footer) };
+  return {
+    location,
+    bytes,
+    columns: columnsFromFooter(location, footer),
+    rows: rowCountFromFooter(location, footer),
+  };
 }
