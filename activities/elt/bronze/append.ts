@@ -344,14 +344,13 @@ async function monthStats(ctx: Context): Promise<{ rows: number; files: number }
 }
 
 /** A month file without rows would silently empty the month: refuse it unless asked not to. */
-function checkSourceRows(ctx: Context, rows: number): number {
+function checkSourceRows(ctx: Context, rows: number): void {
   if (rows === 0 && !ctx.allowEmptySource) {
     throw new InvalidSourceFile(
       `${ctx.source} has no rows: refusing to empty month ${ctx.month}. Check the source file, then run ` +
         'the month again.',
     );
   }
-  return rows;
 }
 
 function newStagingRef(ctx: Context): TableRef {
